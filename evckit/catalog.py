@@ -416,10 +416,11 @@ class Catalog:
         registry = _load_features(raw[FEATURES_FILE], problems)
         modes = _load_modes(raw[MODES_FILE], registry, problems) if raw[FEATURES_FILE] else ModeTable(registry, ())
         hardware = _load_hardware(raw[HARDWARE_FILE], problems)
-        generations = GenerationTable(())
+        generations = GenerationTable("", {}, (), (), ())
         if raw[GENERATIONS_FILE] is not None:
             try:
-                generations = GenerationTable.from_json(raw[GENERATIONS_FILE], GENERATIONS_FILE)
+                generations = GenerationTable.from_json(raw[GENERATIONS_FILE], GENERATIONS_FILE,
+                                                        mode_keys=[m.key for m in modes])
             except DataError as exc:
                 problems.items.extend(exc.problems)
         for gen in generations:

@@ -157,16 +157,23 @@ class ModeTable:
         return top[0] if top else None
 
     def next_modes(self, supported: Sequence[EvcMode], vendor: str | None) -> list[EvcMode]:
-        """The next steps up: in each track, the mode right above the highest supported one."""
+        """The next steps up: in each track, the mode right above the highest supported one.
+
+        A step that is not above the best supported mode's tier is left out: an EPYC host that runs
+        ``amd-zen3`` is not told that it lacks XOP for ``amd-bulldozer``.
+        """
         have = {m.key for m in supported}
+        best = max((m.tier for m in supported), default=-1)
         out: list[EvcMode] = []
         for track in self._tracks(vendor):
             reached = [m for m in track if m.key in have]
             if not reached:
                 continue
             idx = track.index(reached[-1])
-            if idx + 1 < len(track) and track[idx + 1].key not in have and track[idx + 1] not in out:
-                out.append(track[idx + 1])
+            if idx + 1 < len(track):
+                nxt = track[idx + 1]
+                if nxt.key not in have and nxt.tier > best and nxt not in out:
+                    out.append(nxt)
         return out
 
     def _tracks(self, vendor: str | None) -> list[list[EvcMode]]:

@@ -1,0 +1,37 @@
+"""evckit: VMware EVC and vMotion compatibility for vSphere estates.
+
+Which EVC mode can a host run, which mode does a cluster need and which hosts hold it back, where can
+each VM be live-migrated and if not exactly why, and what changes if you buy CPU X.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from evckit.catalog import Catalog
+from evckit.errors import DataError, EvckitError, InputError, SnapshotError, UnknownCpuError, UnknownModeError
+from evckit.features import Feature, FeatureRegistry, FeatureSet
+from evckit.hardware import HardwareTable
+from evckit.modes import EvcMode, ModeTable
+
+try:
+    __version__ = version("evckit")
+except PackageNotFoundError:  # running from a checkout without installing
+    __version__ = "0.0.0"
+
+__all__ = [
+    "Catalog",
+    "DataError",
+    "EvcMode",
+    "EvckitError",
+    "Feature",
+    "FeatureRegistry",
+    "FeatureSet",
+    "HardwareTable",
+    "InputError",
+    "ModeTable",
+    "SnapshotError",
+    "UnknownCpuError",
+    "UnknownModeError",
+    "__version__",
+]

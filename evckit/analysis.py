@@ -1,0 +1,526 @@
+"""Estate analysis: what EVC mode each cluster can reach and what holds it back, and where each VM can
+be live-migrated (vMotion) and, where not, every reason why.
+
+Requirements repeat heavily across an estate, so the work is grouped: VMs with equal requirements form
+one *VM group*, hosts that look the same to a VM form one *destination class*, each pair of (VM group,
+destination class) is decided once, each (VM group, cluster) verdict is assembled once from its
+clusters' classes, and VMs then share their group's verdicts. The cost grows with VMs + clusters
+(times the few dozen distinct requirements), not with VMs x clusters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import attrs
+
+from evckit.features import FeatureRegistry, FeatureSet
+from evckit.hosts import HostVerdict, assess
+from evckit.inventory import VM, Cluster, Host, Inventory
+from evckit.modes import EvcMode, ModeTable
+
+__all__ = [
+    "Analysis",
+    "ClusterResult",
+    "GroupVerdict",
+    "HostResult",
+    "LimitingHost",
+    "PowerCycle",
+    "Reason",
+    "VMResult",
+    "analyze",
+]
+
+_LIST = 5  # names shown in one message before "and N more"
+
+
+def _names(items: Sequence[str]) -> str:
+    shown = ", ".join(items[:_LIST])
+    return shown + (f" and {len(items) - _LIST} more" if len(items) > _LIST else "")
+
+
+@attrs.frozen
+class Reason:
+    """Why a VM cannot move to a cluster (or to some of its hosts).
+
+    ``kind`` is one of ``features``, ``vendor``, ``hardware_version``, ``per_vm_evc``, ``undetermined``
+    (the CPU data leaves needed features unknown) or ``no_hosts`` (no connected host out of maintenance).
+    """
+
+    kind: str
+    message: str
+    features: tuple[str, ...] = ()
+    hosts: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, object]:
+        """The JSON form: kind, message, and the features and hosts concerned."""
+        return {"kind": self.kind, "message": self.message, "features": list(self.features),
+                "hosts": list(self.hosts)}
+
+
+@attrs.frozen
+class HostResult:
+    """A host with its EVC verdict and the highest hardware version its ESXi runs."""
+
+    host: Host
+    verdict: HostVerdict
+    max_hw_version: int | None
+    min_hw_version: int | None
+
+
+@attrs.frozen
+class LimitingHost:
+    """A host that keeps its cluster from reaching ``mode``, and the features it lacks for it."""
+
+    host: str
+    mode: str
+    missing: FeatureSet
+    undetermined: FeatureSet
+
+
+@attrs.frozen
+class ClusterResult:
+    """What a cluster runs and could run.
+
+    Attributes:
+        max_evc_mode: the highest mode every host supports (None: mixed vendors, no hosts, or a host
+            without any mode).
+        limiting_hosts: hosts lacking features of the next mode(s) up, with what they lack.
+        not_admitted: hosts that do not support the cluster's current EVC mode.
+        blocking_lower: lower mode -> running VMs whose requirements it does not cover.
+        max_hw_version: the highest hardware version every available host runs.
+    """
+
+    cluster: Cluster
+    label: str
+    hosts: tuple[HostResult, ...]
+    vendors: tuple[str, ...]
+    evc_mode: EvcMode | None
+    max_evc_mode: EvcMode | None
+    max_evc_modes: tuple[EvcMode, ...]
+    reason: str | None
+    limiting_hosts: tuple[LimitingHost, ...]
+    not_admitted: tuple[LimitingHost, ...]
+    blocking_lower: Mapping[str, tuple[str, ...]]
+    undetermined: Mapping[str, FeatureSet]
+    max_hw_version: int | None
+    assumed_hosts: tuple[str, ...]
+
+
+@attrs.frozen
+class GroupVerdict:
+    """The migration verdicts shared by every VM of one group (equal requirement, hardware, state)."""
+
+    live_targets: tuple[str, ...]
+    cold_targets: tuple[str, ...]
+    partial: Mapping[str, tuple[str, ...]]
+    blocked: Mapping[str, tuple[Reason, ...]]
+
+
+@attrs.frozen
+class PowerCycle:
+    """A running VM whose features are below its cluster's EVC mode: a power cycle exposes ``missing``.
+
+    ``hidden`` are the mode's features its hardware version cannot expose at all (upgrade it first).
+    """
+
+    mode: str
+    missing: FeatureSet
+    hidden: FeatureSet
+
+
+@attrs.frozen
+class VMResult:
+    """One VM's verdicts: where it can go live or cold, where only some hosts take it, where not and why."""
+
+    vm: VM
+    cluster_label: str | None
+    requirement: FeatureSet
+    requirement_source: str
+    vendor: str | None
+    verdict: GroupVerdict
+    power_cycle: PowerCycle | None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def migration(self) -> str:
+        """``live`` for a running VM (vMotion), ``cold`` for a powered-off VM or template."""
+        return "live" if self.vm.running else "cold"
+
+
+@attrs.frozen(eq=False)
+class Analysis:
+    """The whole estate's verdicts, plus how much grouping saved."""
+
+    inventory: Inventory
+    hosts: tuple[HostResult, ...]
+    clusters: tuple[ClusterResult, ...]
+    vms: tuple[VMResult, ...]
+    vm_groups: int
+    destination_classes: int
+    notes: tuple[str, ...] = ()
+
+    def cluster(self, label: str) -> ClusterResult:
+        """The result of one cluster by its label."""
+        for c in self.clusters:
+            if c.label == label:
+                return c
+        raise KeyError(label)
+
+    def vm(self, name: str) -> VMResult:
+        """The result of one VM by name (the first one, if several vCenters share the name)."""
+        for v in self.vms:
+            if v.vm.name == name:
+                return v
+        raise KeyError(name)
+
+
+# --- the computation -----------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Dest:
+    """What a VM meets on one host of one cluster: a destination class (hosts alike for every VM)."""
+
+    vendor: str | None
+    guarantee: int
+    unknown: int
+    max_hw: int | None
+    min_hw: int | None
+    available: bool
+    evc_mode: str | None
+
+
+@attrs.frozen
+class _Group:
+    """A VM group: what decides every migration verdict of its VMs."""
+
+    vendor: str | None
+    requirement: int
+    hardware_version: int
+    running: bool
+    per_vm_evc: str | None
+
+
+class _Analyzer:
+    def __init__(self, inventory: Inventory) -> None:
+        self.inv = inventory
+        self.catalog = inventory.catalog
+        self.reg: FeatureRegistry = self.catalog.features
+        self.any_mask = self.reg.any_mask
+        self.mitigations = self.catalog.mitigations.mask
+        self._exposed: dict[int, int] = {}
+        self._assess_cache: dict[tuple[object, ...], HostVerdict] = {}
+
+    def exposed(self, hw: int) -> int:
+        """Features a VM of hardware version ``hw`` can see (VMware's first HWV per feature)."""
+        mask = self._exposed.get(hw)
+        if mask is None:
+            mask = sum(f.bit for f in self.reg if f.hw_version is None or f.hw_version <= hw)
+            self._exposed[hw] = mask
+        return mask
+
+    def host_result(self, host: Host) -> HostResult:
+        p = host.cpu
+        key = (p.vendor, p.present.mask, p.unknown.mask, p.assumed, id(self.inv.modes_for(host.vcenter)))
+        verdict = self._assess_cache.get(key)
+        if verdict is None:
+            verdict = assess(p, self.catalog, self.inv.modes_for(host.vcenter))
+            self._assess_cache[key] = verdict
+        else:
+            verdict = attrs.evolve(verdict, profile=p)
+        hi = lo = None
+        if host.esxi_version:
+            rel = self.catalog.hardware.release(host.esxi_version)
+            hi, lo = rel.max_hw_version, rel.min_hw_version
+        return HostResult(host, verdict, hi, lo)
+
+    def run(self) -> Analysis:
+        inv = self.inv
+        host_results = tuple(self.host_result(h) for h in inv.hosts)
+        by_cluster: dict[tuple[str, str], list[HostResult]] = {}
+        by_host: dict[tuple[str, str], HostResult] = {}
+        for hr in host_results:
+            by_host[(hr.host.vcenter, hr.host.name)] = hr
+            if hr.host.cluster is not None:
+                by_cluster.setdefault((hr.host.vcenter, hr.host.cluster), []).append(hr)
+
+        # Destination classes per cluster: hosts that look alike to every VM.
+        classes: dict[_Dest, int] = {}
+        cluster_classes: list[tuple[Cluster, str, dict[int, list[str]]]] = []
+        for c in inv.clusters:
+            members: dict[int, list[str]] = {}
+            mode = inv.mode(c.vcenter, c.evc_mode) if c.evc_mode else None
+            for hr in by_cluster.get((c.vcenter, c.name), []):
+                d = self._dest(hr, mode)
+                members.setdefault(classes.setdefault(d, len(classes)), []).append(hr.host.name)
+            cluster_classes.append((c, inv.cluster_label(c), members))
+        dests = list(classes)
+
+        # VM groups, and the decision of each (group, destination class) pair, made once.
+        groups: dict[_Group, GroupVerdict] = {}
+        vm_results: list[VMResult] = []
+        pair_cache: dict[tuple[_Group, int], tuple[Reason, ...]] = {}
+        cluster_of = {(c.vcenter, c.name): c for c in inv.clusters}
+        cycle_cache: dict[tuple[int, int, str, str], PowerCycle | None] = {}
+        for vm in inv.vms:
+            req, source, vendor, notes = self._requirement(vm, by_host, cluster_of)
+            g = _Group(vendor if vm.running else None, req if vm.running else 0, vm.hardware_version,
+                       vm.running, vm.per_vm_evc if vm.running else None)
+            verdict = groups.get(g)
+            if verdict is None:
+                verdict = self._group_verdict(g, dests, cluster_classes, pair_cache)
+                groups[g] = verdict
+            cycle = None
+            cluster = cluster_of.get((vm.vcenter, vm.cluster)) if vm.cluster else None
+            if (vm.running and cluster is not None and cluster.evc_mode and vm.per_vm_evc is None
+                    and source in ("featureRequirement", "minRequiredEVCModeKey")):
+                ck = (req, vm.hardware_version, vm.vcenter, cluster.evc_mode)
+                if ck not in cycle_cache:
+                    cycle_cache[ck] = self._power_cycle(req, vm.hardware_version, inv.mode(vm.vcenter, cluster.evc_mode))
+                cycle = cycle_cache[ck]
+            label = inv.cluster_label(cluster) if cluster is not None else None
+            vm_results.append(VMResult(vm, label, self.reg.feature_set(req), source, vendor, verdict, cycle, notes))
+
+        cluster_results = tuple(
+            self._cluster_result(c, label, by_cluster.get((c.vcenter, c.name), []), vm_results)
+            for c, label, _ in cluster_classes
+        )
+        notes = tuple(f"EVC modes of vCenter {vc.name} come from its own definitions "
+                      f"(capability.supportedEVCMode), not the shipped tables"
+                      for vc in inv.vcenters if vc.modes is not None)
+        return Analysis(inv, host_results, cluster_results, tuple(vm_results), len(groups), len(dests), notes)
+
+    def _dest(self, hr: HostResult, mode: EvcMode | None) -> _Dest:
+        p = hr.host.cpu
+        if mode is not None:
+            # EVC on: every host exposes exactly the mode's baseline, plus the microcode-dependent
+            # mitigation bits the shipped baselines leave out, where this host has them.
+            guarantee = mode.features.mask | (p.present.mask & self.mitigations)
+            return _Dest(mode.vendor, guarantee, 0, hr.max_hw_version, hr.min_hw_version,
+                         hr.host.available, mode.key)
+        return _Dest(p.vendor, p.present.mask, p.unknown.mask, hr.max_hw_version, hr.min_hw_version,
+                     hr.host.available, None)
+
+    def _requirement(
+        self, vm: VM, by_host: Mapping[tuple[str, str], HostResult], clusters: Mapping[tuple[str, str], Cluster],
+    ) -> tuple[int, str, str | None, tuple[str, ...]]:
+        """The features a VM needs at its destination, where that came from, its vendor, notes."""
+        r = vm.requirement
+        notes: list[str] = []
+        if r.unevaluated:
+            notes.append(f"requirement keys evckit cannot evaluate: {', '.join(r.unevaluated)}")
+        exposed = self.exposed(vm.hardware_version)
+        if r.source == "featureRequirement":
+            return r.features.mask, r.source, r.vendor, tuple(notes)
+        if r.source in ("perVmEvc", "minRequiredEVCModeKey"):
+            return r.features.mask & exposed, r.source, r.vendor, tuple(notes)
+        # No recorded requirement: a running VM is assumed to use what its cluster guarantees
+        # (EVC mode) or, without EVC, what its current host has.
+        if not vm.running:
+            return 0, "none", r.vendor, tuple(notes)
+        cluster = clusters.get((vm.vcenter, vm.cluster)) if vm.cluster else None
+        host = by_host.get((vm.vcenter, vm.host)) if vm.host else None
+        if cluster is not None and cluster.evc_mode:
+            mode = self.inv.mode(vm.vcenter, cluster.evc_mode)
+            notes.append(f"no recorded CPU requirement: assumed to use its cluster's EVC mode {mode.key}")
+            return mode.features.mask & exposed, "assumed", mode.vendor, tuple(notes)
+        if host is not None:
+            notes.append(f"no recorded CPU requirement: assumed to use every feature of its host {host.host.name}")
+            mask = host.host.cpu.present.mask & exposed & ~self.any_mask
+            return mask, "assumed", host.host.cpu.vendor, tuple(notes)
+        notes.append("no recorded CPU requirement and no host: only vendor and hardware version are checked")
+        return 0, "none", r.vendor, tuple(notes)
+
+    def _power_cycle(self, req: int, hw: int, mode: EvcMode) -> PowerCycle | None:
+        exposed = self.exposed(hw)
+        visible = mode.features.mask & exposed & ~self.any_mask
+        missing = visible & ~req
+        if not missing:
+            return None
+        hidden = mode.features.mask & ~exposed
+        return PowerCycle(mode.key, self.reg.feature_set(missing), self.reg.feature_set(hidden))
+
+    def _pair(self, g: _Group, d: _Dest) -> tuple[Reason, ...]:
+        """Why a VM of group ``g`` cannot go to a host of class ``d`` (empty: it can). Hosts unnamed."""
+        reasons: list[Reason] = []
+        if not d.available:
+            return (Reason("no_hosts", "host disconnected or in maintenance mode"),)
+        if d.max_hw is not None and g.hardware_version > d.max_hw:
+            reasons.append(Reason("hardware_version",
+                                  f"hardware version vmx-{g.hardware_version} is newer than its ESXi runs "
+                                  f"(up to vmx-{d.max_hw})"))
+        elif d.min_hw is not None and g.hardware_version < d.min_hw:
+            reasons.append(Reason("hardware_version",
+                                  f"hardware version vmx-{g.hardware_version} is older than its ESXi runs "
+                                  f"(vmx-{d.min_hw} and later)"))
+        if not g.running:
+            return tuple(reasons)
+        if g.vendor is not None and d.vendor is not None and g.vendor != d.vendor:
+            reasons.append(Reason("vendor", f"VM runs on {g.vendor} CPUs, the host is {d.vendor}"))
+            return tuple(reasons)
+        lacking = g.requirement & ~d.guarantee & ~self.any_mask
+        missing, unknown = lacking & ~d.unknown, lacking & d.unknown
+        if missing:
+            names = self.reg.names(missing)
+            if g.per_vm_evc and d.evc_mode:
+                msg = f"per-VM EVC mode {g.per_vm_evc} is above the cluster's EVC mode {d.evc_mode}"
+                reasons.append(Reason("per_vm_evc", msg + f" (lacks {_names(names)})", names))
+            elif d.evc_mode:
+                reasons.append(Reason("features", f"missing CPU features: {_names(names)} "
+                                      f"(not in the cluster's EVC mode {d.evc_mode})", names))
+            else:
+                reasons.append(Reason("features", f"missing CPU features: {_names(names)}", names))
+        if unknown:
+            names = self.reg.names(unknown)
+            reasons.append(Reason("undetermined", f"cannot tell: CPU data does not show {_names(names)}", names))
+        return tuple(reasons)
+
+    def _group_verdict(
+        self, g: _Group, dests: Sequence[_Dest], clusters: Sequence[tuple[Cluster, str, dict[int, list[str]]]],
+        pair_cache: dict[tuple[_Group, int], tuple[Reason, ...]],
+    ) -> GroupVerdict:
+        live: list[str] = []
+        cold: list[str] = []
+        partial: dict[str, tuple[str, ...]] = {}
+        blocked: dict[str, tuple[Reason, ...]] = {}
+        cold_group = attrs.evolve(g, running=False, requirement=0, vendor=None, per_vm_evc=None)
+        for _cluster, label, members in clusters:
+            if not members:
+                blocked[label] = (Reason("no_hosts", "the cluster has no hosts"),)
+                continue
+            ok_hosts: list[str] = []
+            cold_ok = False
+            failures: dict[tuple[str, str, tuple[str, ...]], list[str]] = {}
+            for cls, hosts in members.items():
+                reasons = pair_cache.get((g, cls))
+                if reasons is None:
+                    reasons = self._pair(g, dests[cls])
+                    pair_cache[(g, cls)] = reasons
+                cold_reasons = reasons if not g.running else pair_cache.get((cold_group, cls))
+                if cold_reasons is None:
+                    cold_reasons = self._pair(cold_group, dests[cls])
+                    pair_cache[(cold_group, cls)] = cold_reasons
+                cold_ok = cold_ok or not cold_reasons
+                if not reasons:
+                    ok_hosts.extend(hosts)
+                for r in reasons:
+                    failures.setdefault((r.kind, r.message, r.features), []).extend(hosts)
+            if cold_ok:
+                cold.append(label)
+            if not g.running:
+                if not cold_ok:
+                    blocked[label] = self._merge(failures)
+                continue
+            if not failures:
+                live.append(label)
+            else:
+                if ok_hosts:
+                    partial[label] = tuple(ok_hosts)
+                blocked[label] = self._merge(failures)
+        return GroupVerdict(tuple(live), tuple(cold), partial, blocked)
+
+    @staticmethod
+    def _merge(failures: Mapping[tuple[str, str, tuple[str, ...]], list[str]]) -> tuple[Reason, ...]:
+        out = []
+        for (kind, message, features), hosts in failures.items():
+            hs = tuple(sorted(hosts))
+            out.append(Reason(kind, f"{message} on {_names(hs)}" if kind != "no_hosts" or hs else message,
+                              features, hs))
+        return tuple(out)
+
+    def _cluster_result(
+        self, c: Cluster, label: str, hosts: list[HostResult], vms: Sequence[VMResult],
+    ) -> ClusterResult:
+        inv = self.inv
+        modes: ModeTable = inv.modes_for(c.vcenter)
+        evc = modes.get(c.evc_mode) if c.evc_mode else None
+        vendors = tuple(sorted({hr.host.cpu.vendor or "unknown" for hr in hosts}))
+        assumed = tuple(hr.host.name for hr in hosts if hr.host.cpu.assumed)
+        his = [hr.max_hw_version for hr in hosts if hr.host.available and hr.max_hw_version is not None]
+        max_hw = min(his) if his else None
+        if not hosts:
+            return ClusterResult(c, label, (), (), evc, None, (), "the cluster has no hosts", (), (), {}, {},
+                                 max_hw, ())
+        present = -1
+        unknown = 0
+        for hr in hosts:
+            present &= hr.host.cpu.present.mask
+            unknown |= hr.host.cpu.unknown.mask
+        unknown &= ~present
+        reason = None
+        supported: list[EvcMode] = []
+        undetermined: dict[str, FeatureSet] = {}
+        if len(vendors) > 1:
+            reason = f"mixed CPU vendors ({', '.join(vendors)}): EVC never mixes Intel and AMD"
+        else:
+            for m in modes.for_vendor(vendors[0]):
+                chk = modes.check(m, present, unknown)
+                if chk.status == "yes":
+                    supported.append(m)
+                elif chk.status == "unknown":
+                    undetermined[m.key] = self.reg.feature_set(chk.undetermined)
+            if not modes.for_vendor(vendors[0]):
+                reason = f"CPU vendor {vendors[0]!r} has no EVC modes"
+            elif not supported:
+                reason = "some host supports no EVC mode"
+        top = modes.maximal(supported)
+        limiting: list[LimitingHost] = []
+        if supported:
+            for nxt in modes.next_modes(supported, vendors[0]):
+                for hr in hosts:
+                    p = hr.host.cpu
+                    lacking = nxt.required & ~p.present.mask
+                    if lacking:
+                        limiting.append(LimitingHost(hr.host.name, nxt.key,
+                                                     self.reg.feature_set(lacking & ~p.unknown.mask),
+                                                     self.reg.feature_set(lacking & p.unknown.mask)))
+        not_admitted: list[LimitingHost] = []
+        blocking: dict[str, tuple[str, ...]] = {}
+        if evc is not None:
+            for hr in hosts:
+                p = hr.host.cpu
+                lacking = evc.required & ~p.present.mask
+                if lacking or (p.vendor and p.vendor != evc.vendor):
+                    if p.vendor and p.vendor != evc.vendor:
+                        lacking = evc.required
+                    not_admitted.append(LimitingHost(hr.host.name, evc.key,
+                                                     self.reg.feature_set(lacking & ~p.unknown.mask),
+                                                     self.reg.feature_set(lacking & p.unknown.mask)))
+            lower = self._lower_modes(modes, evc)
+            own = [v for v in vms if v.vm.running and v.vm.vcenter == c.vcenter and v.vm.cluster == c.name]
+            for low in lower:
+                names = tuple(v.vm.name for v in own
+                              if v.requirement.mask & ~low.features.mask & ~self.mitigations & ~self.any_mask)
+                blocking[low.key] = names
+        return ClusterResult(c, label, tuple(hosts), vendors, evc, top[0] if top else None, tuple(top), reason,
+                             tuple(limiting), tuple(not_admitted), blocking, undetermined, max_hw, assumed)
+
+    @staticmethod
+    def _lower_modes(modes: ModeTable, mode: EvcMode) -> list[EvcMode]:
+        """The modes right below ``mode`` in each of its tracks."""
+        out: list[EvcMode] = []
+        for track in mode.tracks:
+            below = [m for m in modes.for_vendor(mode.vendor) if track in m.tracks and m.tier < mode.tier]
+            if below:
+                m = max(below, key=lambda m: m.tier)
+                if m not in out:
+                    out.append(m)
+        return out
+
+
+def analyze(inventory: Inventory) -> Analysis:
+    """Analyse a whole estate: host, cluster and VM verdicts with every reason."""
+    return _Analyzer(inventory).run()
+
+
+def live_matrix(analysis: Analysis) -> Iterable[tuple[str, str, str]]:
+    """(vm, cluster, status) for every running VM and cluster: ``live``, ``partial`` or ``blocked``."""
+    labels = [c.label for c in analysis.clusters]
+    for v in analysis.vms:
+        if not v.vm.running:
+            continue
+        live = set(v.verdict.live_targets)
+        for label in labels:
+            status = "live" if label in live else "partial" if label in v.verdict.partial else "blocked"
+            yield v.vm.name, label, status

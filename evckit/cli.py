@@ -1,0 +1,147 @@
+"""The ``evckit`` command: a thin layer that parses arguments, calls the library, renders the result.
+
+Exit status: 0 the command ran; 1 ``check --fail-on`` found what it was asked to fail on; 2 bad input
+or usage (one line on stderr, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from evckit.errors import EvckitError
+
+__all__ = ["main"]
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _run_modes(args: argparse.Namespace) -> int:
+    from evckit.catalog import Catalog  # noqa: PLC0415
+    from evckit import report  # noqa: PLC0415
+
+    catalog = Catalog.builtin()
+    if args.diff:
+        a, b = (catalog.mode(k) for k in args.diff)
+        _out(report.render_mode_diff(catalog, a, b, args.format))
+    elif args.key:
+        _out(report.render_mode(catalog, catalog.mode(args.key), args.format))
+    else:
+        modes = [m for m in catalog.modes if args.vendor in (None, m.vendor)]
+        _out(report.render_modes(catalog, modes, args.format))
+    return 0
+
+
+def _run_host(args: argparse.Namespace) -> int:
+    from evckit import report  # noqa: PLC0415
+    from evckit.catalog import Catalog  # noqa: PLC0415
+    from evckit.cpuid import read_cpu_data  # noqa: PLC0415
+    from evckit.hosts import assess, profile_from_data, profile_from_name  # noqa: PLC0415
+
+    if not args.paths and not args.cpu:
+        raise_usage("evckit host: give at least one PATH or --cpu NAME")
+    catalog = Catalog.builtin()
+    # Read everything first: a bad input fails the command before anything is printed.
+    profiles = [profile_from_data(read_cpu_data(p), catalog) for p in args.paths]
+    profiles += [profile_from_name(n, catalog) for n in args.cpu]
+    _out(report.render_hosts([assess(p, catalog) for p in profiles], args.format))
+    return 0
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from evckit import report  # noqa: PLC0415
+    from evckit.analysis import analyze  # noqa: PLC0415
+    from evckit.inventory import load_inventories  # noqa: PLC0415
+
+    if not args.snapshots and not args.example:
+        raise_usage("evckit check: give a SNAPSHOT file or --example")
+    inventory = load_inventories(args.snapshots, example=args.example)
+    analysis = analyze(inventory)
+    view = report.select(analysis, args.vm or (), args.cluster or (), explain=args.explain)
+    if (args.vm or args.cluster) and not view.vms and not view.clusters:
+        raise_usage("no VM or cluster matches the --vm/--cluster filters")
+    _out(report.render_check(view, args.format))
+    if args.fail_on == "incompatible" and report.incompatible(analysis):
+        return 1
+    return 0
+
+
+class UsageError(Exception):
+    """Bad command-line usage that argparse cannot see (exit status 2)."""
+
+
+def raise_usage(message: str) -> None:
+    """Stop with a usage error."""
+    raise UsageError(message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="evckit",
+        description="VMware EVC and vMotion compatibility: hosts, clusters, VMs, what-if.",
+        epilog="Exit status: 0 ran, 1 --fail-on condition found, 2 bad input or usage.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show a traceback on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("modes", help="list EVC modes, show one mode's features, or diff two modes")
+    p.add_argument("key", nargs="?", help="show this mode's complete baseline")
+    p.add_argument("--diff", nargs=2, metavar=("FROM", "TO"), help="features added and removed from FROM to TO")
+    p.add_argument("--vendor", choices=["intel", "amd"], help="list only this vendor's modes")
+    p.add_argument("--format", choices=["table", "json", "markdown", "csv"], default="table")
+    p.set_defaults(run=_run_modes)
+
+    p = sub.add_parser("host", help="identify CPUs from CPUID dumps, vSphere/Linux feature lists or names; "
+                       "show their maximum EVC mode")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="CPU data: libvirt XML, `cpuid -r`, AIDA64/libcpuid text, vSphere JSON, /proc/cpuinfo")
+    p.add_argument("--cpu", action="append", default=[], metavar="NAME",
+                   help="a CPU product name or codename, e.g. 'Xeon Gold 6348' or 'EPYC 9354' (assumed features)")
+    p.add_argument("--format", choices=["table", "json", "markdown", "csv"], default="table")
+    p.set_defaults(run=_run_host)
+
+    p = sub.add_parser("check", help="analyse an estate: cluster EVC modes, where each VM can live-migrate, why not")
+    p.add_argument("snapshots", nargs="*", metavar="SNAPSHOT", help="inventory snapshot JSON file(s)")
+    p.add_argument("--example", action="store_true", help="analyse the embedded example estate")
+    p.add_argument("--format", choices=["table", "json", "csv", "markdown"], default="table")
+    p.add_argument("--vm", action="append", metavar="NAME", help="only these VMs (shell patterns; repeatable)")
+    p.add_argument("--cluster", action="append", metavar="NAME",
+                   help="only these clusters and their VMs (shell patterns; repeatable)")
+    p.add_argument("--explain", action="store_true", help="show the verdict of every VM and target cluster")
+    p.add_argument("--fail-on", choices=["incompatible"],
+                   help="exit 1 when a running VM cannot live-migrate to another cluster of its CPU vendor")
+    p.set_defaults(run=_run_check)
+
+    for register in _EXTRA_COMMANDS:
+        register(sub)
+    return parser
+
+
+#: Other modules add their subcommands here (kept as a list so each command lives with its code).
+_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.run
+    try:
+        return handler(args)
+    except (EvckitError, UsageError) as exc:
+        if args.debug:
+            raise
+        sys.stderr.write(f"evckit: error: {exc}\n")
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

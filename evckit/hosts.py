@@ -1,0 +1,315 @@
+"""Hosts: turn CPU data (raw CPUID, vSphere or Linux feature lists, a product name) into a CPU profile,
+and find which EVC modes it can run, its maximum mode, and what it lacks for the next one up.
+
+Unknown is kept apart from absent all the way: a leaf missing from a dump, a ``-`` bit in vSphere's
+CPUID strings, or a key a feature list does not mention makes a feature *unknown*; a mode that needs
+an unknown feature is reported as undetermined, never as supported or unsupported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import attrs
+
+from evckit.catalog import Catalog
+from evckit.cpuid import CpuidDump, NamedFeatures
+from evckit.cpuid.identity import brand_string, hypervisor, hypervisor_vendor, signature, vendor_string
+from evckit.features import REGISTER_INDEX, FeatureSet
+from evckit.identify import Generation
+from evckit.modes import EvcMode, ModeTable
+
+__all__ = ["CpuProfile", "HostVerdict", "assess", "profile_from_data", "profile_from_mode", "profile_from_name"]
+
+#: CPUID vendor strings -> evckit's vendor words (EVC modes exist for "intel" and "amd" only).
+VENDORS = {
+    "GenuineIntel": "intel",
+    "AuthenticAMD": "amd",
+    "HygonGenuine": "hygon",
+    "CentaurHauls": "centaur",
+    "  Shanghai  ": "zhaoxin",
+    "CyrixInstead": "cyrix",
+    "VIA VIA VIA ": "via",
+}
+
+
+@attrs.frozen
+class CpuProfile:
+    """What is known about one CPU: identity, features present, features unknown.
+
+    Attributes:
+        source: the file, name or label it came from.
+        present: features the data shows present.
+        unknown: features the data does not tell about (never counted as present or absent).
+        assumed: True when the features come from a product name or mode key, not a measurement.
+        hypervisor: True when the data was taken inside a VM: a guest's view, not the host's.
+    """
+
+    source: str
+    input_format: str
+    vendor: str | None
+    present: FeatureSet
+    unknown: FeatureSet
+    family: int | None = None
+    model: int | None = None
+    stepping: int | None = None
+    brand: str | None = None
+    generation: Generation | None = None
+    hypervisor: bool | None = None
+    hypervisor_vendor: str | None = None
+    assumed: bool = False
+    notes: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class HostVerdict:
+    """Which EVC modes one CPU runs, its maximum, and why it cannot go higher.
+
+    Attributes:
+        supported: every mode the CPU runs, lowest first.
+        max_modes: the supported modes no other supported mode contains (usually one).
+        max_mode: the highest of ``max_modes``, or None (no mode, e.g. an unsupported vendor).
+        missing_for_next: next mode up -> features it needs that the CPU lacks.
+        undetermined: modes whose answer depends on unknown features -> those features.
+        reason: why there is no mode at all, when there is none.
+    """
+
+    profile: CpuProfile
+    supported: tuple[EvcMode, ...]
+    max_modes: tuple[EvcMode, ...]
+    max_mode: EvcMode | None
+    missing_for_next: Mapping[str, FeatureSet]
+    undetermined: Mapping[str, FeatureSet]
+    reason: str | None = None
+
+
+def _vendor_word(vendor: str | None) -> str | None:
+    if vendor is None:
+        return None
+    return VENDORS.get(vendor, vendor.strip().lower() or None)
+
+
+def _vendor_mask(catalog: Catalog, vendor: str | None) -> int:
+    mask = 0
+    for f in catalog.features:
+        if f.kind == "vendor" and f.vendor_string and _vendor_word(f.vendor_string) == vendor:
+            mask |= f.bit
+    return mask
+
+
+def _dump_masks(dump: CpuidDump, catalog: Catalog, vendor: str | None) -> tuple[int, int]:
+    """(present, unknown) masks of a raw dump, position by position."""
+    leaves = dump.leaves
+    max_basic = leaves[(0, 0)][0] if (0, 0) in leaves else None
+    ext = leaves.get((0x80000000, 0))
+    max_ext = ext[0] if ext is not None and ext[0] >= 0x80000000 else (None if ext is None else 0x80000000)
+    present = unknown = 0
+    for f in catalog.features:
+        state = None  # None: no applicable position; else "yes"/"no"/"unknown"
+        for pos in f.cpuid:
+            if pos.vendor is not None and pos.vendor != vendor:
+                continue
+            regs = leaves.get((pos.leaf, pos.subleaf))
+            r = REGISTER_INDEX[pos.register]
+            if regs is not None:
+                if dump.unknown_bits.get((pos.leaf, pos.subleaf), (0, 0, 0, 0))[r] >> pos.bit & 1:
+                    s = "unknown"
+                else:
+                    s = "yes" if regs[r] >> pos.bit & 1 else "no"
+            else:
+                s = _missing_leaf_state(pos.leaf, pos.subleaf, leaves, max_basic, max_ext)
+            # a feature with several positions (one per vendor) is present if any applicable one is
+            if s == "yes" or state is None or (s == "unknown" and state == "no"):
+                state = s
+            if state == "yes":
+                break
+        if state == "yes":
+            present |= f.bit
+        elif state == "unknown":
+            unknown |= f.bit
+    return present, unknown
+
+
+def _missing_leaf_state(
+    leaf: int, subleaf: int, leaves: Mapping[tuple[int, int], tuple[int, int, int, int]],
+    max_basic: int | None, max_ext: int | None,
+) -> str:
+    """A leaf the dump lacks is absent when the CPU does not implement it, otherwise unknown."""
+    top = max_ext if leaf >= 0x80000000 else max_basic
+    if top is not None and leaf > top:
+        return "no"  # beyond the CPU's highest leaf: the CPU does not have it
+    if subleaf and leaf == 7 and (7, 0) in leaves and leaves[(7, 0)][0] < subleaf:
+        return "no"  # leaf 7 EAX of subleaf 0 is the highest valid subleaf
+    return "unknown"
+
+
+def profile_from_data(data: CpuidDump | NamedFeatures, catalog: Catalog) -> CpuProfile:
+    """Build a profile from whatever a reader returned."""
+    if isinstance(data, CpuidDump):
+        return _profile_from_dump(data, catalog)
+    return _profile_from_named(data, catalog)
+
+
+def _profile_from_dump(dump: CpuidDump, catalog: Catalog) -> CpuProfile:
+    vendor = _vendor_word(vendor_string(dump))
+    present, unknown = _dump_masks(dump, catalog, vendor)
+    present |= _vendor_mask(catalog, vendor)
+    sig = signature(dump)
+    family, model, stepping = sig if sig else (None, None, None)
+    gen = None
+    if vendor and family is not None and model is not None:
+        gen = catalog.generations.by_signature(vendor, family, model, stepping)
+    notes = list(dump.notes)
+    hv = hypervisor(dump)
+    if hv:
+        notes.append("taken inside a virtual machine: this is the guest's view of the CPU, not the host's")
+    reg = catalog.features
+    return CpuProfile(
+        source=dump.source, input_format=dump.format, vendor=vendor,
+        present=reg.feature_set(present), unknown=reg.feature_set(unknown & ~present),
+        family=family, model=model, stepping=stepping,
+        brand=brand_string(dump) or None, generation=gen, hypervisor=hv,
+        hypervisor_vendor=hypervisor_vendor(dump) if hv else None, notes=tuple(notes),
+    )
+
+
+def _profile_from_named(data: NamedFeatures, catalog: Catalog) -> CpuProfile:
+    reg = catalog.features
+    present = unknown = 0
+    notes = list(data.notes)
+    if data.namespace == "vsphere":
+        for key, value in data.values.items():
+            f = reg.by_vsphere_key(key)
+            if f is not None and value:
+                present |= f.bit
+        listed = 0
+        for key in data.values:
+            f = reg.by_vsphere_key(key)
+            if f is not None:
+                listed |= f.bit
+        unknown = sum(f.bit for f in reg if not listed & f.bit and f.kind != "vendor")
+    else:
+        flags = data.values
+        for f in reg:
+            if f.kind == "vendor":
+                continue
+            if f.linux is None:
+                unknown |= f.bit
+            elif f.linux in flags:
+                present |= f.bit
+        notes.append("from /proc/cpuinfo: a flag the kernel does not list is taken as absent; "
+                     "features without a Linux flag are unknown")
+    vendor = data.vendor
+    present |= _vendor_mask(catalog, vendor)
+    gen = None
+    if vendor and data.family is not None and data.model is not None:
+        gen = catalog.generations.by_signature(vendor, data.family, data.model, data.stepping)
+    if data.hypervisor:
+        notes.append("taken inside a virtual machine: this is the guest's view of the CPU, not the host's")
+    return CpuProfile(
+        source=data.source, input_format=data.format, vendor=vendor,
+        present=reg.feature_set(present), unknown=reg.feature_set(unknown & ~present),
+        family=data.family, model=data.model, stepping=data.stepping, brand=data.brand,
+        generation=gen, hypervisor=data.hypervisor, notes=tuple(notes),
+    )
+
+
+def profile_from_name(name: str, catalog: Catalog) -> CpuProfile:
+    """An assumed profile from a product name, brand string or codename (for pre-purchase reviews).
+
+    Its features are the baseline of the generation's expected maximum mode: what the generation is
+    expected to guarantee, not a measurement.
+    """
+    match = catalog.generations.by_name(name)
+    gen = match.generation
+    reg = catalog.features
+    notes = [f"assumed from the name ({match.matched_form}): features are the expected baseline of "
+             f"{gen.label}, not measured"]
+    if gen.expected_max_evc is None:
+        present = _vendor_mask(catalog, gen.vendor)
+        notes.append(gen.note or f"{gen.label} has no EVC mode")
+    else:
+        mode = catalog.mode(gen.expected_max_evc)
+        present = mode.features.mask | _vendor_mask(catalog, gen.vendor)
+    return CpuProfile(
+        source=name, input_format="cpu-name", vendor=gen.vendor,
+        present=reg.feature_set(present), unknown=reg.feature_set(0), brand=name,
+        generation=gen, assumed=True, notes=tuple(notes),
+    )
+
+
+def profile_from_mode(key: str, catalog: Catalog, source: str | None = None) -> CpuProfile:
+    """An assumed profile that has exactly one mode's baseline (e.g. vCenter's ``maxEVCModeKey``)."""
+    mode = catalog.mode(key)
+    reg = catalog.features
+    present = mode.features.mask | _vendor_mask(catalog, mode.vendor)
+    return CpuProfile(
+        source=source or key, input_format="evc-mode", vendor=mode.vendor,
+        present=reg.feature_set(present), unknown=reg.feature_set(0), assumed=True,
+        notes=(f"features assumed from EVC mode {mode.key}",),
+    )
+
+
+def assess(profile: CpuProfile, catalog: Catalog, modes: ModeTable | None = None) -> HostVerdict:
+    """Every EVC mode a CPU runs, its maximum, what it lacks for each next mode, what is undetermined.
+
+    ``modes`` defaults to the catalog's; pass a vCenter's own definitions to judge by those.
+    """
+    modes = modes or catalog.modes
+    reg = catalog.features
+    vendor_modes = modes.for_vendor(profile.vendor)
+    if not vendor_modes:
+        what = profile.vendor or "unknown"
+        reason = (f"CPU vendor {what!r} has no EVC modes: vCenter defines EVC for Intel and AMD only"
+                  if profile.vendor else "CPU vendor unknown: the data has no CPUID leaf 0 or vendor key")
+        return HostVerdict(profile, (), (), None, {}, {}, reason)
+    present, unknown = profile.present.mask, profile.unknown.mask
+    supported: list[EvcMode] = []
+    undetermined: dict[str, FeatureSet] = {}
+    for m in vendor_modes:
+        chk = modes.check(m, present, unknown)
+        if chk.status == "yes":
+            supported.append(m)
+        elif chk.status == "unknown":
+            undetermined[m.key] = reg.feature_set(chk.undetermined)
+    top = modes.maximal(supported)
+    missing: dict[str, FeatureSet] = {}
+    for nxt in modes.next_modes(supported, profile.vendor) if supported else vendor_modes[:1]:
+        lacking = nxt.required & ~present
+        missing[nxt.key] = reg.feature_set(lacking & ~unknown)
+        if lacking & unknown:
+            undetermined.setdefault(nxt.key, reg.feature_set(lacking & unknown))
+    reason = None
+    if not supported:
+        reason = "lacks features of the lowest mode of its vendor" if not undetermined else \
+            "the data leaves required features unknown"
+    return HostVerdict(profile, tuple(supported), tuple(top), top[0] if top else None, missing,
+                       undetermined, reason)
+
+
+def verdict_json(v: HostVerdict) -> dict[str, object]:
+    """One host as the ``evckit host --format json`` contract shows it."""
+    p = v.profile
+    return {
+        "source": p.source,
+        "format": p.input_format,
+        "vendor": p.vendor,
+        "family": p.family,
+        "model": p.model,
+        "stepping": p.stepping,
+        "brand": p.brand,
+        "codename": p.generation.label if p.generation else None,
+        "generation": p.generation.key if p.generation else None,
+        "hypervisor": p.hypervisor,
+        "max_evc_mode": v.max_mode.key if v.max_mode else None,
+        "max_evc_modes": [m.key for m in v.max_modes],
+        "supported_modes": [m.key for m in v.supported],
+        "missing_for_next": {k: list(fs.names()) for k, fs in v.missing_for_next.items()},
+        "undetermined": {k: list(fs.names()) for k, fs in v.undetermined.items()},
+        "unknown_features": len(p.unknown),
+        "assumed": p.assumed,
+        "confidence": (v.max_mode.confidence if v.max_mode else None),
+        "reason": v.reason,
+        "notes": list(p.notes),
+    }
+

@@ -1,0 +1,457 @@
+"""Renderers: turn computed results into tables (tabulate), JSON, CSV or Markdown. They never compute.
+
+JSON shapes are built by explicit functions here, not by ``attrs.asdict`` of core classes, so the
+output contract stays stable when classes change.
+"""
+
+from __future__ import annotations
+
+import csv
+import fnmatch
+import io
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import attrs
+
+from evckit import __version__
+from evckit.analysis import Analysis, ClusterResult, HostResult, LimitingHost, VMResult
+from evckit.catalog import Catalog
+from evckit.hosts import HostVerdict, verdict_json
+from evckit.modes import EvcMode
+
+__all__ = ["dumps", "mode_diff_json", "mode_json", "render_mode", "render_mode_diff", "render_modes", "table"]
+
+
+def table(rows: Sequence[Sequence[Any]], headers: Sequence[str], fmt: str = "table") -> str:
+    """A table as plain text (``table``), GitHub Markdown (``markdown``) or CSV (``csv``)."""
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(headers)
+        writer.writerows(rows)
+        return buf.getvalue().rstrip("\n")
+    from tabulate import tabulate  # noqa: PLC0415 - keeps `import evckit` light
+
+    return tabulate(rows, headers=headers, tablefmt="github" if fmt == "markdown" else "simple")
+
+
+def dumps(obj: object) -> str:
+    """JSON text as evckit prints it: indented, key order kept, non-ASCII kept."""
+    return json.dumps(obj, indent=2, ensure_ascii=False)
+
+
+def mode_json(catalog: Catalog, mode: EvcMode) -> dict[str, Any]:
+    """One mode as the ``evckit modes --format json`` contract shows it."""
+    return {
+        "key": mode.key,
+        "vendor": mode.vendor,
+        "label": mode.label,
+        "tier": mode.tier,
+        "tracks": list(mode.tracks),
+        "base": mode.base,
+        "introduced": mode.introduced,
+        "introduced_confidence": mode.introduced_confidence,
+        "confidence": mode.confidence,
+        "label_confidence": mode.label_confidence,
+        "features": list(mode.features.names()),
+        "unconfirmed_features": list(mode.unconfirmed.names()),
+        "feature_count": len(mode.features),
+        "sources": list(mode.sources),
+        "origin": mode.origin,
+        "note": mode.note,
+    }
+
+
+def render_modes(catalog: Catalog, modes: Iterable[EvcMode], fmt: str) -> str:
+    """The list of modes: key, vendor, label, feature count, confidence."""
+    modes = list(modes)
+    if fmt == "json":
+        return dumps({"modes": [mode_json(catalog, m) for m in modes]})
+    rows = [
+        [m.key, m.vendor, m.label, len(m.features), _confidence(m), m.introduced or "?"]
+        for m in modes
+    ]
+    out = table(rows, ["mode", "vendor", "label", "features", "confidence", "introduced (vCenter)"], fmt)
+    if fmt == "table" and any(m.confidence != "confirmed" for m in modes):
+        out += ("\n\nunconfirmed: no public source lists the mode's exact baseline; its features follow real "
+                "masks, VM requirement dumps and the CPUs of its generation (see `evckit modes KEY`).")
+    return out
+
+
+def _confidence(mode: EvcMode) -> str:
+    if mode.confidence == "confirmed":
+        return "confirmed"
+    return f"unconfirmed ({len(mode.unconfirmed)} of {len(mode.features)} features)"
+
+
+def render_mode(catalog: Catalog, mode: EvcMode, fmt: str) -> str:
+    """One mode with every feature, where CPUID reports it, and whether its membership is confirmed."""
+    if fmt == "json":
+        return dumps({"modes": [mode_json(catalog, mode)]})
+    added_by = _added_by(catalog, mode)
+    rows = []
+    for name in mode.features.names():
+        f = catalog.features[name]
+        where = "; ".join(str(p) for p in f.cpuid) or f.kind
+        conf = "unconfirmed" if name in mode.unconfirmed else "confirmed"
+        note = "hypervisor can expose it (ANY)" if f.monitor_support == "ANY" else ""
+        rows.append([name, f.label, where, added_by.get(name, ""), conf, note])
+    head = [
+        f"{mode.key}: {mode.label} ({mode.vendor})",
+        f"introduced: {mode.introduced or 'unknown'} ({mode.introduced_confidence})",
+        f"tracks: {', '.join(mode.tracks)}; base: {mode.base or '-'}",
+        f"baseline: {len(mode.features)} features, {len(mode.unconfirmed)} unconfirmed; confidence: {mode.confidence}",
+    ]
+    if mode.note:
+        head.append(f"note: {mode.note}")
+    head.append(f"sources: {', '.join(mode.sources)}")
+    body = table(rows, ["feature", "label", "CPUID", "added by", "membership", "note"], fmt)
+    return "\n".join(head) + "\n\n" + body if fmt == "table" else body
+
+
+def _added_by(catalog: Catalog, mode: EvcMode) -> dict[str, str]:
+    chain: list[EvcMode] = []
+    m: EvcMode | None = mode
+    while m is not None:
+        chain.append(m)
+        m = catalog.modes.get(m.base) if m.base else None
+    out: dict[str, str] = {}
+    for m in reversed(chain):
+        for grp in m.added:
+            for name in grp.features.names():
+                out[name] = m.key
+    return out
+
+
+def mode_diff_json(a: EvcMode, b: EvcMode) -> dict[str, Any]:
+    """What changes from mode ``a`` to mode ``b``."""
+    added, removed = b.features - a.features, a.features - b.features
+    if not added and not removed:
+        relation = "equal"
+    elif not removed:
+        relation = "superset"
+    elif not added:
+        relation = "subset"
+    else:
+        relation = "incomparable"
+    return {"from": a.key, "to": b.key, "relation": relation, "vendor_differs": a.vendor != b.vendor,
+            "added": list(added.names()), "removed": list(removed.names())}
+
+
+def render_mode_diff(catalog: Catalog, a: EvcMode, b: EvcMode, fmt: str) -> str:
+    """The features added and removed going from ``a`` to ``b``."""
+    diff = mode_diff_json(a, b)
+    if fmt == "json":
+        return dumps({"diff": diff})
+    rows = [["+", n, catalog.features[n].label] for n in diff["added"]]
+    rows += [["-", n, catalog.features[n].label] for n in diff["removed"]]
+    words = {"superset": f"{b.key} contains every feature of {a.key}",
+             "subset": f"{b.key} is contained in {a.key}",
+             "equal": "same features",
+             "incomparable": "neither contains the other"}
+    head = f"{a.key} -> {b.key}: {len(diff['added'])} added, {len(diff['removed'])} removed; {words[diff['relation']]}"
+    if diff["vendor_differs"]:
+        head += " (different vendors: no host can run both)"
+    body = table(rows, ["", "feature", "label"], fmt) if rows else "(no difference)"
+    return head + "\n\n" + body if fmt == "table" else body
+
+
+# --- hosts ---------------------------------------------------------------------------------------
+
+
+def render_hosts(verdicts: Sequence[HostVerdict], fmt: str) -> str:
+    """``evckit host``: one row per CPU with identity, maximum mode and what the next mode needs."""
+    if fmt == "json":
+        return dumps({"hosts": [verdict_json(v) for v in verdicts]})
+    rows = []
+    for v in verdicts:
+        p = v.profile
+        sig = f"{p.family:#x}/{p.model:#x}/{p.stepping}" if p.family is not None and p.model is not None else "-"
+        mode = v.max_mode.key if v.max_mode else "none"
+        if v.max_mode and v.max_mode.confidence != "confirmed":
+            mode += " (unconfirmed baseline)"
+        if p.assumed:
+            mode += " [assumed]"
+        nxt = "; ".join(f"{k}: {_short(fs.names())}" for k, fs in v.missing_for_next.items() if fs)
+        und = "; ".join(f"{k}: {_short(fs.names())}" for k, fs in v.undetermined.items())
+        rows.append([p.source, p.vendor or "?", sig, p.generation.label if p.generation else "-", mode,
+                     nxt or "-", und or "-"])
+    out = table(rows, ["source", "vendor", "family/model/stepping", "codename", "max EVC mode",
+                       "next mode lacks", "undetermined (unknown in data)"], fmt)
+    if fmt != "table":
+        return out
+    extra = []
+    for v in verdicts:
+        for note in v.profile.notes:
+            extra.append(f"{v.profile.source}: {note}")
+        if v.reason and not v.max_mode:
+            extra.append(f"{v.profile.source}: {v.reason}")
+        if v.profile.brand:
+            extra.insert(0, f"{v.profile.source}: {v.profile.brand}")
+    return out + ("\n\n" + "\n".join(extra) if extra else "")
+
+
+def _short(names: Sequence[str], limit: int = 6) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" +{len(names) - limit} more" if len(names) > limit else "")
+
+
+# --- estate check --------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class CheckView:
+    """What a check report shows: the analysis, optionally filtered to some VMs and clusters."""
+
+    analysis: Analysis
+    vms: tuple[VMResult, ...]
+    clusters: tuple[ClusterResult, ...]
+    explain: bool = False
+
+
+def select(analysis: Analysis, vm_patterns: Sequence[str] = (), cluster_patterns: Sequence[str] = (),
+           explain: bool = False) -> CheckView:
+    """Filter an analysis to VMs and clusters whose names match shell patterns (all when none given)."""
+
+    def match(name: str, patterns: Sequence[str]) -> bool:
+        return not patterns or any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+    clusters = tuple(c for c in analysis.clusters
+                     if match(c.label, cluster_patterns) or match(c.cluster.name, cluster_patterns))
+    vms = tuple(
+        v for v in analysis.vms
+        if match(v.vm.name, vm_patterns)
+        and (not cluster_patterns or any(fnmatch.fnmatchcase(v.cluster_label or "", p) for p in cluster_patterns))
+    )
+    return CheckView(analysis, vms, clusters, explain)
+
+
+def host_json(hr: HostResult) -> dict[str, Any]:
+    """One host in the ``evckit check`` JSON contract."""
+    h, v = hr.host, hr.verdict
+    return {
+        "name": h.name,
+        "vcenter": h.vcenter,
+        "cluster": h.cluster,
+        "esxi_version": h.esxi_version,
+        "max_hw_version": hr.max_hw_version,
+        "connection_state": h.connection_state,
+        "maintenance": h.maintenance,
+        "cpu_model": h.cpu_model or h.cpu.brand,
+        "vendor": h.cpu.vendor,
+        "codename": h.cpu.generation.label if h.cpu.generation else None,
+        "max_evc_mode": v.max_mode.key if v.max_mode else None,
+        "supported_modes": [m.key for m in v.supported],
+        "assumed": h.cpu.assumed,
+        "cpu_data": h.cpu.input_format,
+        "vcenter_max_evc_mode": h.vcenter_max_evc_mode,
+        "missing_for_next": {k: list(fs.names()) for k, fs in v.missing_for_next.items()},
+        "undetermined": {k: list(fs.names()) for k, fs in v.undetermined.items()},
+    }
+
+
+def _limiting_json(items: Sequence[LimitingHost]) -> list[dict[str, Any]]:
+    return [{"host": x.host, "mode": x.mode, "missing": list(x.missing.names()),
+             "undetermined": list(x.undetermined.names())} for x in items]
+
+
+def cluster_json(c: ClusterResult) -> dict[str, Any]:
+    """One cluster in the ``evckit check`` JSON contract."""
+    return {
+        "name": c.label,
+        "vcenter": c.cluster.vcenter,
+        "evc_mode": c.evc_mode.key if c.evc_mode else None,
+        "max_evc_mode": c.max_evc_mode.key if c.max_evc_mode else None,
+        "max_evc_modes": [m.key for m in c.max_evc_modes],
+        "max_evc_mode_confidence": c.max_evc_mode.confidence if c.max_evc_mode else None,
+        "reason": c.reason,
+        "vendors": list(c.vendors),
+        "hosts": [hr.host.name for hr in c.hosts],
+        "assumed_hosts": list(c.assumed_hosts),
+        "limiting_hosts": _limiting_json(c.limiting_hosts),
+        "not_admitted": _limiting_json(c.not_admitted),
+        "blocking_lower": {k: list(v) for k, v in c.blocking_lower.items()},
+        "undetermined": {k: list(fs.names()) for k, fs in c.undetermined.items()},
+        "max_hw_version": c.max_hw_version,
+    }
+
+
+def vm_json(v: VMResult) -> dict[str, Any]:
+    """One VM in the ``evckit check`` JSON contract."""
+    vm, g = v.vm, v.verdict
+    cycle = None
+    if v.power_cycle is not None:
+        cycle = {"mode": v.power_cycle.mode, "missing": list(v.power_cycle.missing.names()),
+                 "hidden_by_hardware_version": list(v.power_cycle.hidden.names())}
+    return {
+        "name": vm.name,
+        "vcenter": vm.vcenter,
+        "cluster": v.cluster_label,
+        "host": vm.host,
+        "power_state": vm.power_state,
+        "hardware_version": f"vmx-{vm.hardware_version}",
+        "migration": v.migration,
+        "vendor": v.vendor,
+        "requirement": {"source": v.requirement_source, "min_required_evc_mode": vm.min_required_evc_mode,
+                        "features": len(v.requirement)},
+        "per_vm_evc": vm.per_vm_evc,
+        "live_targets": list(g.live_targets) if vm.running else [],
+        "cold_targets": list(g.cold_targets),
+        "partial_targets": {k: list(hs) for k, hs in g.partial.items()},
+        "blocked": {k: [r.as_json() for r in rs] for k, rs in g.blocked.items()},
+        "needs_power_cycle": cycle,
+        "notes": list(v.notes),
+    }
+
+
+def check_json(view: CheckView) -> dict[str, Any]:
+    """The whole ``evckit check --format json`` document."""
+    a = view.analysis
+    names = {c.cluster.name for c in view.clusters} | {c.label for c in view.clusters}
+    hosts = [hr for hr in a.hosts if hr.host.cluster is None or hr.host.cluster in names or not view.clusters]
+    return {
+        "evckit": __version__,
+        "snapshot": a.inventory.source,
+        "notes": list(a.notes),
+        "hosts": [host_json(hr) for hr in hosts],
+        "clusters": [cluster_json(c) for c in view.clusters],
+        "vms": [vm_json(v) for v in view.vms],
+        "summary": summary(a),
+    }
+
+
+def summary(a: Analysis) -> dict[str, int]:
+    """Counts for the summary line and the JSON ``summary`` object."""
+    running = [v for v in a.vms if v.vm.running]
+    return {
+        "hosts": len(a.hosts),
+        "clusters": len(a.clusters),
+        "vms": len(a.vms),
+        "running_vms": len(running),
+        "vms_not_movable_everywhere": sum(1 for v in running if v.verdict.blocked),
+        "vms_needing_power_cycle": sum(1 for v in a.vms if v.power_cycle is not None),
+        "vm_groups": a.vm_groups,
+        "destination_classes": a.destination_classes,
+    }
+
+
+def _mode_text(mode: EvcMode | None, fallback: str = "-") -> str:
+    if mode is None:
+        return fallback
+    return mode.key + ("*" if mode.confidence != "confirmed" else "")
+
+
+def render_check(view: CheckView, fmt: str) -> str:
+    """The readable report: clusters, hosts, then VMs that cannot move everywhere, with reasons."""
+    if fmt == "json":
+        return dumps(check_json(view))
+    if fmt == "csv":
+        return _check_csv(view)
+    a = view.analysis
+    parts: list[str] = []
+    s = summary(a)
+    if fmt == "table":
+        parts.append(f"{a.inventory.source}: {s['hosts']} hosts, {s['clusters']} clusters, {s['vms']} VMs "
+                     f"({s['running_vms']} running); {s['vms_not_movable_everywhere']} running VMs cannot "
+                     f"move to every cluster; {s['vms_needing_power_cycle']} need a power cycle")
+        parts.extend(a.notes)
+    crow = []
+    for c in view.clusters:
+        limiting = "; ".join(sorted({f"{x.host} lacks {x.mode}: {_short(x.missing.names() or x.undetermined.names(), 4)}"
+                                     for x in c.limiting_hosts}))
+        problems = [c.reason] if c.reason else []
+        problems += [f"{x.host} cannot run {x.mode}" for x in c.not_admitted]
+        problems += [f"lowering to {k} blocked by {_short(list(vms), 3)}" for k, vms in c.blocking_lower.items() if vms]
+        if c.assumed_hosts:
+            problems.append(f"assumed CPU: {_short(list(c.assumed_hosts), 3)}")
+        crow.append([c.label, _mode_text(c.evc_mode, "disabled"), _mode_text(c.max_evc_mode, "none"),
+                     len(c.hosts), "/".join(c.vendors), limiting or "-", "; ".join(problems) or "-"])
+    parts.append(_title("Clusters", fmt) + table(crow, ["cluster", "EVC mode", "max EVC mode", "hosts", "vendor",
+                                                       "held back by", "notes"], fmt))
+    hrow = []
+    names = {c.cluster.name for c in view.clusters}
+    for hr in a.hosts:
+        h, v = hr.host, hr.verdict
+        if h.cluster is not None and h.cluster not in names:
+            continue
+        state = h.connection_state + (", maintenance" if h.maintenance else "")
+        hrow.append([h.name, h.cluster or "-", h.esxi_version or "?", hr.max_hw_version or "?",
+                     h.cpu_model or h.cpu.brand or (h.cpu.generation.label if h.cpu.generation else "?"),
+                     _mode_text(v.max_mode, "none"), "assumed" if h.cpu.assumed else "measured", state])
+    parts.append(_title("Hosts", fmt) + table(hrow, ["host", "cluster", "ESXi", "max vmx", "CPU", "max EVC mode",
+                                                     "CPU data", "state"], fmt))
+    vrow = []
+    for v in view.vms:
+        g = v.verdict
+        if not view.explain and not g.blocked and v.power_cycle is None:
+            continue
+        for target, reasons in (g.blocked.items() if g.blocked else [("-", ())]):
+            partial = g.partial.get(target)
+            why = "; ".join(r.message for r in reasons)
+            if partial:
+                why = f"only {_short(list(partial), 3)} can take it; " + why
+            vrow.append([v.vm.name, v.cluster_label or "-", _state(v), target, why or "-"])
+        if view.explain:
+            for target in g.live_targets if v.vm.running else g.cold_targets:
+                vrow.append([v.vm.name, v.cluster_label or "-", _state(v), target,
+                             "live migration possible" if v.vm.running else "cold migration possible"])
+    if vrow:
+        title = "VM verdicts" if view.explain else "VMs that cannot move everywhere"
+        parts.append(_title(title, fmt) + table(vrow, ["vm", "cluster", "state", "target", "why not"], fmt))
+    prow = [[v.vm.name, v.cluster_label or "-", v.power_cycle.mode, _short(v.power_cycle.missing.names(), 8)]
+            for v in view.vms if v.power_cycle is not None]
+    if prow:
+        parts.append(_title("VMs needing a power cycle to use their cluster's EVC mode", fmt)
+                     + table(prow, ["vm", "cluster", "EVC mode", "features it does not use yet"], fmt))
+    if fmt == "table" and any(c.max_evc_mode and c.max_evc_mode.confidence != "confirmed" for c in view.clusters):
+        parts.append("* unconfirmed baseline: no public source lists the mode's exact features (evckit modes KEY)")
+    return "\n\n".join(parts)
+
+
+def _title(text: str, fmt: str) -> str:
+    return f"## {text}\n\n" if fmt == "markdown" else f"{text}\n"
+
+
+def _state(v: VMResult) -> str:
+    return f"{v.vm.power_state} vmx-{v.vm.hardware_version}" + (f" per-VM EVC {v.vm.per_vm_evc}" if v.vm.per_vm_evc else "")
+
+
+def _check_csv(view: CheckView) -> str:
+    """CSV: one row per (VM, target cluster) that is not a full live target (every pair with --explain)."""
+    rows = []
+    for v in view.vms:
+        g = v.verdict
+        for c in view.analysis.clusters:
+            t = c.label
+            if t in g.blocked:
+                status = "partial" if t in g.partial else "blocked"
+            elif v.vm.running and t in g.live_targets:
+                status = "live"
+            elif not v.vm.running and t in g.cold_targets:
+                status = "cold"
+            else:
+                status = "blocked"
+            if status in ("live", "cold") and not view.explain:
+                continue
+            reasons = g.blocked.get(t, ())
+            rows.append([v.vm.name, v.vm.vcenter, v.cluster_label or "", v.vm.power_state,
+                         f"vmx-{v.vm.hardware_version}", t, status, " | ".join(r.kind for r in reasons),
+                         "; ".join(r.message for r in reasons), " ".join(g.partial.get(t, ()))])
+    return table(rows, ["vm", "vcenter", "cluster", "power_state", "hardware_version", "target", "status",
+                        "reason_kinds", "reasons", "hosts_that_can"], "csv")
+
+
+def incompatible(analysis: Analysis) -> list[VMResult]:
+    """Running VMs that no host of some other cluster of their CPU vendor can take (``--fail-on``)."""
+    vendor_of = {c.label: c.vendors for c in analysis.clusters}
+    out = []
+    for v in analysis.vms:
+        if not v.vm.running or v.vendor is None:
+            continue
+        for label, reasons in v.verdict.blocked.items():
+            if label != v.cluster_label and vendor_of.get(label) == (v.vendor,) and label not in v.verdict.partial:
+                out.append(v)
+                break
+    return out
