@@ -1,0 +1,136 @@
+"""Snapshots: the documented format loads; bad snapshots fail with every problem, its place, status 2."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from evckit._resources import data_dir
+from evckit.cli import main
+from evckit.errors import InputError, SnapshotError
+from evckit.inventory import load_inventories, load_snapshot, parse_snapshot
+
+EXAMPLE = json.loads((data_dir() / "examples" / "estate.json").read_text())
+SCHEMA = json.loads((data_dir() / "snapshot.schema.json").read_text())
+
+
+def write(tmp_path: Path, obj: object, name: str = "snap.json") -> Path:
+    """Write a snapshot object to a file."""
+    p = tmp_path / name
+    p.write_text(obj if isinstance(obj, str) else json.dumps(obj))
+    return p
+
+
+def test_example_matches_schema() -> None:
+    """The shipped example validates against the shipped JSON Schema."""
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+    jsonschema.validate(EXAMPLE, SCHEMA)
+
+
+def test_example_loads() -> None:
+    """The example estate loads into hosts, clusters and VMs."""
+    inv = parse_snapshot(copy.deepcopy(EXAMPLE), "example")
+    assert len(inv.hosts) == 13 and len(inv.clusters) == 6 and len(inv.vms) == 10
+    assert all(h.cpu.assumed for h in inv.hosts)
+    db = next(v for v in inv.vms if v.name == "db-01")
+    assert db.per_vm_evc == "intel-skylake" and db.requirement.source == "perVmEvc"
+
+
+def test_feature_requirement_parsing() -> None:
+    """featureRequirement values Bool:Min:1 / Num:Min:N are parsed; unknown keys are kept visible."""
+    snap = copy.deepcopy(EXAMPLE)
+    vm = snap["vcenters"][0]["vms"][5]
+    vm["feature_requirement"] += [{"key": "cpuid.FUTURE_THING", "value": "Bool:Min:1"},
+                                  {"key": "cpuid.HLE", "value": "Bool:Min:0"}]
+    inv = parse_snapshot(snap, "x")
+    r = next(v for v in inv.vms if v.name == vm["name"]).requirement
+    assert "avx512bw" in r.features and "hle" not in r.features
+    assert r.vendor == "intel" and r.unevaluated == ("cpuid.FUTURE_THING",)
+
+
+def bad_snapshot() -> dict:
+    """The example with five problems in it."""
+    snap = copy.deepcopy(EXAMPLE)
+    vc = snap["vcenters"][0]
+    vc["clusters"][0]["evc_mode"] = "intel-cascadelak"
+    vc["vms"][0]["host"] = "esx-nowhere"
+    vc["vms"][1]["name"] = vc["vms"][2]["name"]
+    vc["hosts"][1]["cluster"] = "no-such-cluster"
+    vc["vms"][3]["hardware_version"] = "version nineteen"
+    return snap
+
+
+def test_every_problem_with_its_place() -> None:
+    """Unknown mode key, unknown host, duplicate name, unknown cluster, bad version: all listed at once."""
+    with pytest.raises(SnapshotError) as info:
+        parse_snapshot(bad_snapshot(), "bad.json")
+    problems = info.value.problems
+    assert len(problems) == 5
+    text = str(info.value)
+    assert text.startswith("bad.json: ")
+    assert "vcenters[0] (vc-prod).clusters[0] (gold).evc_mode: unknown EVC mode 'intel-cascadelak'" in text
+    assert "did you mean intel-cascadelake" in text
+    assert "host 'esx-nowhere' is not a host of this vCenter" in text
+    assert "duplicate VM name 'db-01'" in text
+    assert "no-such-cluster" in text and "version nineteen" in text
+    assert "\n" not in text
+
+
+@pytest.mark.parametrize(("content", "needle"), [
+    ("{not json", "invalid JSON"),
+    ('{"evckit_snapshot": 2, "vcenters": []}', "unsupported snapshot version 2"),
+    ('{"evckit_snapshot": 1}', "vcenters: must be a non-empty list"),
+    ("[1, 2]", "top level must be a JSON object"),
+])
+def test_bad_files(tmp_path: Path, content: str, needle: str) -> None:
+    """Malformed JSON, wrong version and wrong shape name the file and the problem."""
+    p = write(tmp_path, content)
+    with pytest.raises(SnapshotError, match=needle) as info:
+        load_snapshot(p)
+    assert str(p) in str(info.value)
+
+
+def test_missing_snapshot() -> None:
+    """A missing file is an InputError naming it."""
+    with pytest.raises(InputError, match="nope.json: no such file"):
+        load_snapshot("nope.json")
+
+
+def test_check_bad_snapshot_exit_2_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`evckit check BAD` prints one line naming the file and problems, exits 2, prints nothing else."""
+    p = write(tmp_path, bad_snapshot())
+    assert main(["check", str(p)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and str(p) in err and "intel-cascadelak" in err
+
+
+def test_several_snapshots_merge(tmp_path: Path) -> None:
+    """Two snapshots of different vCenters analyse as one estate; the same vCenter twice is an error."""
+    other = copy.deepcopy(EXAMPLE)
+    other["vcenters"][0]["name"] = "vc-dr"
+    inv = load_inventories([write(tmp_path, other, "dr.json")], example=True)
+    assert {vc.name for vc in inv.vcenters} == {"vc-prod", "vc-dr"}
+    assert inv.cluster_label(inv.clusters[0]) == "vc-prod/gold"
+    with pytest.raises(SnapshotError, match="vc-prod"):
+        load_inventories([write(tmp_path, EXAMPLE, "same.json")], example=True)
+
+
+def test_cpu_data_from_files_and_inline(tmp_path: Path, samples: Path) -> None:
+    """A host's CPU can be a CPUID file (relative to the snapshot), inline text, or vSphere capabilities."""
+    dump = (samples / "libvirt/x86_64-cpuid-Xeon-Gold-6130.xml").read_text()
+    (tmp_path / "dumps").mkdir()
+    (tmp_path / "dumps" / "h1.xml").write_text(dump)
+    snap = {"evckit_snapshot": 1, "vcenters": [{"name": "vc", "clusters": [{"name": "c"}], "hosts": [
+        {"name": "h1", "cluster": "c", "esxi_version": "8.0.2", "cpu": {"cpuid_file": "dumps/h1.xml"}},
+        {"name": "h2", "cluster": "c", "esxi_version": "8.0.2", "cpu": {"cpuid_text": dump}},
+        {"name": "h3", "cluster": "c", "esxi_version": "8.0.2",
+         "cpu": {"feature_capability": [{"key": "cpuid.Intel", "value": "1"}, {"key": "cpuid.SSE3", "value": "1"}]}},
+    ], "vms": []}]}
+    inv = load_snapshot(write(tmp_path, snap))
+    h1, h2, h3 = inv.hosts
+    assert not h1.cpu.assumed and h1.cpu.present == h2.cpu.present
+    assert "sse3" in h3.cpu.present and "avx" in h3.cpu.unknown
