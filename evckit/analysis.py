@@ -346,6 +346,9 @@ class _Analyzer:
         reasons: list[Reason] = []
         if not d.available:
             return (Reason("no_hosts", "host disconnected or in maintenance mode"),)
+        if g.running and g.vendor is not None and d.vendor is not None and g.vendor != d.vendor:
+            # Another vendor's host can never take a running VM: nothing else about it matters.
+            return (Reason("vendor", f"VM runs on {g.vendor} CPUs, the host is {d.vendor}"),)
         if d.max_hw is not None and g.hardware_version > d.max_hw:
             reasons.append(Reason("hardware_version",
                                   f"hardware version vmx-{g.hardware_version} is newer than its ESXi runs "
@@ -355,9 +358,6 @@ class _Analyzer:
                                   f"hardware version vmx-{g.hardware_version} is older than its ESXi runs "
                                   f"(vmx-{d.min_hw} and later)"))
         if not g.running:
-            return tuple(reasons)
-        if g.vendor is not None and d.vendor is not None and g.vendor != d.vendor:
-            reasons.append(Reason("vendor", f"VM runs on {g.vendor} CPUs, the host is {d.vendor}"))
             return tuple(reasons)
         lacking = g.requirement & ~d.guarantee & ~self.any_mask
         missing, unknown = lacking & ~d.unknown, lacking & d.unknown

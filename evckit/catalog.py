@@ -133,12 +133,12 @@ def _load_features(obj: Any, problems: _Problems) -> FeatureRegistry:
             cpuid.append(CpuidPosition(leaf, sub, reg, bit, vendor))
         component = row.get("xsave_component")
         if kind in ("xcr0", "xss"):
-            if _int(component) is None or not 0 <= int(component) <= 63:
+            comp = _int(component)
+            if comp is None or not 0 <= comp <= 63:
                 problems.add(file, where, "an XSAVE state component needs an integer xsave_component 0..63")
             else:
                 # CPUID leaf 0xD enumerates the supported components: subleaf 0 for XCR0, subleaf 1
                 # (ECX/EDX) for IA32_XSS. That is where a dump says whether the CPU has the state.
-                comp = int(component)
                 sub, reg = (0, "eax" if comp < 32 else "edx") if kind == "xcr0" else (1, "ecx" if comp < 32 else "edx")
                 cpuid.append(CpuidPosition(0xD, sub, reg, comp % 32, None))
         elif kind == "cpuid" and not cpuid:

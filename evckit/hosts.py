@@ -260,9 +260,9 @@ def assess(profile: CpuProfile, catalog: Catalog, modes: ModeTable | None = None
     vendor_modes = modes.for_vendor(profile.vendor)
     if not vendor_modes:
         what = profile.vendor or "unknown"
-        reason = (f"CPU vendor {what!r} has no EVC modes: vCenter defines EVC for Intel and AMD only"
-                  if profile.vendor else "CPU vendor unknown: the data has no CPUID leaf 0 or vendor key")
-        return HostVerdict(profile, (), (), None, {}, {}, reason)
+        why = (f"CPU vendor {what!r} has no EVC modes: vCenter defines EVC for Intel and AMD only"
+               if profile.vendor else "CPU vendor unknown: the data has no CPUID leaf 0 or vendor key")
+        return HostVerdict(profile, (), (), None, {}, {}, why)
     present, unknown = profile.present.mask, profile.unknown.mask
     supported: list[EvcMode] = []
     undetermined: dict[str, FeatureSet] = {}
@@ -279,7 +279,7 @@ def assess(profile: CpuProfile, catalog: Catalog, modes: ModeTable | None = None
         missing[nxt.key] = reg.feature_set(lacking & ~unknown)
         if lacking & unknown:
             undetermined.setdefault(nxt.key, reg.feature_set(lacking & unknown))
-    reason = None
+    reason: str | None = None
     if not supported:
         reason = "lacks features of the lowest mode of its vendor" if not undetermined else \
             "the data leaves required features unknown"

@@ -420,7 +420,7 @@ def _parse_vm(  # noqa: PLR0913
         min_req = _mode_key(min_req, table, where + ".min_required_evc_mode", problems)
     if len(problems.items) > bad:
         return None
-    host_vendor = hosts[host].cpu.vendor if host in hosts else None
+    host_vendor = hosts[host].cpu.vendor if isinstance(host, str) and host in hosts else None
     req = _requirement(v, where, per_vm, min_req, host_vendor, table, catalog, problems)
     if req is None:
         return None

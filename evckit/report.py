@@ -24,8 +24,12 @@ from evckit.modes import EvcMode
 __all__ = ["dumps", "mode_diff_json", "mode_json", "render_mode", "render_mode_diff", "render_modes", "table"]
 
 
-def table(rows: Sequence[Sequence[Any]], headers: Sequence[str], fmt: str = "table") -> str:
-    """A table as plain text (``table``), GitHub Markdown (``markdown``) or CSV (``csv``)."""
+def table(rows: Sequence[Sequence[Any]], headers: Sequence[str], fmt: str = "table",
+          wrap: Sequence[int | None] | None = None) -> str:
+    """A table as plain text (``table``), GitHub Markdown (``markdown``) or CSV (``csv``).
+
+    ``wrap`` gives per-column widths at which plain-text cells wrap (None: never).
+    """
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
@@ -34,7 +38,9 @@ def table(rows: Sequence[Sequence[Any]], headers: Sequence[str], fmt: str = "tab
         return buf.getvalue().rstrip("\n")
     from tabulate import tabulate  # noqa: PLC0415 - keeps `import evckit` light
 
-    return tabulate(rows, headers=headers, tablefmt="github" if fmt == "markdown" else "simple")
+    if fmt == "markdown":
+        return tabulate(rows, headers=headers, tablefmt="github")
+    return tabulate(rows, headers=headers, tablefmt="simple", maxcolwidths=list(wrap) if wrap and rows else None)
 
 
 def dumps(obj: object) -> str:
@@ -330,7 +336,7 @@ def summary(a: Analysis) -> dict[str, int]:
         "clusters": len(a.clusters),
         "vms": len(a.vms),
         "running_vms": len(running),
-        "vms_not_movable_everywhere": sum(1 for v in running if v.verdict.blocked),
+        "vms_not_movable_everywhere": len(incompatible(a)),
         "vms_needing_power_cycle": sum(1 for v in a.vms if v.power_cycle is not None),
         "vm_groups": a.vm_groups,
         "destination_classes": a.destination_classes,
@@ -355,7 +361,8 @@ def render_check(view: CheckView, fmt: str) -> str:
     if fmt == "table":
         parts.append(f"{a.inventory.source}: {s['hosts']} hosts, {s['clusters']} clusters, {s['vms']} VMs "
                      f"({s['running_vms']} running); {s['vms_not_movable_everywhere']} running VMs cannot "
-                     f"move to every cluster; {s['vms_needing_power_cycle']} need a power cycle")
+                     f"live-migrate to every other cluster of their CPU vendor; "
+                     f"{s['vms_needing_power_cycle']} need a power cycle")
         parts.extend(a.notes)
     crow = []
     for c in view.clusters:
@@ -369,17 +376,18 @@ def render_check(view: CheckView, fmt: str) -> str:
         crow.append([c.label, _mode_text(c.evc_mode, "disabled"), _mode_text(c.max_evc_mode, "none"),
                      len(c.hosts), "/".join(c.vendors), limiting or "-", "; ".join(problems) or "-"])
     parts.append(_title("Clusters", fmt) + table(crow, ["cluster", "EVC mode", "max EVC mode", "hosts", "vendor",
-                                                       "held back by", "notes"], fmt))
+                                                       "held back by", "notes"], fmt,
+                                                 wrap=[None, None, None, None, None, 50, 50]))
     hrow = []
     names = {c.cluster.name for c in view.clusters}
     for hr in a.hosts:
-        h, v = hr.host, hr.verdict
+        h = hr.host
         if h.cluster is not None and h.cluster not in names:
             continue
         state = h.connection_state + (", maintenance" if h.maintenance else "")
         hrow.append([h.name, h.cluster or "-", h.esxi_version or "?", hr.max_hw_version or "?",
                      h.cpu_model or h.cpu.brand or (h.cpu.generation.label if h.cpu.generation else "?"),
-                     _mode_text(v.max_mode, "none"), "assumed" if h.cpu.assumed else "measured", state])
+                     _mode_text(hr.verdict.max_mode, "none"), "assumed" if h.cpu.assumed else "measured", state])
     parts.append(_title("Hosts", fmt) + table(hrow, ["host", "cluster", "ESXi", "max vmx", "CPU", "max EVC mode",
                                                      "CPU data", "state"], fmt))
     vrow = []
@@ -387,19 +395,27 @@ def render_check(view: CheckView, fmt: str) -> str:
         g = v.verdict
         if not view.explain and not g.blocked and v.power_cycle is None:
             continue
-        for target, reasons in (g.blocked.items() if g.blocked else [("-", ())]):
-            partial = g.partial.get(target)
+        other_vendor = [t for t, rs in g.blocked.items()
+                        if t not in g.partial and rs and all(r.kind == "vendor" for r in rs)]
+        for target, reasons in g.blocked.items():
+            if target in other_vendor:
+                continue
             why = "; ".join(r.message for r in reasons)
+            partial = g.partial.get(target)
             if partial:
                 why = f"only {_short(list(partial), 3)} can take it; " + why
-            vrow.append([v.vm.name, v.cluster_label or "-", _state(v), target, why or "-"])
+            vrow.append([v.vm.name, v.cluster_label or "-", _state(v), target, why])
+        if other_vendor:
+            vrow.append([v.vm.name, v.cluster_label or "-", _state(v), _short(other_vendor, 4),
+                         f"other CPU vendor (VM runs on {v.vendor})"])
         if view.explain:
             for target in g.live_targets if v.vm.running else g.cold_targets:
                 vrow.append([v.vm.name, v.cluster_label or "-", _state(v), target,
                              "live migration possible" if v.vm.running else "cold migration possible"])
     if vrow:
         title = "VM verdicts" if view.explain else "VMs that cannot move everywhere"
-        parts.append(_title(title, fmt) + table(vrow, ["vm", "cluster", "state", "target", "why not"], fmt))
+        parts.append(_title(title, fmt) + table(vrow, ["vm", "cluster", "state", "target", "why not"], fmt,
+                                                wrap=[None, None, 24, 24, 90]))
     prow = [[v.vm.name, v.cluster_label or "-", v.power_cycle.mode, _short(v.power_cycle.missing.names(), 8)]
             for v in view.vms if v.power_cycle is not None]
     if prow:
