@@ -10,7 +10,13 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from typing import TYPE_CHECKING
+
 from evckit.errors import EvckitError
+
+if TYPE_CHECKING:
+    from evckit.inventory import Inventory
+    from evckit.whatif import Scenario
 
 __all__ = ["main"]
 
@@ -61,13 +67,51 @@ def _run_check(args: argparse.Namespace) -> int:
     if not args.snapshots and not args.example:
         raise_usage("evckit check: give a SNAPSHOT file or --example")
     inventory = load_inventories(args.snapshots, example=args.example)
-    analysis = analyze(inventory)
+    if args.compare_cpus:
+        return _compare(args, inventory)
+    scenario = _scenario(args)
+    result = None
+    if scenario is not None:
+        from evckit.whatif import run_scenario  # noqa: PLC0415
+
+        result = run_scenario(inventory, scenario)
+        analysis = result.after
+    else:
+        analysis = analyze(inventory)
     view = report.select(analysis, args.vm or (), args.cluster or (), explain=args.explain)
     if (args.vm or args.cluster) and not view.vms and not view.clusters:
         raise_usage("no VM or cluster matches the --vm/--cluster filters")
-    _out(report.render_check(view, args.format))
+    if result is not None:
+        _out(report.render_scenario(result, view, args.format))
+    else:
+        _out(report.render_check(view, args.format))
     if args.fail_on == "incompatible" and report.incompatible(analysis):
         return 1
+    return 0
+
+
+def _scenario(args: argparse.Namespace) -> Scenario | None:
+    """The what-if scenario the --add-host/--replace-hosts/--remove-host options describe, if any."""
+    from evckit.whatif import AddHosts, RemoveHost, ReplaceHosts, Scenario, parse_host_spec  # noqa: PLC0415
+
+    changes: list[AddHosts | ReplaceHosts | RemoveHost] = []
+    for spec in args.replace_hosts or ():
+        changes.append(ReplaceHosts(*parse_host_spec(spec, "--replace-hosts")))
+    for name in args.remove_host or ():
+        changes.append(RemoveHost(name))
+    for spec in args.add_host or ():
+        changes.append(AddHosts(*parse_host_spec(spec, "--add-host")))
+    return Scenario(tuple(changes), prefix=args.new_host_prefix, esxi_version=args.new_host_esxi) if changes else None
+
+
+def _compare(args: argparse.Namespace, inventory: Inventory) -> int:
+    from evckit import report  # noqa: PLC0415
+    from evckit.whatif import compare_cpus  # noqa: PLC0415
+
+    if not args.cluster or len(args.cluster) != 1:
+        raise_usage("--compare-cpus needs exactly one --cluster NAME")
+    cluster = args.cluster[0]
+    _out(report.render_compare(cluster, compare_cpus(inventory, cluster, args.compare_cpus), args.format))
     return 0
 
 
@@ -116,6 +160,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--explain", action="store_true", help="show the verdict of every VM and target cluster")
     p.add_argument("--fail-on", choices=["incompatible"],
                    help="exit 1 when a running VM cannot live-migrate to another cluster of its CPU vendor")
+    what = p.add_argument_group("what-if (pre-purchase)", "CPU is a product name or brand string "
+                                "('Xeon Gold 6430'), a codename ('sapphirerapids'), an EVC mode key or a CPUID dump path")
+    what.add_argument("--add-host", action="append", metavar="CLUSTER=CPU[xN]", help="add N hosts with this CPU")
+    what.add_argument("--replace-hosts", action="append", metavar="CLUSTER=CPU[xN]",
+                      help="retire the cluster's hosts and put N hosts with this CPU in their place")
+    what.add_argument("--remove-host", action="append", metavar="NAME", help="retire a host")
+    what.add_argument("--new-host-prefix", default="new-", metavar="PREFIX",
+                      help="name hypothetical hosts PREFIX1, PREFIX2… (default: new-)")
+    what.add_argument("--new-host-esxi", metavar="VERSION",
+                      help="ESXi version of hypothetical hosts (default: the newest in the estate)")
+    what.add_argument("--compare-cpus", nargs="+", metavar="CPU",
+                      help="rank candidate CPUs for the one --cluster given")
     p.set_defaults(run=_run_check)
 
     for register in _EXTRA_COMMANDS:

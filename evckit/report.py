@@ -20,6 +20,7 @@ from evckit.analysis import Analysis, ClusterResult, HostResult, LimitingHost, V
 from evckit.catalog import Catalog
 from evckit.hosts import HostVerdict, verdict_json
 from evckit.modes import EvcMode
+from evckit.whatif import Candidate, ScenarioResult
 
 __all__ = ["dumps", "mode_diff_json", "mode_json", "render_mode", "render_mode_diff", "render_modes", "table"]
 
@@ -470,4 +471,82 @@ def incompatible(analysis: Analysis) -> list[VMResult]:
             if label != v.cluster_label and vendor_of.get(label) == (v.vendor,) and label not in v.verdict.partial:
                 out.append(v)
                 break
+    return out
+
+
+# --- what-if -------------------------------------------------------------------------------------
+
+
+def changes_json(result: ScenarioResult) -> list[dict[str, Any]]:
+    """The top-level ``changes`` list of a what-if report."""
+    return [{
+        "cluster": c.cluster,
+        "evc_mode": c.evc_mode,
+        "max_evc_mode_before": c.max_evc_mode_before,
+        "max_evc_mode_after": c.max_evc_mode_after,
+        "new_hosts": [{"name": n.name, "cpu": n.cpu, "assumed": n.assumed, "max_evc_mode": n.max_evc_mode,
+                       "joins_current_mode": n.joins_current_mode, "missing_for_current": list(n.missing_for_current),
+                       "reason": n.reason} for n in c.new_hosts],
+        "removed_hosts": list(c.removed_hosts),
+        "vms_gaining_live_target": list(c.vms_gaining),
+        "vms_losing_live_target": list(c.vms_losing),
+        "power_cycle": ({"mode": c.power_cycle_mode, "vms": list(c.vms_needing_power_cycle)}
+                        if c.power_cycle_mode else None),
+        "vms_to_evacuate": list(c.vms_to_evacuate),
+    } for c in result.changes]
+
+
+def render_scenario(result: ScenarioResult, view: CheckView, fmt: str) -> str:
+    """The estate after a what-if, preceded by a before/after summary of each affected cluster."""
+    if fmt == "json":
+        doc = check_json(view)
+        doc["changes"] = changes_json(result)
+        return dumps(doc)
+    rows = []
+    for c in result.changes:
+        joins = []
+        for n in c.new_hosts:
+            verdict = "joins" if n.joins_current_mode else "cannot join" if n.joins_current_mode is False else "no EVC"
+            joins.append(f"{n.name} ({n.cpu}{', assumed' if n.assumed else ''}): {verdict}"
+                         + (f": {n.reason}" if n.reason else ""))
+        if c.removed_hosts:
+            joins.append("retired: " + _short(list(c.removed_hosts), 4))
+        cycle = (f"raising to {c.power_cycle_mode}: {_short(list(c.vms_needing_power_cycle), 4) or 'none'}"
+                 if c.power_cycle_mode else "-")
+        rows.append([c.cluster, c.evc_mode or "disabled", f"{c.max_evc_mode_before or 'none'} -> {c.max_evc_mode_after or 'none'}",
+                     "; ".join(joins) or "-", _short(list(c.vms_gaining), 4) or "-", _short(list(c.vms_losing), 4) or "-",
+                     cycle])
+    head = _title("What changes", fmt) + table(
+        rows, ["cluster", "EVC mode", "max EVC mode", "hosts", "VMs gaining it as live target",
+               "VMs losing it", "power cycle needed"], fmt, wrap=[None, None, None, 50, 30, 30, 40])
+    if fmt == "csv":
+        return head
+    return head + "\n\n" + render_check(view, fmt)
+
+
+def compare_json(cluster: str, candidates: Sequence[Candidate]) -> dict[str, Any]:
+    """``--compare-cpus`` as JSON: candidates best first."""
+    return {"cluster": cluster, "candidates": [{
+        "rank": i + 1, "cpu": c.cpu, "vendor": c.vendor, "generation": c.generation, "assumed": c.assumed,
+        "max_evc_mode": c.max_evc_mode, "cluster_max_evc_mode": c.cluster_max_evc_mode,
+        "joins_current_mode": c.joins_current_mode, "missing_for_current": list(c.missing_for_current),
+        "vms_that_fit": c.vms_that_fit, "vms_considered": c.vms_considered,
+        "hidden_features": list(c.hidden.names()), "reason": c.reason,
+    } for i, c in enumerate(candidates)]}
+
+
+def render_compare(cluster: str, candidates: Sequence[Candidate], fmt: str) -> str:
+    """``--compare-cpus`` as a ranked table."""
+    if fmt == "json":
+        return dumps(compare_json(cluster, candidates))
+    rows = [[i + 1, c.cpu, c.generation or "?", c.max_evc_mode or "none",
+             c.cluster_max_evc_mode or "none",
+             "yes" if c.joins_current_mode else "no EVC" if c.joins_current_mode is None else f"no: {c.reason}",
+             f"{c.vms_that_fit}/{c.vms_considered}", f"{len(c.hidden)}: {_short(c.hidden.names(), 5)}" if c.hidden else "0"]
+            for i, c in enumerate(candidates)]
+    out = table(rows, ["rank", "CPU", "generation", "its max mode", f"{cluster} would reach", "joins at current mode",
+                       "running VMs that fit", "features hidden by the cluster's mode"], fmt,
+                wrap=[None, 30, 24, None, None, 40, None, 50])
+    if fmt == "table" and any(c.assumed for c in candidates):
+        out += "\n\nassumed: features come from the CPU name (the generation's expected baseline), not a measurement"
     return out
