@@ -211,6 +211,10 @@ class _Analyzer:
         self.mitigations = self.catalog.mitigations.mask
         self._exposed: dict[int, int] = {}
         self._assess_cache: dict[tuple[object, ...], HostVerdict] = {}
+        # Equal decisions become the same objects, so later steps compare and merge them by identity.
+        self._interned: dict[tuple[Reason, ...], tuple[Reason, ...]] = {}
+        self._interned_reason: dict[Reason, Reason] = {}
+        self._cold_cache: dict[int, tuple[tuple[Reason, ...], ...]] = {}
 
     def exposed(self, hw: int) -> int:
         """Features a VM of hardware version ``hw`` can see (VMware's first HWV per feature)."""
@@ -258,32 +262,44 @@ class _Analyzer:
         dests = list(classes)
 
         # VM groups, and the decision of each (group, destination class) pair, made once.
-        groups: dict[_Group, GroupVerdict] = {}
+        groups: dict[tuple[object, ...], GroupVerdict] = {}
+        vectors: dict[tuple[int, ...], GroupVerdict] = {}
         vm_results: list[VMResult] = []
-        pair_cache: dict[tuple[_Group, int], tuple[Reason, ...]] = {}
         cluster_of = {(c.vcenter, c.name): c for c in inv.clusters}
         cycle_cache: dict[tuple[int, int, str, str], PowerCycle | None] = {}
+        labels = {(c.vcenter, c.name): label for c, label, _ in cluster_classes}
+        sets: dict[int, FeatureSet] = {}
         for vm in inv.vms:
             req, source, vendor, notes = self._requirement(vm, by_host, cluster_of)
-            g = _Group(vendor if vm.running else None, req if vm.running else 0, vm.hardware_version,
-                       vm.running, vm.per_vm_evc if vm.running else None)
-            verdict = groups.get(g)
+            running = vm.running
+            key = (vendor, req, vm.hardware_version, vm.per_vm_evc) if running else (vm.hardware_version,)
+            verdict = groups.get(key)
             if verdict is None:
-                verdict = self._group_verdict(g, dests, cluster_classes, pair_cache)
-                groups[g] = verdict
+                g = _Group(vendor if running else None, req if running else 0, vm.hardware_version,
+                           running, vm.per_vm_evc if running else None)
+                verdict = self._group_verdict(g, dests, cluster_classes, vectors)
+                groups[key] = verdict
             cycle = None
             cluster = cluster_of.get((vm.vcenter, vm.cluster)) if vm.cluster else None
-            if (vm.running and cluster is not None and cluster.evc_mode and vm.per_vm_evc is None
+            if (running and cluster is not None and cluster.evc_mode and vm.per_vm_evc is None
                     and source in ("featureRequirement", "minRequiredEVCModeKey")):
                 ck = (req, vm.hardware_version, vm.vcenter, cluster.evc_mode)
                 if ck not in cycle_cache:
                     cycle_cache[ck] = self._power_cycle(req, vm.hardware_version, inv.mode(vm.vcenter, cluster.evc_mode))
                 cycle = cycle_cache[ck]
-            label = inv.cluster_label(cluster) if cluster is not None else None
-            vm_results.append(VMResult(vm, label, self.reg.feature_set(req), source, vendor, verdict, cycle, notes))
+            label = labels[(cluster.vcenter, cluster.name)] if cluster is not None else None
+            fs = sets.get(req)
+            if fs is None:
+                fs = sets[req] = self.reg.feature_set(req)
+            vm_results.append(VMResult(vm, label, fs, source, vendor, verdict, cycle, notes))
 
+        running_by_cluster: dict[tuple[str, str | None], list[VMResult]] = {}
+        for v in vm_results:
+            if v.vm.running:
+                running_by_cluster.setdefault((v.vm.vcenter, v.vm.cluster), []).append(v)
         cluster_results = tuple(
-            self._cluster_result(c, label, by_cluster.get((c.vcenter, c.name), []), vm_results)
+            self._cluster_result(c, label, by_cluster.get((c.vcenter, c.name), []),
+                                 running_by_cluster.get((c.vcenter, c.name), []))
             for c, label, _ in cluster_classes
         )
         notes = tuple(f"EVC modes of vCenter {vc.name} come from its own definitions "
@@ -297,7 +313,7 @@ class _Analyzer:
             # EVC on: every host exposes exactly the mode's baseline, plus the microcode-dependent
             # mitigation bits the shipped baselines leave out, where this host has them.
             guarantee = mode.features.mask | (p.present.mask & self.mitigations)
-            return _Dest(mode.vendor, guarantee, 0, hr.max_hw_version, hr.min_hw_version,
+            return _Dest(mode.vendor, guarantee, p.unknown.mask & self.mitigations, hr.max_hw_version, hr.min_hw_version,
                          hr.host.available, mode.key)
         return _Dest(p.vendor, p.present.mask, p.unknown.mask, hr.max_hw_version, hr.min_hw_version,
                      hr.host.available, None)
@@ -307,14 +323,15 @@ class _Analyzer:
     ) -> tuple[int, str, str | None, tuple[str, ...]]:
         """The features a VM needs at its destination, where that came from, its vendor, notes."""
         r = vm.requirement
+        source = r.source
         notes: list[str] = []
         if r.unevaluated:
             notes.append(f"requirement keys evckit cannot evaluate: {', '.join(r.unevaluated)}")
-        exposed = self.exposed(vm.hardware_version)
-        if r.source == "featureRequirement":
-            return r.features.mask, r.source, r.vendor, tuple(notes)
-        if r.source in ("perVmEvc", "minRequiredEVCModeKey"):
-            return r.features.mask & exposed, r.source, r.vendor, tuple(notes)
+        if source == "featureRequirement":  # what the VM was powered on with: taken as recorded
+            return r.features.mask, source, r.vendor, tuple(notes) if notes else ()
+        exposed = self._exposed.get(vm.hardware_version) or self.exposed(vm.hardware_version)
+        if source == "perVmEvc" or source == "minRequiredEVCModeKey":
+            return r.features.mask & exposed, source, r.vendor, tuple(notes) if notes else ()
         # No recorded requirement: a running VM is assumed to use what its cluster guarantees
         # (EVC mode) or, without EVC, what its current host has.
         if not vm.running:
@@ -376,62 +393,89 @@ class _Analyzer:
             reasons.append(Reason("undetermined", f"cannot tell: CPU data does not show {_names(names)}", names))
         return tuple(reasons)
 
+    def _decide(self, g: _Group, dests: Sequence[_Dest]) -> tuple[tuple[Reason, ...], ...]:
+        """The decision of one group against every destination class, with equal answers shared."""
+        one, many = self._interned_reason, self._interned
+        out = []
+        for d in dests:
+            reasons = tuple(one.setdefault(r, r) for r in self._pair(g, d))
+            out.append(many.setdefault(reasons, reasons))
+        return tuple(out)
+
     def _group_verdict(
         self, g: _Group, dests: Sequence[_Dest], clusters: Sequence[tuple[Cluster, str, dict[int, list[str]]]],
-        pair_cache: dict[tuple[_Group, int], tuple[Reason, ...]],
+        vectors: dict[tuple[int, ...], GroupVerdict],
     ) -> GroupVerdict:
+        """Assemble one group's verdict per cluster from its per-class decisions.
+
+        Groups whose decisions coincide for every destination class share one verdict object.
+        """
+        pairs = self._decide(g, dests)
+        cold_pairs = pairs if not g.running else self._cold(g.hardware_version, dests)
+        vector = (int(g.running), *map(id, pairs), *map(id, cold_pairs))
+        shared = vectors.get(vector)
+        if shared is not None:
+            return shared
         live: list[str] = []
         cold: list[str] = []
         partial: dict[str, tuple[str, ...]] = {}
         blocked: dict[str, tuple[Reason, ...]] = {}
-        cold_group = attrs.evolve(g, running=False, requirement=0, vendor=None, per_vm_evc=None)
         for _cluster, label, members in clusters:
             if not members:
                 blocked[label] = (Reason("no_hosts", "the cluster has no hosts"),)
                 continue
             ok_hosts: list[str] = []
             cold_ok = False
-            failures: dict[tuple[str, str, tuple[str, ...]], list[str]] = {}
+            failures: dict[int, tuple[Reason, list[str]]] = {}
             for cls, hosts in members.items():
-                reasons = pair_cache.get((g, cls))
-                if reasons is None:
-                    reasons = self._pair(g, dests[cls])
-                    pair_cache[(g, cls)] = reasons
-                cold_reasons = reasons if not g.running else pair_cache.get((cold_group, cls))
-                if cold_reasons is None:
-                    cold_reasons = self._pair(cold_group, dests[cls])
-                    pair_cache[(cold_group, cls)] = cold_reasons
-                cold_ok = cold_ok or not cold_reasons
+                reasons = pairs[cls]
+                cold_ok = cold_ok or not cold_pairs[cls]
                 if not reasons:
                     ok_hosts.extend(hosts)
+                    continue
                 for r in reasons:
-                    failures.setdefault((r.kind, r.message, r.features), []).extend(hosts)
+                    entry = failures.get(id(r))
+                    if entry is None:
+                        failures[id(r)] = (r, list(hosts))
+                    else:
+                        entry[1].extend(hosts)
             if cold_ok:
                 cold.append(label)
             if not g.running:
                 if not cold_ok:
-                    blocked[label] = self._merge(failures)
+                    blocked[label] = self._merge(failures.values())
                 continue
             if not failures:
                 live.append(label)
             else:
                 if ok_hosts:
                     partial[label] = tuple(ok_hosts)
-                blocked[label] = self._merge(failures)
-        return GroupVerdict(tuple(live), tuple(cold), partial, blocked)
+                blocked[label] = self._merge(failures.values())
+        verdict = GroupVerdict(tuple(live), tuple(cold), partial, blocked)
+        vectors[vector] = verdict
+        return verdict
+
+    def _cold(self, hw: int, dests: Sequence[_Dest]) -> tuple[tuple[Reason, ...], ...]:
+        """Cold-migration decisions depend only on the hardware version: decided once per version."""
+        cached = self._cold_cache.get(hw)
+        if cached is None:
+            cached = self._decide(_Group(None, 0, hw, False, None), dests)
+            self._cold_cache[hw] = cached
+        return cached
 
     @staticmethod
-    def _merge(failures: Mapping[tuple[str, str, tuple[str, ...]], list[str]]) -> tuple[Reason, ...]:
+    def _merge(failures: Iterable[tuple[Reason, list[str]]]) -> tuple[Reason, ...]:
+        """One reason per distinct per-class reason, naming every host it applies to."""
         out = []
-        for (kind, message, features), hosts in failures.items():
+        for r, hosts in failures:
             hs = tuple(sorted(hosts))
-            out.append(Reason(kind, f"{message} on {_names(hs)}" if kind != "no_hosts" or hs else message,
-                              features, hs))
+            out.append(Reason(r.kind, f"{r.message} on {_names(hs)}", r.features, hs))
         return tuple(out)
 
     def _cluster_result(
-        self, c: Cluster, label: str, hosts: list[HostResult], vms: Sequence[VMResult],
+        self, c: Cluster, label: str, hosts: list[HostResult], running: Sequence[VMResult],
     ) -> ClusterResult:
+        """One cluster's verdict; ``running`` are the running VMs it holds."""
         inv = self.inv
         modes: ModeTable = inv.modes_for(c.vcenter)
         evc = modes.get(c.evc_mode) if c.evc_mode else None
@@ -487,12 +531,9 @@ class _Analyzer:
                     not_admitted.append(LimitingHost(hr.host.name, evc.key,
                                                      self.reg.feature_set(lacking & ~p.unknown.mask),
                                                      self.reg.feature_set(lacking & p.unknown.mask)))
-            lower = self._lower_modes(modes, evc)
-            own = [v for v in vms if v.vm.running and v.vm.vcenter == c.vcenter and v.vm.cluster == c.name]
-            for low in lower:
-                names = tuple(v.vm.name for v in own
-                              if v.requirement.mask & ~low.features.mask & ~self.mitigations & ~self.any_mask)
-                blocking[low.key] = names
+            for low in self._lower_modes(modes, evc):
+                allowed = low.features.mask | self.mitigations | self.any_mask
+                blocking[low.key] = tuple(v.vm.name for v in running if v.requirement.mask & ~allowed)
         return ClusterResult(c, label, tuple(hosts), vendors, evc, top[0] if top else None, tuple(top), reason,
                              tuple(limiting), tuple(not_admitted), blocking, undetermined, max_hw, assumed)
 

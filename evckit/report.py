@@ -11,16 +11,18 @@ import fnmatch
 import io
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from evckit import __version__
+from evckit._version import version
 from evckit.analysis import Analysis, ClusterResult, HostResult, LimitingHost, VMResult
 from evckit.catalog import Catalog
 from evckit.hosts import HostVerdict, verdict_json
 from evckit.modes import EvcMode
-from evckit.whatif import Candidate, ScenarioResult
+
+if TYPE_CHECKING:
+    from evckit.whatif import Candidate, ScenarioResult
 
 __all__ = ["dumps", "mode_diff_json", "mode_json", "render_mode", "render_mode_diff", "render_modes", "table"]
 
@@ -319,7 +321,7 @@ def check_json(view: CheckView) -> dict[str, Any]:
     names = {c.cluster.name for c in view.clusters} | {c.label for c in view.clusters}
     hosts = [hr for hr in a.hosts if hr.host.cluster is None or hr.host.cluster in names or not view.clusters]
     return {
-        "evckit": __version__,
+        "evckit": version(),
         "snapshot": a.inventory.source,
         "notes": list(a.notes),
         "hosts": [host_json(hr) for hr in hosts],
