@@ -361,8 +361,6 @@ class _Analyzer:
     def _pair(self, g: _Group, d: _Dest) -> tuple[Reason, ...]:
         """Why a VM of group ``g`` cannot go to a host of class ``d`` (empty: it can). Hosts unnamed."""
         reasons: list[Reason] = []
-        if not d.available:
-            return (Reason("no_hosts", "host disconnected or in maintenance mode"),)
         if g.running and g.vendor is not None and d.vendor is not None and g.vendor != d.vendor:
             # Another vendor's host can never take a running VM: nothing else about it matters.
             return (Reason("vendor", f"VM runs on {g.vendor} CPUs, the host is {d.vendor}"),)
@@ -425,9 +423,13 @@ class _Analyzer:
                 blocked[label] = (Reason("no_hosts", "the cluster has no hosts"),)
                 continue
             ok_hosts: list[str] = []
+            away: list[str] = []
             cold_ok = False
             failures: dict[int, tuple[Reason, list[str]]] = {}
             for cls, hosts in members.items():
+                if not dests[cls].available:  # disconnected or in maintenance: not a destination now
+                    away.extend(hosts)
+                    continue
                 reasons = pairs[cls]
                 cold_ok = cold_ok or not cold_pairs[cls]
                 if not reasons:
@@ -439,6 +441,11 @@ class _Analyzer:
                         failures[id(r)] = (r, list(hosts))
                     else:
                         entry[1].extend(hosts)
+            if not ok_hosts and not failures:
+                hs = tuple(sorted(away))
+                blocked[label] = (Reason("no_hosts", "no host can take VMs: all are disconnected or in maintenance "
+                                         f"mode ({_names(hs)})", (), hs),)
+                continue
             if cold_ok:
                 cold.append(label)
             if not g.running:
