@@ -31,16 +31,25 @@ def analyze_naive(inv: Inventory, vm_limit: int | None = None) -> dict[str, dict
         present = frozenset(h.cpu.present)
         guarantee[h.name] = (frozenset(mode.features) | (present & mitigations)) if mode else present
         max_hw[h.name] = catalog.hardware.release(h.esxi_version).max_hw_version if h.esxi_version else 99
+    exposed_by_hw: dict[int, frozenset[str]] = {}
+
+    def exposed(hw: int) -> frozenset[str]:
+        if hw not in exposed_by_hw:
+            exposed_by_hw[hw] = frozenset(f.name for f in catalog.features if f.hw_version is None or f.hw_version <= hw)
+        return exposed_by_hw[hw]
+
     out: dict[str, dict[str, str]] = {}
     for vm in inv.vms[:vm_limit]:
         req = frozenset(vm.requirement.features) - any_names
+        if vm.requirement.source in ("perVmEvc", "minRequiredEVCModeKey"):
+            req &= exposed(vm.hardware_version)  # a mode's features a VM of this hardware can see
         vendor = vm.requirement.vendor
         row = {}
         for c in inv.clusters:
             ok = 0
-            hosts = hosts_by_cluster.get((c.vcenter, c.name), [])
+            hosts = [h for h in hosts_by_cluster.get((c.vcenter, c.name), []) if h.available]
             for h in hosts:
-                if not h.available or vm.hardware_version > max_hw[h.name]:
+                if vm.hardware_version > max_hw[h.name]:
                     continue
                 if vm.running and (vendor not in (None, h.cpu.vendor) or not req <= guarantee[h.name]):
                     continue
