@@ -6,7 +6,7 @@ hot path are integer ``&``, ``|`` and ``~``; names are produced only at the edge
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import attrs
 
@@ -122,12 +122,15 @@ class FeatureRegistry:
 
     def mask(self, names: Iterable[str]) -> int:
         """The mask of canonical names; an unknown name raises `InputError`."""
-        by_name = self._by_name
+        return self._mask(names, self._by_name.get, "CPU feature")
+
+    @staticmethod
+    def _mask(items: Iterable[str], lookup: Callable[[str], Feature | None], what: str) -> int:
         mask = 0
-        for name in names:
-            feature = by_name.get(name)
+        for item in items:
+            feature = lookup(item)
             if feature is None:
-                raise InputError(f"unknown CPU feature {name!r}")
+                raise InputError(f"unknown {what} {item!r}")
             mask |= feature.bit
         return mask
 
@@ -146,13 +149,7 @@ class FeatureRegistry:
 
     def from_vsphere_keys(self, keys: Iterable[str]) -> FeatureSet:
         """A `FeatureSet` from vSphere keys (``cpuid.AES``); unknown keys raise `InputError`."""
-        mask = 0
-        for key in keys:
-            feature = self.by_vsphere_key(key)
-            if feature is None:
-                raise InputError(f"unknown vSphere CPU feature key {key!r}")
-            mask |= feature.bit
-        return FeatureSet(self, mask)
+        return FeatureSet(self, self._mask(keys, self.by_vsphere_key, "vSphere CPU feature key"))
 
     def from_registers(
         self,

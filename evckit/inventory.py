@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -248,15 +248,7 @@ def _parse_vcenter(  # noqa: PLR0913 - one pass over one vCenter's objects
     base_dir: Path | None, problems: _Problems, clusters: list[Cluster], hosts: list[Host], vms: list[VM],
 ) -> None:
     cluster_names: set[str] = set()
-    for i, c in enumerate(_list(vc, "clusters", where, problems)):
-        cw = f"{where}.clusters[{i}]"
-        if not isinstance(c, dict) or not _str(c.get("name")):
-            problems.add(cw, "needs a non-empty 'name'")
-            continue
-        cw += f" ({c['name']})"
-        if c["name"] in cluster_names:
-            problems.add(cw, f"duplicate cluster name {c['name']!r}")
-            continue
+    for c, cw in _named(vc, "clusters", "cluster", where, problems):
         cluster_names.add(c["name"])
         evc = c.get("evc_mode")
         if evc is not None:
@@ -264,15 +256,7 @@ def _parse_vcenter(  # noqa: PLR0913 - one pass over one vCenter's objects
         clusters.append(Cluster(c["name"], vc_name, evc))
 
     host_by_name: dict[str, Host] = {}
-    for i, h in enumerate(_list(vc, "hosts", where, problems)):
-        hw = f"{where}.hosts[{i}]"
-        if not isinstance(h, dict) or not _str(h.get("name")):
-            problems.add(hw, "needs a non-empty 'name'")
-            continue
-        hw += f" ({h['name']})"
-        if h["name"] in host_by_name:
-            problems.add(hw, f"duplicate host name {h['name']!r}")
-            continue
+    for h, hw in _named(vc, "hosts", "host", where, problems):
         cluster = h.get("cluster")
         if cluster is not None and cluster not in cluster_names:
             problems.add(hw, f"cluster {cluster!r} is not a cluster of this vCenter")
@@ -298,20 +282,27 @@ def _parse_vcenter(  # noqa: PLR0913 - one pass over one vCenter's objects
         host_by_name[host.name] = host
         hosts.append(host)
 
-    vm_names: set[str] = set()
-    for i, v in enumerate(_list(vc, "vms", where, problems)):
-        vw = f"{where}.vms[{i}]"
-        if not isinstance(v, dict) or not _str(v.get("name")):
-            problems.add(vw, "needs a non-empty 'name'")
-            continue
-        vw += f" ({v['name']})"
-        if v["name"] in vm_names:
-            problems.add(vw, f"duplicate VM name {v['name']!r}")
-            continue
-        vm_names.add(v["name"])
+    for v, vw in _named(vc, "vms", "VM", where, problems):
         vm = _parse_vm(v, vc_name, vw, host_by_name, cluster_names, table, catalog, problems)
         if vm is not None:
             vms.append(vm)
+
+
+def _named(vc: Mapping[str, Any], key: str, what: str, where: str,
+           problems: _Problems) -> Iterator[tuple[Mapping[str, Any], str]]:
+    """The objects of one list that have a non-empty, not yet seen 'name', with their place."""
+    seen: set[str] = set()
+    for i, obj in enumerate(_list(vc, key, where, problems)):
+        place = f"{where}.{key}[{i}]"
+        if not isinstance(obj, dict) or not _str(obj.get("name")):
+            problems.add(place, "needs a non-empty 'name'")
+            continue
+        place += f" ({obj['name']})"
+        if obj["name"] in seen:
+            problems.add(place, f"duplicate {what} name {obj['name']!r}")
+            continue
+        seen.add(obj["name"])
+        yield obj, place
 
 
 def _mode_key(key: object, table: ModeTable, where: str, problems: _Problems) -> str | None:
