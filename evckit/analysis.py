@@ -302,8 +302,8 @@ class _Analyzer:
                                  running_by_cluster.get((c.vcenter, c.name), []))
             for c, label, _ in cluster_classes
         )
-        notes = tuple(f"EVC modes of vCenter {vc.name} come from its own definitions "
-                      f"(capability.supportedEVCMode), not the shipped tables"
+        notes = tuple(f"EVC modes {', '.join(m.key for m in vc.modes if m.origin == vc.name)} of vCenter "
+                      f"{vc.name} come from its own definitions (capability.supportedEVCMode), not the shipped tables"
                       for vc in inv.vcenters if vc.modes is not None)
         return Analysis(inv, host_results, cluster_results, tuple(vm_results), len(groups), len(dests), notes)
 

@@ -18,7 +18,8 @@ __all__ = ["modes_from_vcenter"]
 
 def modes_from_vcenter(defs: Sequence[Any], catalog: Catalog, vcenter: str) -> ModeTable:
     """Build a `ModeTable` from vCenter ``EVCMode`` objects (as JSON: key, label, vendor, vendorTier,
-    track, featureCapability, featureRequirement). Raises `InputError` on a malformed definition."""
+    track, featureCapability, featureRequirement), over the shipped modes it does not redefine.
+    Raises `InputError` on a malformed definition."""
     if not isinstance(defs, list):
         raise InputError("must be a list of EVCMode objects")
     reg = catalog.features
@@ -47,12 +48,14 @@ def modes_from_vcenter(defs: Sequence[Any], catalog: Catalog, vcenter: str) -> M
         if vendor not in ("intel", "amd"):
             raise InputError(f"[{i}] ({key}): vendor {d.get('vendor')!r} is not intel or amd")
         tier = d.get("vendorTier")
+        # Order and tracks stay those of the shipped mode of the same key, so that modes from both
+        # sources sort and step up consistently; a key evckit does not ship keeps vCenter's own.
         modes.append(EvcMode(
             key=key,
             label=str(d.get("label") or (builtin.label if builtin else key)),
             vendor=vendor,
-            tier=int(tier) if isinstance(tier, int) else (builtin.tier if builtin else i),
-            tracks=tuple(d.get("track") or (builtin.tracks if builtin else ("vcenter",))),
+            tier=builtin.tier if builtin else (int(tier) if isinstance(tier, int) else 100 + i),
+            tracks=builtin.tracks if builtin else tuple(d.get("track") or ("vcenter",)),
             features=reg.feature_set(mask),
             required=mask & ~reg.any_mask,
             unconfirmed=reg.feature_set(0),
@@ -61,4 +64,6 @@ def modes_from_vcenter(defs: Sequence[Any], catalog: Catalog, vcenter: str) -> M
             label_confidence="confirmed",
             origin=vcenter,
         ))
-    return ModeTable(reg, modes)
+    defined = {m.key for m in modes}
+    # Keys the vCenter does not define keep the shipped definition (a snapshot may carry only some).
+    return ModeTable(reg, [*modes, *(m for m in catalog.modes if m.key not in defined)])

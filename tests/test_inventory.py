@@ -134,3 +134,44 @@ def test_cpu_data_from_files_and_inline(tmp_path: Path, samples: Path) -> None:
     h1, h2, h3 = inv.hosts
     assert not h1.cpu.assumed and h1.cpu.present == h2.cpu.present
     assert "sse3" in h3.cpu.present and "avx" in h3.cpu.unknown
+
+
+def test_vcenter_mode_definitions_take_precedence(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A vCenter's own supportedEVCMode governs its objects instead of the shipped table, and the report says so."""
+    snap = copy.deepcopy(EXAMPLE)
+    vc = snap["vcenters"][0]
+    # This vCenter's Cascade Lake mode (say, an older build) lacks AVX-512 VNNI.
+    from evckit.catalog import Catalog  # noqa: PLC0415
+
+    cat = Catalog.builtin()
+    feats = [n for n in cat.mode("intel-cascadelake").features if n != "avx512vnni"]
+    vc["evc_modes"] = [{"key": "intel-cascadelake", "vendor": "intel", "vendorTier": 9, "track": ["intel"],
+                        "featureCapability": [{"key": cat.features[n].vsphere_keys[0], "value": "1"} for n in feats]}]
+    vc["vms"].append({"name": "vnni-vm", "host": "esx-spr-1", "power_state": "poweredOn", "hardware_version": "vmx-19",
+                      "feature_requirement": [{"key": "cpuid.AVX512VNNI", "value": "Bool:Min:1"},
+                                              {"key": "cpuid.Intel", "value": "Bool:Min:1"}]})
+    inv = parse_snapshot(snap, "vc-modes.json")
+    mode = inv.mode("vc-prod", "intel-cascadelake")
+    assert mode.origin == "vc-prod" and "avx512vnni" not in mode.features and mode.confidence == "confirmed"
+    assert main(["check", str(write(tmp_path, snap)), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert any("vc-prod" in n and "supportedEVCMode" in n for n in doc["notes"])
+    vm = next(v for v in doc["vms"] if v["name"] == "vnni-vm")
+    assert any("avx512vnni" in r["features"] for r in vm["blocked"]["gold"])
+    del vc["evc_modes"]  # with the shipped definition, Cascade Lake guarantees VNNI
+    assert "gold" in parse_and_check(snap)["vnni-vm"]
+
+
+def parse_and_check(snap: dict) -> dict[str, list[str]]:
+    """VM name -> live targets, analysing a snapshot dict."""
+    from evckit.analysis import analyze  # noqa: PLC0415
+
+    return {v.vm.name: list(v.verdict.live_targets) for v in analyze(parse_snapshot(snap, "x")).vms}
+
+
+def test_malformed_vcenter_modes_are_reported() -> None:
+    """A malformed supportedEVCMode list is a snapshot problem with its place."""
+    snap = copy.deepcopy(EXAMPLE)
+    snap["vcenters"][0]["evc_modes"] = [{"key": "intel-x", "vendor": "via"}]
+    with pytest.raises(SnapshotError, match=r"vcenters\[0\] \(vc-prod\)\.evc_modes: .*vendor 'via'"):
+        parse_snapshot(snap, "x")
