@@ -83,6 +83,21 @@ class HostVerdict:
     reason: str | None = None
 
 
+#: XSAVE state component -> the /proc/cpuinfo flags Linux shows only when the CPU and OS enable it.
+XSTATE_FLAGS = {
+    "xcr0_master_sse": ("xsave", "sse"),
+    "xcr0_master_ymm_h": ("xsave", "avx"),
+    "xcr0_master_bndregs": ("xsave", "mpx"),
+    "xcr0_master_bndcsr": ("xsave", "mpx"),
+    "xcr0_master_opmask": ("xsave", "avx512f"),
+    "xcr0_master_zmm_h": ("xsave", "avx512f"),
+    "xcr0_master_hi16_zmm": ("xsave", "avx512f"),
+    "xcr0_master_pkru": ("xsave", "ospke"),
+    "xcr0_master_xtilecfg": ("xsave", "amx_tile"),
+    "xcr0_master_xtiledata": ("xsave", "amx_tile"),
+}
+
+
 def _vendor_word(vendor: str | None) -> str | None:
     if vendor is None:
         return None
@@ -196,6 +211,13 @@ def _profile_from_named(data: NamedFeatures, catalog: Catalog) -> CpuProfile:
             if f.linux is None:
                 unknown |= f.bit
             elif f.linux in flags:
+                present |= f.bit
+        # /proc/cpuinfo lists no XSAVE state components, but Linux clears a flag whose state component
+        # the CPU (or the OS) lacks (arch/x86/kernel/fpu/xstate.c, xsave_cpuid_features), so the flag
+        # proves the component. Without the flag the component stays unknown.
+        for component, needs in XSTATE_FLAGS.items():
+            f = reg.get(component)
+            if f is not None and all(flag in flags for flag in needs):
                 present |= f.bit
         notes.append("from /proc/cpuinfo: a flag the kernel does not list is taken as absent; "
                      "features without a Linux flag are unknown")

@@ -160,3 +160,16 @@ def test_host_command_missing_file_and_bad_name(capsys: pytest.CaptureFixture[st
     assert main(["host", "--cpu", "Pentium 4"]) == 2
     err = capsys.readouterr().err
     assert "Pentium 4" in err and err.count("\n") == 1
+
+
+def test_proc_cpuinfo_of_a_bare_metal_host(catalog: Catalog) -> None:
+    """/proc/cpuinfo of a Broadwell host reaches intel-broadwell: XSAVE components follow from the flags."""
+    text = (Path(__file__).parent / "fixtures" / "cpu" / "cpuinfo-guest.txt").read_text()
+    host = text.replace("flags\t\t: fpu", "flags\t\t: vmx dts fpu").replace(" hypervisor", "")
+    v = assess(profile_from_data(parse_cpu_data(host, "broadwell-cpuinfo"), catalog), catalog)
+    assert v.max_mode is not None and v.max_mode.key == "intel-broadwell"
+    assert "xcr0_master_ymm_h" in v.profile.present and v.profile.hypervisor is not True
+    # A guest's view (no vmx, no dts) reaches no mode, and says it is a guest.
+    g = assess(profile_from_data(parse_cpu_data(text, "guest-cpuinfo"), catalog), catalog)
+    assert g.max_mode is None and {"vmx", "ds"} <= set(g.missing_for_next["intel-merom"])
+    assert any("guest" in n for n in g.profile.notes)
