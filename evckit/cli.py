@@ -64,9 +64,14 @@ def _run_check(args: argparse.Namespace) -> int:
     from evckit.analysis import analyze  # noqa: PLC0415
     from evckit.inventory import load_inventories  # noqa: PLC0415
 
-    if not args.snapshots and not args.example:
-        raise_usage("evckit check: give a SNAPSHOT file or --example")
-    inventory = load_inventories(args.snapshots, example=args.example)
+    if not args.snapshots and not args.example and not args.server:
+        raise_usage("evckit check: give a SNAPSHOT file, --example or --server HOST")
+    if args.server:
+        from evckit.vsphere import load_with_servers  # noqa: PLC0415
+
+        inventory = load_with_servers(args)
+    else:
+        inventory = load_inventories(args.snapshots, example=args.example)
     if args.compare_cpus:
         return _compare(args, inventory)
     scenario = _scenario(args)
@@ -79,7 +84,7 @@ def _run_check(args: argparse.Namespace) -> int:
     else:
         analysis = analyze(inventory)
     view = report.select(analysis, args.vm or (), args.cluster or (), explain=args.explain)
-    if (args.vm or args.cluster) and not view.vms and not view.clusters:
+    if (args.vm and not view.vms) or (args.cluster and not view.clusters):
         raise_usage("no VM or cluster matches the --vm/--cluster filters")
     if result is not None:
         _out(report.render_scenario(result, view, args.format))
@@ -122,6 +127,34 @@ class UsageError(Exception):
 def raise_usage(message: str) -> None:
     """Stop with a usage error."""
     raise UsageError(message)
+
+
+def _run_collect(args: argparse.Namespace) -> int:
+    from evckit.vsphere import run_collect  # noqa: PLC0415 - the collector loads only when collecting
+
+    return run_collect(args)
+
+
+#: Collector defaults (seconds per answer, objects per page); evckit.vsphere uses the same.
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_PAGE_SIZE = 1000
+
+
+def _add_server_options(p: argparse.ArgumentParser, required: bool = False) -> None:
+    """The vCenter connection options of ``collect`` and ``check``."""
+    g = p.add_argument_group("vCenter (read-only collection)",
+                             "password from $EVCKIT_PASSWORD, --password-env NAME or a prompt; never from argv")
+    g.add_argument("--server", action="append", required=required, metavar="HOST[:PORT]",
+                   help="vCenter to collect from (repeatable: one vCenter each)")
+    g.add_argument("--user", metavar="USER", help="user name, e.g. readonly@vsphere.local")
+    g.add_argument("--password-env", metavar="NAME", help="read the password from this environment variable")
+    g.add_argument("--insecure", action="store_true", help="do not verify TLS certificates (prints a warning)")
+    g.add_argument("--ca-file", metavar="FILE", help="trust the CA certificate(s) in this PEM file")
+    g.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S",
+                   help=f"seconds to wait for each answer (default {DEFAULT_TIMEOUT:g})")
+    g.add_argument("--page-size", type=int, default=DEFAULT_PAGE_SIZE, metavar="N",
+                   help=f"objects per RetrievePropertiesEx page (default {DEFAULT_PAGE_SIZE})")
+    g.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -173,6 +206,12 @@ def _parser() -> argparse.ArgumentParser:
     what.add_argument("--compare-cpus", nargs="+", metavar="CPU",
                       help="rank candidate CPUs for the one --cluster given")
     p.set_defaults(run=_run_check)
+    _add_server_options(p)  # check --server: collect, then analyse
+    p = sub.add_parser("collect", help="read hosts, clusters, VMs and EVC modes from vCenter (read-only) "
+                       "into a snapshot")
+    _add_server_options(p, required=True)
+    p.add_argument("-o", "--output", required=True, metavar="SNAPSHOT.json", help="snapshot file to write")
+    p.set_defaults(run=_run_collect)
 
     for register in _EXTRA_COMMANDS:
         register(sub)

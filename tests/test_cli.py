@@ -71,3 +71,14 @@ def test_import_is_light() -> None:
     code = "import sys, evckit; print(any(m.startswith(('pyVmomi', 'tabulate')) for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_collector_defaults_match() -> None:
+    """The command line offers the collector's own defaults, without importing the collector."""
+    import evckit.cli as cli  # noqa: PLC0415
+    import evckit.vsphere as vsphere  # noqa: PLC0415
+
+    assert (cli.DEFAULT_TIMEOUT, cli.DEFAULT_PAGE_SIZE) == (vsphere.DEFAULT_TIMEOUT, vsphere.DEFAULT_PAGE_SIZE)
+    code = "import sys, evckit.cli as c; c._parser(); print('evckit.vsphere' in sys.modules, 'ssl' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
