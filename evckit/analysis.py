@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import attrs
 
 from evckit.features import FeatureRegistry, FeatureSet
+from evckit.hardware import parse_esxi_version
 from evckit.hosts import HostVerdict, assess
 from evckit.inventory import VM, Cluster, Host, Inventory
 from evckit.modes import EvcMode, ModeTable
@@ -70,12 +71,14 @@ class HostResult:
 
 @attrs.frozen
 class LimitingHost:
-    """A host that keeps its cluster from reaching ``mode``, and the features it lacks for it."""
+    """A host that keeps its cluster from reaching ``mode``: the features it lacks for it, or the newer
+    ESXi release it would need (``needs_esxi``)."""
 
     host: str
     mode: str
     missing: FeatureSet
     undetermined: FeatureSet
+    needs_esxi: str | None = None
 
 
 @attrs.frozen
@@ -226,10 +229,11 @@ class _Analyzer:
 
     def host_result(self, host: Host) -> HostResult:
         p = host.cpu
-        key = (p.vendor, p.present.mask, p.unknown.mask, p.assumed, id(self.inv.modes_for(host.vcenter)))
+        modes = self.inv.modes_for(host.vcenter)
+        key = (p.vendor, p.present.mask, p.unknown.mask, p.assumed, id(modes), host.esxi_version)
         verdict = self._assess_cache.get(key)
         if verdict is None:
-            verdict = assess(p, self.catalog, self.inv.modes_for(host.vcenter))
+            verdict = assess(p, self.catalog, modes, host.esxi_version)
             self._assess_cache[key] = verdict
         else:
             verdict = attrs.evolve(verdict, profile=p)
@@ -502,12 +506,14 @@ class _Analyzer:
         reason = None
         supported: list[EvcMode] = []
         undetermined: dict[str, FeatureSet] = {}
+        releases = [parse_esxi_version(hr.host.esxi_version) for hr in hosts if hr.host.esxi_version]
+        oldest = min(releases) if releases else None
         if len(vendors) > 1:
             reason = f"mixed CPU vendors ({', '.join(vendors)}): EVC never mixes Intel and AMD"
         else:
             for m in modes.for_vendor(vendors[0]):
                 chk = modes.check(m, present, unknown)
-                if chk.status == "yes":
+                if chk.status == "yes" and m.offered_by(oldest):
                     supported.append(m)
                 elif chk.status == "unknown":
                     undetermined[m.key] = self.reg.feature_set(chk.undetermined)
@@ -522,10 +528,13 @@ class _Analyzer:
                 for hr in hosts:
                     p = hr.host.cpu
                     lacking = nxt.required & ~p.present.mask
-                    if lacking:
+                    release = parse_esxi_version(hr.host.esxi_version) if hr.host.esxi_version else None
+                    too_old = not nxt.offered_by(release)
+                    if lacking or too_old:
                         limiting.append(LimitingHost(hr.host.name, nxt.key,
                                                      self.reg.feature_set(lacking & ~p.unknown.mask),
-                                                     self.reg.feature_set(lacking & p.unknown.mask)))
+                                                     self.reg.feature_set(lacking & p.unknown.mask),
+                                                     nxt.esxi_min_text if too_old else None))
         not_admitted: list[LimitingHost] = []
         blocking: dict[str, tuple[str, ...]] = {}
         if evc is not None:

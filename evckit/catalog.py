@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 
 from evckit._resources import data_dir
-from evckit.errors import DataError
+from evckit.errors import DataError, InputError
 from evckit.features import REGISTER_INDEX, CpuidPosition, Feature, FeatureRegistry, FeatureSet
 from evckit.hardware import EsxiRelease, HardwareTable, HardwareVersion, parse_esxi_version
 from evckit.identify import GenerationTable
@@ -277,6 +277,12 @@ def _load_modes(obj: Any, registry: FeatureRegistry, problems: _Problems) -> Mod
         for grp in groups["add"] + groups["remove"]:
             sources.update(grp.sources)
         intro_sources = _sources(intro, "sources", known, problems, file, f"{where} introduced")
+        esxi_min = None
+        if intro.get("esxi") is not None:
+            try:
+                esxi_min = parse_esxi_version(str(intro["esxi"]))
+            except InputError:
+                problems.add(file, f"{where} introduced", f"bad ESXi version {intro['esxi']!r}")
         tier = _int(row.get("tier"))
         if tier is None:
             problems.add(file, where, "tier must be an integer")
@@ -304,6 +310,7 @@ def _load_modes(obj: Any, registry: FeatureRegistry, problems: _Problems) -> Mod
             introduced=intro.get("release"),
             introduced_confidence=str(intro.get("confidence") or "unconfirmed"),
             introduced_sources=intro_sources,
+            esxi_min=esxi_min,
             note=row.get("note"),
         )
         built[key] = mode

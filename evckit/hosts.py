@@ -16,6 +16,7 @@ from evckit.catalog import Catalog
 from evckit.cpuid import CpuidDump, NamedFeatures
 from evckit.cpuid.identity import brand_string, hypervisor, hypervisor_vendor, signature, vendor_string
 from evckit.features import REGISTER_INDEX, FeatureSet
+from evckit.hardware import parse_esxi_version
 from evckit.identify import Generation
 from evckit.modes import EvcMode, ModeTable
 
@@ -72,6 +73,7 @@ class HostVerdict:
         missing_for_next: next mode up -> features it needs that the CPU lacks.
         undetermined: modes whose answer depends on unknown features -> those features.
         reason: why there is no mode at all, when there is none.
+        esxi_limited: modes the CPU could run but the host's ESXi release does not offer -> why.
     """
 
     profile: CpuProfile
@@ -81,6 +83,7 @@ class HostVerdict:
     missing_for_next: Mapping[str, FeatureSet]
     undetermined: Mapping[str, FeatureSet]
     reason: str | None = None
+    esxi_limited: Mapping[str, str] = attrs.field(factory=dict)
 
 
 #: XSAVE state component -> the /proc/cpuinfo flags Linux shows only when the CPU and OS enable it.
@@ -272,12 +275,15 @@ def profile_from_mode(key: str, catalog: Catalog, source: str | None = None) -> 
     )
 
 
-def assess(profile: CpuProfile, catalog: Catalog, modes: ModeTable | None = None) -> HostVerdict:
+def assess(profile: CpuProfile, catalog: Catalog, modes: ModeTable | None = None,
+           esxi: str | None = None) -> HostVerdict:
     """Every EVC mode a CPU runs, its maximum, what it lacks for each next mode, what is undetermined.
 
-    ``modes`` defaults to the catalog's; pass a vCenter's own definitions to judge by those.
+    ``modes`` defaults to the catalog's; pass a vCenter's own definitions to judge by those. ``esxi``,
+    the host's ESXi version when known, leaves out modes that release does not offer yet.
     """
     modes = modes or catalog.modes
+    release = parse_esxi_version(esxi) if esxi else None
     reg = catalog.features
     vendor_modes = modes.for_vendor(profile.vendor)
     if not vendor_modes:
@@ -288,9 +294,12 @@ def assess(profile: CpuProfile, catalog: Catalog, modes: ModeTable | None = None
     present, unknown = profile.present.mask, profile.unknown.mask
     supported: list[EvcMode] = []
     undetermined: dict[str, FeatureSet] = {}
+    limited: dict[str, str] = {}
     for m in vendor_modes:
         chk = modes.check(m, present, unknown)
-        if chk.status == "yes":
+        if chk.status == "yes" and not m.offered_by(release):
+            limited[m.key] = f"ESXi {esxi} does not offer it (first offered by ESXi {m.esxi_min_text})"
+        elif chk.status == "yes":
             supported.append(m)
         elif chk.status == "unknown":
             undetermined[m.key] = reg.feature_set(chk.undetermined)
@@ -306,7 +315,7 @@ def assess(profile: CpuProfile, catalog: Catalog, modes: ModeTable | None = None
         reason = "lacks features of the lowest mode of its vendor" if not undetermined else \
             "the data leaves required features unknown"
     return HostVerdict(profile, tuple(supported), tuple(top), top[0] if top else None, missing,
-                       undetermined, reason)
+                       undetermined, reason, limited)
 
 
 def verdict_json(v: HostVerdict) -> dict[str, object]:
@@ -328,6 +337,7 @@ def verdict_json(v: HostVerdict) -> dict[str, object]:
         "supported_modes": [m.key for m in v.supported],
         "missing_for_next": {k: list(fs.names()) for k, fs in v.missing_for_next.items()},
         "undetermined": {k: list(fs.names()) for k, fs in v.undetermined.items()},
+        "esxi_limited": dict(v.esxi_limited),
         "unknown_features": len(p.unknown),
         "assumed": p.assumed,
         "confidence": (v.max_mode.confidence if v.max_mode else None),

@@ -39,6 +39,9 @@ class EvcMode:
             can expose without host support (``ANY``).
         unconfirmed: the baseline features whose membership no source confirms.
         confidence: ``confirmed`` only when every feature and removal is confirmed.
+        esxi_min: the first ESXi release that offers the mode, where a source says so: a host on an
+            older release cannot run it whatever its CPU (e.g. Sapphire Rapids hosts on ESXi 7.0 top
+            out at Ice Lake).
         origin: ``builtin`` for the shipped tables, or the vCenter a definition came from.
     """
 
@@ -61,11 +64,24 @@ class EvcMode:
     introduced: str | None = None
     introduced_confidence: str = "unconfirmed"
     introduced_sources: tuple[str, ...] = ()
+    esxi_min: tuple[int, int, int] | None = None
     note: str | None = None
     origin: str = "builtin"
 
     def __str__(self) -> str:
         return self.key
+
+    def offered_by(self, esxi: tuple[int, int, int] | None) -> bool:
+        """Does an ESXi release (None: unknown) offer this mode? Unknown releases are not held against it."""
+        return esxi is None or self.esxi_min is None or esxi >= self.esxi_min
+
+    @property
+    def esxi_min_text(self) -> str:
+        """``8.0``, ``7.0 U2``: the first ESXi release that offers the mode, for messages."""
+        if self.esxi_min is None:
+            return "?"
+        major, minor, update = self.esxi_min
+        return f"{major}.{minor}" + (f" U{update}" if update else "")
 
 
 @attrs.frozen

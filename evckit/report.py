@@ -258,12 +258,13 @@ def host_json(hr: HostResult) -> dict[str, Any]:
         "vcenter_max_evc_mode": h.vcenter_max_evc_mode,
         "missing_for_next": {k: list(fs.names()) for k, fs in v.missing_for_next.items()},
         "undetermined": {k: list(fs.names()) for k, fs in v.undetermined.items()},
+        "esxi_limited": dict(v.esxi_limited),
     }
 
 
 def _limiting_json(items: Sequence[LimitingHost]) -> list[dict[str, Any]]:
     return [{"host": x.host, "mode": x.mode, "missing": list(x.missing.names()),
-             "undetermined": list(x.undetermined.names())} for x in items]
+             "undetermined": list(x.undetermined.names()), "needs_esxi": x.needs_esxi} for x in items]
 
 
 def cluster_json(c: ClusterResult) -> dict[str, Any]:
@@ -346,6 +347,15 @@ def summary(a: Analysis) -> dict[str, int]:
     }
 
 
+def _limiting_text(x: LimitingHost) -> str:
+    parts = []
+    if x.missing or x.undetermined:
+        parts.append(_short(x.missing.names() or x.undetermined.names(), 4))
+    if x.needs_esxi:
+        parts.append(f"needs ESXi {x.needs_esxi}+")
+    return f"{x.host} lacks {x.mode}: {'; '.join(parts)}"
+
+
 def _mode_text(mode: EvcMode | None, fallback: str = "-") -> str:
     if mode is None:
         return fallback
@@ -369,8 +379,7 @@ def render_check(view: CheckView, fmt: str) -> str:
         parts.extend(a.notes)
     crow = []
     for c in view.clusters:
-        limiting = "; ".join(sorted({f"{x.host} lacks {x.mode}: {_short(x.missing.names() or x.undetermined.names(), 4)}"
-                                     for x in c.limiting_hosts}))
+        limiting = "; ".join(sorted({_limiting_text(x) for x in c.limiting_hosts}))
         problems = [c.reason] if c.reason else []
         problems += [f"{x.host} cannot run {x.mode}" for x in c.not_admitted]
         problems += [f"lowering to {k} blocked by {_short(list(vms), 3)}" for k, vms in c.blocking_lower.items() if vms]

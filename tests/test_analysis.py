@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from evckit import report
 from evckit.analysis import Analysis, VMResult, analyze
 from evckit.cli import main
+from evckit.hardware import parse_esxi_version
 from evckit.inventory import Cluster, Host, Inventory, parse_snapshot
 from evckit.modes import EvcMode
 
@@ -158,7 +159,10 @@ def cluster_oracle(inv: Inventory, c: Cluster) -> set[str]:
     if len(vendors) != 1:
         return set()
     common = frozenset.intersection(*(names(h.cpu.present) for h in hosts))
-    ok = [m for m in inv.modes_for(c.vcenter).for_vendor(vendors.pop()) if names(m.features) - ANY <= common]
+    # ...and that every host's ESXi release offers (a mode a release does not know is not offered).
+    releases = [parse_esxi_version(h.esxi_version) for h in hosts if h.esxi_version]
+    ok = [m for m in inv.modes_for(c.vcenter).for_vendor(vendors.pop()) if names(m.features) - ANY <= common
+          and (m.esxi_min is None or all(r >= m.esxi_min for r in releases))]
     return {m.key for m in ok if not any(names(m.features) < names(o.features) for o in ok)}
 
 

@@ -173,3 +173,28 @@ def test_proc_cpuinfo_of_a_bare_metal_host(catalog: Catalog) -> None:
     g = assess(profile_from_data(parse_cpu_data(text, "guest-cpuinfo"), catalog), catalog)
     assert g.max_mode is None and {"vmx", "ds"} <= set(g.missing_for_next["intel-merom"])
     assert any("guest" in n for n in g.profile.notes)
+
+
+def test_esxi_release_caps_the_mode(catalog: Catalog) -> None:
+    """A Sapphire Rapids host on ESXi 7.0 U3 tops out at Ice Lake: that release does not offer the SPR mode."""
+    p = profile_from_name("Xeon Gold 6430", catalog)
+    old = assess(p, catalog, esxi="7.0.3")
+    assert old.max_mode is not None and old.max_mode.key == "intel-icelake"
+    assert "8.0" in old.esxi_limited["intel-sapphirerapids"]
+    assert not old.missing_for_next["intel-sapphirerapids"]  # no feature missing: only the release
+    new = assess(p, catalog, esxi="8.0.2")
+    assert new.max_mode is not None and new.max_mode.key == "intel-sapphirerapids" and not new.esxi_limited
+
+
+def test_cluster_held_back_by_an_old_esxi(catalog: Catalog) -> None:
+    """In a cluster, a host on an old ESXi release is named as limiting, with the release it needs."""
+    from evckit.analysis import analyze  # noqa: PLC0415
+    from evckit.inventory import parse_snapshot  # noqa: PLC0415
+
+    snap = {"evckit_snapshot": 1, "vcenters": [{"name": "vc", "clusters": [{"name": "c"}], "hosts": [
+        {"name": "new", "cluster": "c", "esxi_version": "8.0.3", "cpu": {"model": "Xeon Gold 6430"}},
+        {"name": "old", "cluster": "c", "esxi_version": "7.0.3", "cpu": {"model": "Xeon Gold 6430"}}]}]}
+    c = analyze(parse_snapshot(snap, "s")).cluster("c")
+    assert c.max_evc_mode is not None and c.max_evc_mode.key == "intel-icelake"
+    (lim,) = c.limiting_hosts
+    assert (lim.host, lim.mode, lim.needs_esxi, len(lim.missing)) == ("old", "intel-sapphirerapids", "8.0", 0)
