@@ -33,7 +33,7 @@ from naive import analyze_naive  # noqa: E402
 
 from evckit.analysis import analyze  # noqa: E402
 from evckit.catalog import Catalog  # noqa: E402
-from evckit.hosts import profile_from_name  # noqa: E402
+from evckit.hosts import common_modes, profile_from_name  # noqa: E402
 from evckit.inventory import Inventory, parse_snapshot  # noqa: E402
 
 SIZES = {"1k": (1_000, 100), "10k": (10_000, 1_000), "100k": (100_000, 10_000)}
@@ -77,13 +77,10 @@ def bench_cluster_max(n_hosts: int) -> dict[str, Any]:
     catalog = Catalog.builtin()
     names = ["Xeon Gold 6130", "Xeon Gold 6248", "Xeon Gold 6348", "Xeon Gold 6430"]
     profiles = [profile_from_name(names[i % len(names)], catalog) for i in range(n_hosts)]
-    modes = catalog.modes.for_vendor("intel")
+    modes = catalog.modes.for_vendor("intel")  # the baseline checks these
 
     def fast() -> object:
-        present = -1
-        for p in profiles:
-            present &= p.present.mask
-        return catalog.modes.best([m for m in modes if m.required & ~present == 0])
+        return common_modes(profiles, catalog.modes).best
 
     sets = [frozenset(p.present) for p in profiles]
     mode_sets = [(m, frozenset(catalog.features.names(m.required))) for m in modes]
@@ -198,10 +195,7 @@ def bench_virsh(n_hosts: int) -> dict[str, Any] | None:
     profiles = [profile_from_name(names[i % len(names)], catalog) for i in range(n_hosts)]
 
     def ours() -> object:
-        present = -1
-        for p in profiles:
-            present &= p.present.mask
-        return catalog.modes.best([m for m in catalog.modes.for_vendor("intel") if m.required & ~present == 0])
+        return common_modes(profiles, catalog.modes).best
 
     return row(f"peer-virsh-cpu-baseline-{n_hosts}", best(ours), "virsh -c test:///default cpu-baseline", peer_s)
 

@@ -16,7 +16,7 @@ import attrs
 
 from evckit.features import FeatureRegistry, FeatureSet
 from evckit.hardware import parse_esxi_version
-from evckit.hosts import HostVerdict, assess
+from evckit.hosts import HostVerdict, assess, common_modes
 from evckit.inventory import VM, Cluster, Host, Inventory
 from evckit.modes import EvcMode, ModeTable
 
@@ -497,30 +497,10 @@ class _Analyzer:
         if not hosts:
             return ClusterResult(c, label, (), (), evc, None, (), "the cluster has no hosts", (), (), {}, {},
                                  max_hw, ())
-        present = -1
-        unknown = 0
-        for hr in hosts:
-            present &= hr.host.cpu.present.mask
-            unknown |= hr.host.cpu.unknown.mask
-        unknown &= ~present
-        reason = None
-        supported: list[EvcMode] = []
-        undetermined: dict[str, FeatureSet] = {}
-        releases = [parse_esxi_version(hr.host.esxi_version) for hr in hosts if hr.host.esxi_version]
-        oldest = min(releases) if releases else None
-        if len(vendors) > 1:
-            reason = f"mixed CPU vendors ({', '.join(vendors)}): EVC never mixes Intel and AMD"
-        else:
-            for m in modes.for_vendor(vendors[0]):
-                chk = modes.check(m, present, unknown)
-                if chk.status == "yes" and m.offered_by(oldest):
-                    supported.append(m)
-                elif chk.status == "unknown":
-                    undetermined[m.key] = self.reg.feature_set(chk.undetermined)
-            if not modes.for_vendor(vendors[0]):
-                reason = f"CPU vendor {vendors[0]!r} has no EVC modes"
-            elif not supported:
-                reason = "some host supports no EVC mode"
+        common = common_modes([hr.host.cpu for hr in hosts], modes,
+                              [parse_esxi_version(hr.host.esxi_version) for hr in hosts if hr.host.esxi_version])
+        supported, reason = list(common.supported), common.reason
+        undetermined = {k: self.reg.feature_set(v) for k, v in common.undetermined.items()}
         top = modes.maximal(supported)
         limiting: list[LimitingHost] = []
         if supported:
@@ -569,15 +549,3 @@ class _Analyzer:
 def analyze(inventory: Inventory) -> Analysis:
     """Analyse a whole estate: host, cluster and VM verdicts with every reason."""
     return _Analyzer(inventory).run()
-
-
-def live_matrix(analysis: Analysis) -> Iterable[tuple[str, str, str]]:
-    """(vm, cluster, status) for every running VM and cluster: ``live``, ``partial`` or ``blocked``."""
-    labels = [c.label for c in analysis.clusters]
-    for v in analysis.vms:
-        if not v.vm.running:
-            continue
-        live = set(v.verdict.live_targets)
-        for label in labels:
-            status = "live" if label in live else "partial" if label in v.verdict.partial else "blocked"
-            yield v.vm.name, label, status

@@ -446,7 +446,3 @@ class Catalog:
     def mode(self, key: str) -> EvcMode:
         """The EVC mode of a key; raises `UnknownModeError` with close matches."""
         return self.modes.get(key)
-
-    def feature_names(self, mask: int) -> Sequence[str]:
-        """Canonical feature names of a mask."""
-        return self.features.names(mask)

@@ -111,10 +111,3 @@ class HardwareTable:
     def can_run(self, hw_version: int | str, esxi: str) -> bool:
         """Can a VM of this hardware version run on this ESXi version?"""
         return self.release(esxi).runs(parse_hw_version(hw_version))
-
-    def first_release_running(self, hw_version: int) -> EsxiRelease | None:
-        """The first ESXi release that runs ``hw_version``, or None."""
-        for r in self.releases:
-            if r.runs(hw_version):
-                return r
-        return None

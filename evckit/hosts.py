@@ -8,7 +8,7 @@ an unknown feature is reported as undetermined, never as supported or unsupporte
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import attrs
 
@@ -20,7 +20,7 @@ from evckit.hardware import parse_esxi_version
 from evckit.identify import Generation
 from evckit.modes import EvcMode, ModeTable
 
-__all__ = ["CpuProfile", "HostVerdict", "assess", "profile_from_data", "profile_from_mode", "profile_from_name"]
+__all__ = ["CommonModes", "CpuProfile", "HostVerdict", "assess", "common_modes", "profile_from_data", "profile_from_mode", "profile_from_name"]
 
 #: CPUID vendor strings -> evckit's vendor words (EVC modes exist for "intel" and "amd" only).
 VENDORS = {
@@ -316,6 +316,46 @@ def assess(profile: CpuProfile, catalog: Catalog, modes: ModeTable | None = None
             "the data leaves required features unknown"
     return HostVerdict(profile, tuple(supported), tuple(top), top[0] if top else None, missing,
                        undetermined, reason, limited)
+
+
+@attrs.frozen
+class CommonModes:
+    """The EVC modes every one of several CPUs can run (a cluster's), or why there are none."""
+
+    supported: tuple[EvcMode, ...]
+    best: EvcMode | None
+    undetermined: Mapping[str, int]
+    reason: str | None
+
+
+def common_modes(profiles: Sequence[CpuProfile], modes: ModeTable,
+                 releases: Sequence[tuple[int, int, int]] = ()) -> CommonModes:
+    """The modes every CPU runs (one AND over their feature masks), limited to those every ESXi
+    release in ``releases`` offers; ``best`` is the highest. Mixed vendors have no common mode."""
+    vendors = sorted({p.vendor or "unknown" for p in profiles})
+    if not profiles:
+        return CommonModes((), None, {}, "no hosts")
+    if len(vendors) > 1:
+        return CommonModes((), None, {}, f"mixed CPU vendors ({', '.join(vendors)}): EVC never mixes Intel and AMD")
+    vendor_modes = modes.for_vendor(vendors[0])
+    if not vendor_modes:
+        return CommonModes((), None, {}, f"CPU vendor {vendors[0]!r} has no EVC modes")
+    present, unknown = -1, 0
+    for p in profiles:
+        present &= p.present.mask
+        unknown |= p.unknown.mask
+    unknown &= ~present
+    oldest = min(releases) if releases else None
+    supported: list[EvcMode] = []
+    undetermined: dict[str, int] = {}
+    for m in vendor_modes:
+        chk = modes.check(m, present, unknown)
+        if chk.status == "yes" and m.offered_by(oldest):
+            supported.append(m)
+        elif chk.status == "unknown":
+            undetermined[m.key] = chk.undetermined
+    best = modes.best(supported)
+    return CommonModes(tuple(supported), best, undetermined, None if supported else "some host supports no EVC mode")
 
 
 def verdict_json(v: HostVerdict) -> dict[str, object]:

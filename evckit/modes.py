@@ -153,11 +153,6 @@ class ModeTable:
             return ModeCheck(mode, "no", missing, lacking & unknown)
         return ModeCheck(mode, "unknown", 0, lacking)
 
-    def supported(self, vendor: str | None, present: int, unknown: int = 0) -> list[EvcMode]:
-        """Every mode of ``vendor`` whose required features are all in ``present``."""
-        del unknown  # an unknown feature never counts as present
-        return [m for m in self.for_vendor(vendor) if m.required & ~present == 0]
-
     def maximal(self, modes: Sequence[EvcMode]) -> list[EvcMode]:
         """The modes of ``modes`` that no other mode of ``modes`` strictly contains, highest tier first."""
         out = []
