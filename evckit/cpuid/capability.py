@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from evckit.cpuid._dump import NamedFeatures
+from evckit.cpuid._vsphere_json import lower_keys, object_list
 from evckit.errors import InputError
 
 __all__ = ["FORMAT", "capability_from_data", "parse_capability", "parse_value"]
@@ -42,27 +43,13 @@ def parse_capability(text: str, source: str) -> NamedFeatures:
     return capability_from_data(data, source)
 
 
-def _entries(data: object, source: str) -> list[Any]:
-    """Return the capability objects from a bare list or a ``{"featureCapability": [...]}`` object."""
-    if isinstance(data, Mapping):
-        lowered = {str(k).lower(): v for k, v in data.items()}
-        if "featurecapability" not in lowered:
-            raise InputError(f"{source}: JSON object has no 'featureCapability' list")
-        data = lowered["featurecapability"]
-    if not isinstance(data, list):
-        raise InputError(f"{source}: featureCapability data must be a JSON list of objects")
-    if not data:
-        raise InputError(f"{source}: featureCapability list is empty")
-    return data
-
-
 def capability_from_data(data: object, source: str) -> NamedFeatures:
     """Build named vSphere features from decoded featureCapability JSON; keys are lower-cased."""
     values: dict[str, int] = {}
-    for index, raw in enumerate(_entries(data, source)):
+    for index, raw in enumerate(object_list(data, "featureCapability", "featureCapability", source)):
         if not isinstance(raw, Mapping):
             raise InputError(f"{source}: entry {index} is not a JSON object")
-        entry = {str(k).lower(): v for k, v in raw.items()}
+        entry = lower_keys(raw)
         key = entry.get("key") or entry.get("featurename")
         if not isinstance(key, str) or not key.strip():
             raise InputError(f"{source}: entry {index} has no 'key' or 'featureName' string")

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from evckit.cpuid._dump import REGISTERS, CpuidDump, Regs
+from evckit.cpuid._vsphere_json import lower_keys, object_list
 from evckit.cpuid.identity import require_leaf0
 from evckit.errors import InputError
 
@@ -43,25 +44,6 @@ def parse_register_string(text: str) -> tuple[int, int]:
     return value, unknown
 
 
-def _lower_keys(entry: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the entry with lower-cased keys, so ``Level``/``level``/``EAX`` all match."""
-    return {str(k).lower(): v for k, v in entry.items()}
-
-
-def _entries(data: object, source: str) -> list[Any]:
-    """Return the list of HostCpuIdInfo objects from a bare list or a ``{"cpuFeature": [...]}`` object."""
-    if isinstance(data, Mapping):
-        lowered = _lower_keys(data)
-        if "cpufeature" not in lowered:
-            raise InputError(f"{source}: JSON object has no 'cpuFeature' list of HostCpuIdInfo")
-        data = lowered["cpufeature"]
-    if not isinstance(data, list):
-        raise InputError(f"{source}: HostCpuIdInfo data must be a JSON list of objects")
-    if not data:
-        raise InputError(f"{source}: HostCpuIdInfo list is empty")
-    return data
-
-
 def _level(value: object, source: str, index: int) -> int:
     """Return the unsigned leaf number of a signed 32-bit ``level`` value."""
     if isinstance(value, str):
@@ -89,12 +71,12 @@ def hostcpuid_from_data(data: object, source: str) -> CpuidDump:
     Entries with a vendor other than the CPU's own (leaf 0) are masks for another vendor and are
     skipped; subleaf leaves are left unknown with one note each.
     """
-    entries = _entries(data, source)
+    entries = object_list(data, "cpuFeature", "HostCpuIdInfo", source)
     parsed: list[tuple[int, str, Regs, Regs]] = []
     for index, raw in enumerate(entries):
         if not isinstance(raw, Mapping):
             raise InputError(f"{source}: entry {index} is not a JSON object")
-        entry = _lower_keys(raw)
+        entry = lower_keys(raw)
         if "level" not in entry:
             raise InputError(f"{source}: entry {index} has no 'level'")
         leaf = _level(entry["level"], source, index)
