@@ -512,3 +512,15 @@ def test_example_json_matches_golden(capsys: pytest.CaptureFixture[str]) -> None
     doc["evckit"] = "<version>"
     doc["snapshot"] = Path(doc["snapshot"]).name
     assert doc == golden("example-check.json", doc)
+
+
+def test_example_table_matches_golden(capsys: pytest.CaptureFixture[str]) -> None:
+    """The example's readable report equals tests/golden/example-check.txt (regenerate with EVCKIT_REGEN_GOLDEN=1)."""
+    from evckit.inventory import example_path  # noqa: PLC0415
+
+    assert main(["check", "--example"]) == 0
+    text = capsys.readouterr().out.replace(str(example_path()), "<example>")
+    path = GOLDEN / "example-check.txt"
+    if os.environ.get("EVCKIT_REGEN_GOLDEN") == "1":
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8")
