@@ -375,7 +375,7 @@ def render_check(view: CheckView, fmt: str) -> str:
         parts.append(f"{a.inventory.source}: {s['hosts']} hosts, {s['clusters']} clusters, {s['vms']} VMs "
                      f"({s['running_vms']} running); {s['vms_not_movable_everywhere']} running VMs cannot "
                      f"live-migrate to every other cluster of their CPU vendor; "
-                     f"{s['vms_needing_power_cycle']} need a power cycle")
+                     f"VMs needing a power cycle: {s['vms_needing_power_cycle']}")
         parts.extend(a.notes)
     crow = []
     for c in view.clusters:
