@@ -97,6 +97,8 @@ def _run_check(args: argparse.Namespace) -> int:
 
 def _scenario(args: argparse.Namespace) -> Scenario | None:
     """The what-if scenario the --add-host/--replace-hosts/--remove-host options describe, if any."""
+    if not (args.replace_hosts or args.remove_host or args.add_host):
+        return None
     from evckit.whatif import AddHosts, RemoveHost, ReplaceHosts, Scenario, parse_host_spec  # noqa: PLC0415
 
     changes: list[AddHosts | ReplaceHosts | RemoveHost] = []

@@ -16,7 +16,6 @@ from typing import Any
 import attrs
 
 from evckit.catalog import Catalog
-from evckit.cpuid import parse_cpu_data, read_cpu_data
 from evckit.errors import EvckitError, InputError, SnapshotError
 from evckit.features import FeatureSet
 from evckit.hardware import parse_esxi_version, parse_hw_version
@@ -326,6 +325,8 @@ def _host_cpu(  # noqa: PLR0913
         return None
     measured: list[CpuProfile] = []
     src = f"{where}.cpu"
+    if {"cpuid_file", "cpuid_text", "cpu_feature", "feature_capability"} & cpu.keys():
+        from evckit.cpuid import parse_cpu_data, read_cpu_data  # noqa: PLC0415 - readers load only when needed
     try:
         if "cpuid_file" in cpu:
             path = Path(str(cpu["cpuid_file"]))

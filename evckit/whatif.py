@@ -17,7 +17,6 @@ import attrs
 
 from evckit.analysis import Analysis, ClusterResult, analyze
 from evckit.catalog import Catalog
-from evckit.cpuid import read_cpu_data
 from evckit.errors import InputError
 from evckit.features import FeatureSet
 from evckit.hosts import CpuProfile, assess, profile_from_data, profile_from_mode, profile_from_name
@@ -98,6 +97,8 @@ def resolve_cpu(spec: str, catalog: Catalog) -> CpuProfile:
     """A CPU profile from a dump path, an EVC mode key, or a product name / brand string / codename."""
     path = Path(spec)
     if path.exists():
+        from evckit.cpuid import read_cpu_data  # noqa: PLC0415 - readers load only when needed
+
         return profile_from_data(read_cpu_data(path), catalog)
     if spec.lower() in catalog.modes:
         return profile_from_mode(spec.lower(), catalog)

@@ -25,7 +25,7 @@ def test_table_sections(capsys: pytest.CaptureFixture[str]) -> None:
     """The default output has the summary, clusters, hosts, blocked VMs and power-cycle sections."""
     status, out, err = run(capsys, "check", "--example")
     assert status == 0 and err == ""
-    for title in ("Clusters", "Hosts", "VMs that cannot move everywhere", "need a power cycle"):
+    for title in ("Clusters", "Hosts", "VMs that cannot move everywhere", "needing a power cycle"):
         assert title in out
     assert "other CPU vendor" in out and "only esx-legacy-2 can take it" in out
 
