@@ -115,13 +115,14 @@ def _vendor_mask(catalog: Catalog, vendor: str | None) -> int:
     return mask
 
 
-def _dump_masks(dump: CpuidDump, catalog: Catalog, vendor: str | None) -> tuple[int, int]:
-    """(present, unknown) masks of a raw dump, position by position."""
+def _dump_masks(dump: CpuidDump, catalog: Catalog, vendor: str | None) -> tuple[int, int, list[str]]:
+    """(present, unknown) masks of a raw dump, position by position, and the leaves it lacks."""
     leaves = dump.leaves
     max_basic = leaves[(0, 0)][0] if (0, 0) in leaves else None
     ext = leaves.get((0x80000000, 0))
     max_ext = ext[0] if ext is not None and ext[0] >= 0x80000000 else (None if ext is None else 0x80000000)
     present = unknown = 0
+    lacking: dict[tuple[int, int], None] = {}
     for f in catalog.features:
         state = None  # None: no applicable position; else "yes"/"no"/"unknown"
         for pos in f.cpuid:
@@ -136,6 +137,8 @@ def _dump_masks(dump: CpuidDump, catalog: Catalog, vendor: str | None) -> tuple[
                     s = "yes" if regs[r] >> pos.bit & 1 else "no"
             else:
                 s = _missing_leaf_state(pos.leaf, pos.subleaf, leaves, max_basic, max_ext)
+                if s == "unknown":
+                    lacking[(pos.leaf, pos.subleaf)] = None
             # a feature with several positions (one per vendor) is present if any applicable one is
             if s == "yes" or state is None or (s == "unknown" and state == "no"):
                 state = s
@@ -145,7 +148,7 @@ def _dump_masks(dump: CpuidDump, catalog: Catalog, vendor: str | None) -> tuple[
             present |= f.bit
         elif state == "unknown":
             unknown |= f.bit
-    return present, unknown
+    return present, unknown, [f"{leaf:#x}.{sub}" for leaf, sub in sorted(lacking)]
 
 
 def _missing_leaf_state(
@@ -170,7 +173,7 @@ def profile_from_data(data: CpuidDump | NamedFeatures, catalog: Catalog) -> CpuP
 
 def _profile_from_dump(dump: CpuidDump, catalog: Catalog) -> CpuProfile:
     vendor = _vendor_word(vendor_string(dump))
-    present, unknown = _dump_masks(dump, catalog, vendor)
+    present, unknown, lacking = _dump_masks(dump, catalog, vendor)
     present |= _vendor_mask(catalog, vendor)
     sig = signature(dump)
     family, model, stepping = sig if sig else (None, None, None)
@@ -178,6 +181,9 @@ def _profile_from_dump(dump: CpuidDump, catalog: Catalog) -> CpuProfile:
     if vendor and family is not None and model is not None:
         gen = catalog.generations.by_signature(vendor, family, model, stepping)
     notes = list(dump.notes)
+    if lacking:
+        what = f"leaves {', '.join(lacking)} are" if len(lacking) > 1 else f"leaf {lacking[0]} is"
+        notes.append(f"CPUID {what} not in the data: the features there are unknown, not absent")
     hv = hypervisor(dump)
     if hv:
         notes.append("taken inside a virtual machine: this is the guest's view of the CPU, not the host's")
