@@ -403,6 +403,7 @@ def render_check(view: CheckView, fmt: str) -> str:
     parts.append(_title("Hosts", fmt) + table(hrow, ["host", "cluster", "ESXi", "max vmx", "CPU", "max EVC mode",
                                                      "CPU data", "state"], fmt))
     vrow = []
+    clusters = {c.label: c for c in a.clusters}
     for v in view.vms:
         g = v.verdict
         if not view.explain and not g.blocked and v.power_cycle is None:
@@ -422,11 +423,11 @@ def render_check(view: CheckView, fmt: str) -> str:
                          f"other CPU vendor (VM runs on {v.vendor})"])
         if view.explain:
             for target in g.live_targets if v.vm.running else g.cold_targets:
-                vrow.append([v.vm.name, v.cluster_label or "-", _state(v), target,
-                             "live migration possible" if v.vm.running else "cold migration possible"])
+                vrow.append([v.vm.name, v.cluster_label or "-", _state(v), target, _why_yes(v, clusters[target])])
     if vrow:
         title = "VM verdicts" if view.explain else "VMs that cannot move everywhere"
-        parts.append(_title(title, fmt) + table(vrow, ["vm", "cluster", "state", "target", "why not"], fmt,
+        parts.append(_title(title, fmt) + table(vrow, ["vm", "cluster", "state", "target",
+                                                       "verdict" if view.explain else "why not"], fmt,
                                                 wrap=[None, None, 24, 24, 90]))
     prow = [[v.vm.name, v.cluster_label or "-", v.power_cycle.mode, _short(v.power_cycle.missing.names(), 8)]
             for v in view.vms if v.power_cycle is not None]
@@ -436,6 +437,19 @@ def render_check(view: CheckView, fmt: str) -> str:
     if fmt == "table" and any(c.max_evc_mode and c.max_evc_mode.confidence != "confirmed" for c in view.clusters):
         parts.append("* unconfirmed baseline: no public source lists the mode's exact features (evckit modes KEY)")
     return "\n\n".join(parts)
+
+
+def _why_yes(v: VMResult, c: ClusterResult) -> str:
+    """A "yes" explained the way a "no" is: what was checked and why it holds."""
+    hw = f"vmx-{v.vm.hardware_version} runs on every available host" + (
+        f" (up to vmx-{c.max_hw_version})" if c.max_hw_version else "")
+    if not v.vm.running:
+        return f"cold migration possible: {hw}"
+    if c.evc_mode is not None:
+        cpu = f"its {len(v.requirement)} required CPU features are guaranteed by EVC mode {c.evc_mode.key}"
+    else:
+        cpu = f"every host has its {len(v.requirement)} required CPU features"
+    return f"live migration possible: {v.vendor or 'same'} CPU vendor; {cpu}; {hw}"
 
 
 def _title(text: str, fmt: str) -> str:
