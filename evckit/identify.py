@@ -45,7 +45,6 @@ from typing import Final
 
 import attrs
 
-from evckit._resources import data_dir
 from evckit.errors import DataError, UnknownCpuError
 
 __all__ = [

@@ -492,7 +492,7 @@ def incompatible(analysis: Analysis) -> list[VMResult]:
     for v in analysis.vms:
         if not v.vm.running or v.vendor is None:
             continue
-        for label, reasons in v.verdict.blocked.items():
+        for label in v.verdict.blocked:
             if label != v.cluster_label and vendor_of.get(label) == (v.vendor,) and label not in v.verdict.partial:
                 out.append(v)
                 break

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
 
 from evckit.cpuid._dump import NamedFeatures
 from evckit.cpuid._vsphere_json import lower_keys, object_list

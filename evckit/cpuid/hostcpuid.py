@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
 
 from evckit.cpuid._dump import REGISTERS, CpuidDump, Regs
 from evckit.cpuid._vsphere_json import lower_keys, object_list
