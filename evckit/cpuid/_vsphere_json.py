@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from evckit.errors import InputError
 
-__all__ = ["lower_keys", "object_list"]
+__all__ = ["loads", "lower_keys", "object_list"]
+
+
+def loads(text: str, source: str) -> Any:
+    """Decoded JSON, or an `InputError` naming the source."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise InputError(f"{source}: invalid JSON: {exc}") from None
 
 
 def lower_keys(entry: Mapping[str, Any]) -> dict[str, Any]:

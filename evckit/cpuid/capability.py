@@ -6,11 +6,10 @@ what vSphere chose to report, so a missing key means unknown (``complete=False``
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 from evckit.cpuid._dump import NamedFeatures
-from evckit.cpuid._vsphere_json import lower_keys, object_list
+from evckit.cpuid._vsphere_json import loads, lower_keys, object_list
 from evckit.errors import InputError
 
 __all__ = ["FORMAT", "capability_from_data", "parse_capability", "parse_value"]
@@ -35,11 +34,7 @@ def parse_value(text: str) -> int:
 
 def parse_capability(text: str, source: str) -> NamedFeatures:
     """Parse featureCapability JSON text (a list, or an object with ``featureCapability``)."""
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise InputError(f"{source}: invalid JSON: {exc}") from None
-    return capability_from_data(data, source)
+    return capability_from_data(loads(text, source), source)
 
 
 def capability_from_data(data: object, source: str) -> NamedFeatures:

@@ -8,11 +8,10 @@ The API has no subleaf, so leaves that have subleaves cannot be attributed and a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 from evckit.cpuid._dump import REGISTERS, CpuidDump, Regs
-from evckit.cpuid._vsphere_json import lower_keys, object_list
+from evckit.cpuid._vsphere_json import loads, lower_keys, object_list
 from evckit.cpuid.identity import require_leaf0
 from evckit.errors import InputError
 
@@ -57,11 +56,7 @@ def _level(value: object, source: str, index: int) -> int:
 
 def parse_hostcpuid(text: str, source: str) -> CpuidDump:
     """Parse HostCpuIdInfo JSON text (a list, or an object with ``cpuFeature``) into a dump."""
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise InputError(f"{source}: invalid JSON: {exc}") from None
-    return hostcpuid_from_data(data, source)
+    return hostcpuid_from_data(loads(text, source), source)
 
 
 def hostcpuid_from_data(data: object, source: str) -> CpuidDump:
