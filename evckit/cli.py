@@ -55,7 +55,7 @@ def _run_host(args: argparse.Namespace) -> int:
     # Read everything first: a bad input fails the command before anything is printed.
     profiles = [profile_from_data(read_cpu_data(p), catalog) for p in args.paths]
     profiles += [profile_from_name(n, catalog) for n in args.cpu]
-    _out(report.render_hosts([assess(p, catalog) for p in profiles], args.format))
+    _out(report.render_hosts([assess(p, catalog, esxi=args.esxi) for p in profiles], args.format))
     return 0
 
 
@@ -182,6 +182,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="CPU data: libvirt XML, `cpuid -r`, AIDA64/libcpuid text, vSphere JSON, /proc/cpuinfo")
     p.add_argument("--cpu", action="append", default=[], metavar="NAME",
                    help="a CPU product name or codename, e.g. 'Xeon Gold 6348' or 'EPYC 9354' (assumed features)")
+    p.add_argument("--esxi", metavar="VERSION",
+                   help="the hosts' ESXi version (e.g. 7.0.3): leaves out modes that release does not offer")
     p.add_argument("--format", choices=["table", "json", "markdown", "csv"], default="table")
     p.set_defaults(run=_run_host)
 

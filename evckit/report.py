@@ -183,7 +183,8 @@ def render_hosts(verdicts: Sequence[HostVerdict], fmt: str) -> str:
             mode += " (unconfirmed baseline)"
         if p.assumed:
             mode += " [assumed]"
-        nxt = "; ".join(f"{k}: {_short(fs.names())}" for k, fs in v.missing_for_next.items() if fs)
+        nxt = "; ".join([f"{k}: {_short(fs.names())}" for k, fs in v.missing_for_next.items() if fs]
+                        + [f"{k}: {why}" for k, why in v.esxi_limited.items()])
         und = "; ".join(f"{k}: {_short(fs.names())}" for k, fs in v.undetermined.items())
         rows.append([p.source, p.vendor or "?", sig, p.generation.label if p.generation else "-", mode,
                      nxt or "-", und or "-"])
@@ -197,7 +198,7 @@ def render_hosts(verdicts: Sequence[HostVerdict], fmt: str) -> str:
             extra.append(f"{v.profile.source}: {note}")
         if v.reason and not v.max_mode:
             extra.append(f"{v.profile.source}: {v.reason}")
-        if v.profile.brand:
+        if v.profile.brand and v.profile.brand != v.profile.source:
             extra.insert(0, f"{v.profile.source}: {v.profile.brand}")
     return out + ("\n\n" + "\n".join(extra) if extra else "")
 

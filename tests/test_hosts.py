@@ -198,3 +198,12 @@ def test_cluster_held_back_by_an_old_esxi(catalog: Catalog) -> None:
     assert c.max_evc_mode is not None and c.max_evc_mode.key == "intel-icelake"
     (lim,) = c.limiting_hosts
     assert (lim.host, lim.mode, lim.needs_esxi, len(lim.missing)) == ("old", "intel-sapphirerapids", "8.0", 0)
+
+
+def test_host_command_esxi_option(capsys: pytest.CaptureFixture[str]) -> None:
+    """`evckit host --cpu … --esxi 7.0.3` caps the mode and says why; a bad version is a one-line error."""
+    assert main(["host", "--cpu", "Xeon Gold 6430", "--esxi", "7.0.3", "--format", "json"]) == 0
+    (h,) = json.loads(capsys.readouterr().out)["hosts"]
+    assert h["max_evc_mode"] == "intel-icelake" and "intel-sapphirerapids" in h["esxi_limited"]
+    assert main(["host", "--cpu", "Xeon Gold 6430", "--esxi", "seven"]) == 2
+    assert "'seven'" in capsys.readouterr().err
