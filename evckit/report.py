@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from evckit._version import version
-from evckit.analysis import Analysis, ClusterResult, HostResult, LimitingHost, VMResult
+from evckit.analysis import Analysis, ClusterResult, GroupVerdict, HostResult, LimitingHost, VMResult
 from evckit.catalog import Catalog
 from evckit.hosts import HostVerdict, verdict_json
 from evckit.modes import EvcMode
@@ -348,13 +348,40 @@ def summary(a: Analysis) -> dict[str, int]:
     }
 
 
-def _limiting_text(x: LimitingHost) -> str:
+def _group_limiting(items: Sequence[LimitingHost]) -> list[tuple[list[str], LimitingHost]]:
+    """Hosts that lack the same things for the same mode, together."""
+    groups: dict[tuple[object, ...], tuple[list[str], LimitingHost]] = {}
+    for x in items:
+        key = (x.mode, x.missing.mask, x.undetermined.mask, x.needs_esxi)
+        groups.setdefault(key, ([], x))[0].append(x.host)
+    return list(groups.values())
+
+
+def _limiting_text(hosts: Sequence[str], x: LimitingHost) -> str:
     parts = []
     if x.missing or x.undetermined:
         parts.append(_short(x.missing.names() or x.undetermined.names(), 4))
     if x.needs_esxi:
         parts.append(f"needs ESXi {x.needs_esxi}+")
-    return f"{x.host} lacks {x.mode}: {'; '.join(parts)}"
+    verb = "lacks" if len(hosts) == 1 else "lack"
+    return f"{_short(list(hosts), 3)} {verb} {x.mode}: {'; '.join(parts)}"
+
+
+#: Above this many hosts the readable report summarises them instead of listing each.
+HOST_ROWS = 200
+#: Above this many distinct VM situations the readable report gives one line each, not one per target.
+DETAIL_ROWS = 100
+
+
+def _kinds(g: GroupVerdict) -> str:
+    """What stops a group of VMs, in a few words: reason kinds with how many targets each blocks."""
+    count: dict[str, int] = {}
+    for reasons in g.blocked.values():
+        for kind in {r.kind for r in reasons}:
+            count[kind] = count.get(kind, 0) + 1
+    words = {"features": "CPU features", "vendor": "other CPU vendor", "hardware_version": "hardware version",
+             "per_vm_evc": "per-VM EVC mode", "undetermined": "unknown CPU data", "no_hosts": "no available host"}
+    return ", ".join(f"{words.get(k, k)} ({n})" for k, n in sorted(count.items(), key=lambda kv: -kv[1]))
 
 
 def _mode_text(mode: EvcMode | None, fallback: str = "-") -> str:
@@ -380,7 +407,7 @@ def render_check(view: CheckView, fmt: str) -> str:
         parts.extend(a.notes)
     crow = []
     for c in view.clusters:
-        limiting = "; ".join(sorted({_limiting_text(x) for x in c.limiting_hosts}))
+        limiting = "; ".join(_limiting_text(hosts, x) for hosts, x in _group_limiting(c.limiting_hosts))
         problems = [c.reason] if c.reason else []
         problems += [f"{x.host} cannot run {x.mode}" for x in c.not_admitted]
         problems += [f"lowering to {k} blocked by {_short(list(vms), 3)}" for k, vms in c.blocking_lower.items() if vms]
@@ -401,13 +428,29 @@ def render_check(view: CheckView, fmt: str) -> str:
         hrow.append([h.name, h.cluster or "-", h.esxi_version or "?", hr.max_hw_version or "?",
                      h.cpu_model or h.cpu.brand or (h.cpu.generation.label if h.cpu.generation else "?"),
                      _mode_text(hr.verdict.max_mode, "none"), "assumed" if h.cpu.assumed else "measured", state])
-    parts.append(_title("Hosts", fmt) + table(hrow, ["host", "cluster", "ESXi", "max vmx", "CPU", "max EVC mode",
-                                                     "CPU data", "state"], fmt))
+    if len(hrow) <= HOST_ROWS or view.explain:
+        parts.append(_title("Hosts", fmt) + table(hrow, ["host", "cluster", "ESXi", "max vmx", "CPU", "max EVC mode",
+                                                         "CPU data", "state"], fmt))
+    else:
+        parts.append(f"Hosts: {len(hrow)} (listed with --explain, or in --format json)")
     vrow = []
     clusters = {c.label: c for c in a.clusters}
+    # VMs that share a verdict (same group, same cluster, same state) share rows: an estate of
+    # 100,000 VMs prints as many rows as it has distinct situations, not VMs.
+    together: dict[tuple[object, ...], list[VMResult]] = {}
     for v in view.vms:
         g = v.verdict
-        if not view.explain and not g.blocked and v.power_cycle is None:
+        only_vendor = all(t not in g.partial and rs and all(r.kind == "vendor" for r in rs)
+                          for t, rs in g.blocked.items())
+        if not view.explain and only_vendor and v.power_cycle is None:
+            continue  # it can go everywhere its CPU vendor can
+        together.setdefault((id(g), v.cluster_label, _state(v)), []).append(v)
+    detailed = view.explain or len(together) <= DETAIL_ROWS
+    for same in together.values():
+        v, g = same[0], same[0].verdict
+        who = _short([x.vm.name for x in same], 3)
+        if not detailed:
+            vrow.append([who, v.cluster_label or "-", _state(v), _short(list(g.blocked), 4), _kinds(g)])
             continue
         other_vendor = [t for t, rs in g.blocked.items()
                         if t not in g.partial and rs and all(r.kind == "vendor" for r in rs)]
@@ -418,20 +461,27 @@ def render_check(view: CheckView, fmt: str) -> str:
             partial = g.partial.get(target)
             if partial:
                 why = f"only {_short(list(partial), 3)} can take it; " + why
-            vrow.append([v.vm.name, v.cluster_label or "-", _state(v), target, why])
+            vrow.append([who, v.cluster_label or "-", _state(v), target, why])
         if other_vendor:
-            vrow.append([v.vm.name, v.cluster_label or "-", _state(v), _short(other_vendor, 4),
+            vrow.append([who, v.cluster_label or "-", _state(v), _short(other_vendor, 4),
                          f"other CPU vendor (VM runs on {v.vendor})"])
         if view.explain:
             for target in g.live_targets if v.vm.running else g.cold_targets:
-                vrow.append([v.vm.name, v.cluster_label or "-", _state(v), target, _why_yes(v, clusters[target])])
+                vrow.append([who, v.cluster_label or "-", _state(v), target, _why_yes(v, clusters[target])])
     if vrow:
         title = "VM verdicts" if view.explain else "VMs that cannot move everywhere"
+        if not detailed:
+            title += " (summary: --vm NAME, --cluster NAME or --explain for every reason)"
         parts.append(_title(title, fmt) + table(vrow, ["vm", "cluster", "state", "target",
                                                        "verdict" if view.explain else "why not"], fmt,
-                                                wrap=[None, None, 24, 24, 90]))
-    prow = [[v.vm.name, v.cluster_label or "-", v.power_cycle.mode, _short(v.power_cycle.missing.names(), 8)]
-            for v in view.vms if v.power_cycle is not None]
+                                                wrap=[30, None, 24, 24, 90]))
+    cycles: dict[tuple[object, ...], list[VMResult]] = {}
+    for v in view.vms:
+        if v.power_cycle is not None:
+            cycles.setdefault((id(v.power_cycle), v.cluster_label), []).append(v)
+    prow = [[_short([x.vm.name for x in same], 3), same[0].cluster_label or "-", same[0].power_cycle.mode,
+             _short(same[0].power_cycle.missing.names(), 8)]
+            for same in cycles.values() if same[0].power_cycle is not None]
     if prow:
         parts.append(_title("VMs needing a power cycle to use their cluster's EVC mode", fmt)
                      + table(prow, ["vm", "cluster", "EVC mode", "features it does not use yet"], fmt))

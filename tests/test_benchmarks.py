@@ -56,3 +56,14 @@ def test_quick_run_prints_the_json_contract() -> None:
     assert {"analysis-10k", "single-vm-cluster-check", "evckit-check-example-process"} <= names
     for b in doc["benchmarks"]:
         assert {"name", "seconds", "baseline", "baseline_seconds", "ratio"} <= set(b)
+
+
+def test_large_estate_table_is_a_summary() -> None:
+    """On a large estate the readable report prints one line per situation and no per-host list."""
+    from evckit import report  # noqa: PLC0415
+
+    inv = parse_snapshot(estate(3000, 400, seed=5), "gen")
+    out = report.render_check(report.select(analyze(inv)), "table")
+    assert "Hosts: 400 (listed with --explain" in out
+    assert "VMs that cannot move everywhere (summary:" in out
+    assert out.count("\n") < 3000  # fewer lines than VMs: situations, not VMs x targets
