@@ -333,6 +333,40 @@ def check_json(view: CheckView) -> dict[str, Any]:
     }
 
 
+def check_json_text(view: CheckView, extra: dict[str, Any] | None = None) -> str:
+    """``check_json`` as text, byte for byte what `dumps` would print, but with each VM group's verdict
+    serialised once and reused for all its VMs: the output is large, its cost should only be writing it."""
+    doc = check_json(attrs.evolve(view, vms=()))
+    if extra:
+        doc.update(extra)
+    text = dumps(doc)
+    if not view.vms:
+        return text
+    cache: dict[tuple[int, bool], str] = {}
+    parts = []
+    for v in view.vms:
+        full = vm_json(v)
+        key = (id(v.verdict), v.vm.running)
+        frag = cache.get(key)
+        if frag is None:
+            frag = cache[key] = _fields({k: full[k] for k in _GROUP_KEYS}, 6)
+        head = {k: full[k] for k in full if k not in _GROUP_KEYS and k not in _TAIL_KEYS}
+        tail = {k: full[k] for k in _TAIL_KEYS}
+        parts.append("    {\n" + _fields(head, 6) + ",\n" + frag + ",\n" + _fields(tail, 6) + "\n    }")
+    return text.replace('"vms": []', '"vms": [\n' + ",\n".join(parts) + "\n  ]", 1)
+
+
+_GROUP_KEYS = ("live_targets", "cold_targets", "partial_targets", "blocked")
+_TAIL_KEYS = ("needs_power_cycle", "notes")
+
+
+def _fields(d: dict[str, Any], indent: int) -> str:
+    """The members of a JSON object as `dumps` indents them ``indent`` spaces deep, without braces."""
+    lines = dumps(d).split("\n")[1:-1]
+    pad = " " * (indent - 2)
+    return "\n".join(pad + line for line in lines)
+
+
 def summary(a: Analysis) -> dict[str, int]:
     """Counts for the summary line and the JSON ``summary`` object."""
     running = [v for v in a.vms if v.vm.running]
@@ -393,7 +427,7 @@ def _mode_text(mode: EvcMode | None, fallback: str = "-") -> str:
 def render_check(view: CheckView, fmt: str) -> str:
     """The readable report: clusters, hosts, then VMs that cannot move everywhere, with reasons."""
     if fmt == "json":
-        return dumps(check_json(view))
+        return check_json_text(view)
     if fmt == "csv":
         return _check_csv(view)
     a = view.analysis
@@ -575,9 +609,7 @@ def changes_json(result: ScenarioResult) -> list[dict[str, Any]]:
 def render_scenario(result: ScenarioResult, view: CheckView, fmt: str) -> str:
     """The estate after a what-if, preceded by a before/after summary of each affected cluster."""
     if fmt == "json":
-        doc = check_json(view)
-        doc["changes"] = changes_json(result)
-        return dumps(doc)
+        return check_json_text(view, {"changes": changes_json(result)})
     rows = []
     for c in result.changes:
         joins = []

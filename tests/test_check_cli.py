@@ -100,3 +100,21 @@ def test_vm_without_requirement_is_assumed(capsys: pytest.CaptureFixture[str], t
     _, out, _ = run(capsys, "check", str(path), "--format", "json", "--vm", "build-01")
     vm = json.loads(out)["vms"][0]
     assert vm["requirement"]["source"] == "assumed" and "assumed" in vm["notes"][0]
+
+
+def test_json_text_equals_plain_dump() -> None:
+    """The fast JSON writer prints exactly what serialising the whole document at once prints."""
+    import sys  # noqa: PLC0415
+
+    from evckit import report  # noqa: PLC0415
+    from evckit.analysis import analyze  # noqa: PLC0415
+    from evckit.inventory import load_inventories, parse_snapshot  # noqa: PLC0415
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from generate import estate  # noqa: PLC0415
+
+    for inv in (load_inventories([], example=True), parse_snapshot(estate(500, 50, seed=11), "gen")):
+        view = report.select(analyze(inv))
+        assert report.check_json_text(view) == report.dumps(report.check_json(view))
+        extra = {"changes": [{"cluster": "x"}]}
+        assert report.check_json_text(view, extra) == report.dumps({**report.check_json(view), **extra})
