@@ -190,7 +190,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="analyse an estate: cluster EVC modes, where each VM can live-migrate, why not")
     p.add_argument("snapshots", nargs="*", metavar="SNAPSHOT", help="inventory snapshot JSON file(s)")
     p.add_argument("--example", action="store_true", help="analyse the embedded example estate")
-    p.add_argument("--format", choices=["table", "json", "csv", "markdown"], default="table")
+    p.add_argument("--format", choices=["table", "json", "json-groups", "csv", "markdown"], default="table",
+                   help="json-groups: each distinct VM verdict once, referenced by id (for large estates)")
     p.add_argument("--vm", action="append", metavar="NAME", help="only these VMs (shell patterns; repeatable)")
     p.add_argument("--cluster", action="append", metavar="NAME",
                    help="only these clusters and their VMs (shell patterns; repeatable)")

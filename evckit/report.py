@@ -291,12 +291,28 @@ def cluster_json(c: ClusterResult) -> dict[str, Any]:
 
 def vm_json(v: VMResult) -> dict[str, Any]:
     """One VM in the ``evckit check`` JSON contract."""
-    vm, g = v.vm, v.verdict
+    head, tail = _vm_parts(v)
+    return {**head, **group_verdict_json(v.verdict, v.vm.running), **tail}
+
+
+def group_verdict_json(g: GroupVerdict, running: bool) -> dict[str, Any]:
+    """The migration verdict a group of VMs shares: live, cold and partial targets, blocked with reasons."""
+    return {
+        "live_targets": list(g.live_targets) if running else [],
+        "cold_targets": list(g.cold_targets),
+        "partial_targets": {k: list(hs) for k, hs in g.partial.items()},
+        "blocked": {k: [r.as_json() for r in rs] for k, rs in g.blocked.items()},
+    }
+
+
+def _vm_parts(v: VMResult) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A VM's own fields: those before its shared verdict and those after it."""
+    vm = v.vm
     cycle = None
     if v.power_cycle is not None:
         cycle = {"mode": v.power_cycle.mode, "missing": list(v.power_cycle.missing.names()),
                  "hidden_by_hardware_version": list(v.power_cycle.hidden.names())}
-    return {
+    head = {
         "name": vm.name,
         "vcenter": vm.vcenter,
         "cluster": v.cluster_label,
@@ -308,13 +324,8 @@ def vm_json(v: VMResult) -> dict[str, Any]:
         "requirement": {"source": v.requirement_source, "min_required_evc_mode": vm.min_required_evc_mode,
                         "features": len(v.requirement)},
         "per_vm_evc": vm.per_vm_evc,
-        "live_targets": list(g.live_targets) if vm.running else [],
-        "cold_targets": list(g.cold_targets),
-        "partial_targets": {k: list(hs) for k, hs in g.partial.items()},
-        "blocked": {k: [r.as_json() for r in rs] for k, rs in g.blocked.items()},
-        "needs_power_cycle": cycle,
-        "notes": list(v.notes),
     }
+    return head, {"needs_power_cycle": cycle, "notes": list(v.notes)}
 
 
 def check_json(view: CheckView) -> dict[str, Any]:
@@ -333,6 +344,25 @@ def check_json(view: CheckView) -> dict[str, Any]:
     }
 
 
+def check_json_grouped(view: CheckView) -> dict[str, Any]:
+    """``--format json-groups``: the JSON contract with each distinct verdict stated once under
+    ``verdicts`` and referenced by id from its VMs, so the size grows with VMs + verdicts x clusters."""
+    doc = check_json(attrs.evolve(view, vms=()))
+    ids: dict[tuple[int, bool], int] = {}
+    verdicts: list[dict[str, Any]] = []
+    vms = []
+    for v in view.vms:
+        key = (id(v.verdict), v.vm.running)
+        if key not in ids:
+            ids[key] = len(verdicts)
+            verdicts.append({"id": ids[key], "migration": v.migration, **group_verdict_json(v.verdict, v.vm.running)})
+        head, tail = _vm_parts(v)
+        vms.append({**head, **tail, "verdict": ids[key]})
+    doc["vms"] = vms
+    doc["verdicts"] = verdicts
+    return doc
+
+
 def check_json_text(view: CheckView, extra: dict[str, Any] | None = None) -> str:
     """``check_json`` as text, byte for byte what `dumps` would print, but with each VM group's verdict
     serialised once and reused for all its VMs: the output is large, its cost should only be writing it."""
@@ -345,19 +375,13 @@ def check_json_text(view: CheckView, extra: dict[str, Any] | None = None) -> str
     cache: dict[tuple[int, bool], str] = {}
     parts = []
     for v in view.vms:
-        full = vm_json(v)
         key = (id(v.verdict), v.vm.running)
         frag = cache.get(key)
         if frag is None:
-            frag = cache[key] = _fields({k: full[k] for k in _GROUP_KEYS}, 6)
-        head = {k: full[k] for k in full if k not in _GROUP_KEYS and k not in _TAIL_KEYS}
-        tail = {k: full[k] for k in _TAIL_KEYS}
+            frag = cache[key] = _fields(group_verdict_json(v.verdict, v.vm.running), 6)
+        head, tail = _vm_parts(v)
         parts.append("    {\n" + _fields(head, 6) + ",\n" + frag + ",\n" + _fields(tail, 6) + "\n    }")
     return text.replace('"vms": []', '"vms": [\n' + ",\n".join(parts) + "\n  ]", 1)
-
-
-_GROUP_KEYS = ("live_targets", "cold_targets", "partial_targets", "blocked")
-_TAIL_KEYS = ("needs_power_cycle", "notes")
 
 
 def _fields(d: dict[str, Any], indent: int) -> str:
@@ -428,6 +452,8 @@ def render_check(view: CheckView, fmt: str) -> str:
     """The readable report: clusters, hosts, then VMs that cannot move everywhere, with reasons."""
     if fmt == "json":
         return check_json_text(view)
+    if fmt == "json-groups":
+        return dumps(check_json_grouped(view))
     if fmt == "csv":
         return _check_csv(view)
     a = view.analysis
@@ -610,6 +636,8 @@ def render_scenario(result: ScenarioResult, view: CheckView, fmt: str) -> str:
     """The estate after a what-if, preceded by a before/after summary of each affected cluster."""
     if fmt == "json":
         return check_json_text(view, {"changes": changes_json(result)})
+    if fmt == "json-groups":
+        return dumps({**check_json_grouped(view), "changes": changes_json(result)})
     rows = []
     for c in result.changes:
         joins = []

@@ -118,3 +118,20 @@ def test_json_text_equals_plain_dump() -> None:
         assert report.check_json_text(view) == report.dumps(report.check_json(view))
         extra = {"changes": [{"cluster": "x"}]}
         assert report.check_json_text(view, extra) == report.dumps({**report.check_json(view), **extra})
+
+
+def test_json_groups_expands_to_json(capsys: pytest.CaptureFixture[str]) -> None:
+    """--format json-groups states each verdict once; expanding the references gives --format json."""
+    _, plain, _ = run(capsys, "check", "--example", "--format", "json")
+    _, grouped, _ = run(capsys, "check", "--example", "--format", "json-groups")
+    a, b = json.loads(plain), json.loads(grouped)
+    verdicts = {g["id"]: g for g in b.pop("verdicts")}
+    assert len(verdicts) <= len(b["vms"])
+    for vm in b["vms"]:
+        g = verdicts[vm.pop("verdict")]
+        assert g["migration"] == vm["migration"]
+        vm.update({k: g[k] for k in ("live_targets", "cold_targets", "partial_targets", "blocked")})
+    b["vms"] = [{k: vm[k] for k in a["vms"][0]} for vm in b["vms"]]
+    assert a == b
+    status, out, _ = run(capsys, "check", "--example", "--add-host", "gold=Xeon Gold 6430", "--format", "json-groups")
+    assert status == 0 and json.loads(out)["changes"]
