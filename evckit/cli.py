@@ -218,13 +218,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="SNAPSHOT.json", help="snapshot file to write")
     p.set_defaults(run=_run_collect)
 
-    for register in _EXTRA_COMMANDS:
-        register(sub)
     return parser
 
-
-#: Other modules add their subcommands here (kept as a list so each command lives with its code).
-_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
 
 
 def main(argv: Sequence[str] | None = None) -> int:

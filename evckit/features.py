@@ -12,7 +12,7 @@ import attrs
 
 from evckit.errors import InputError
 
-__all__ = ["CpuidPosition", "Feature", "FeatureRegistry", "FeatureSet", "iter_bits"]
+__all__ = ["CpuidPosition", "Feature", "FeatureRegistry", "FeatureSet", "RegisterRead", "iter_bits"]
 
 REGISTER_INDEX = {"eax": 0, "ebx": 1, "ecx": 2, "edx": 3}
 
@@ -156,21 +156,80 @@ class FeatureRegistry:
         leaves: Mapping[tuple[int, int], tuple[int, int, int, int]],
         vendor: str | None = None,
     ) -> FeatureSet:
-        """A `FeatureSet` of the CPUID bits set in raw registers (``(leaf, subleaf) -> regs``).
+        """A `FeatureSet` of the features raw registers show (``(leaf, subleaf) -> regs``).
 
-        Only `cpuid`-kind features are read here; `evckit.hosts` adds XSAVE components and vendor, and
-        keeps track of what a dump leaves unknown.
+        What the registers leave unknown is not in the set; `read_registers` tells it apart.
         """
-        mask = 0
-        for feature in self.features:
-            for pos in feature.cpuid:
+        return FeatureSet(self, self.read_registers(leaves, vendor).present)
+
+    def read_registers(
+        self,
+        leaves: Mapping[tuple[int, int], tuple[int, int, int, int]],
+        vendor: str | None = None,
+        unknown_bits: Mapping[tuple[int, int], tuple[int, int, int, int]] | None = None,
+    ) -> RegisterRead:
+        """Which features raw CPUID registers show present, which they leave unknown, and why.
+
+        A leaf/subleaf missing from ``leaves`` is absent when the CPU does not implement it (beyond the
+        highest leaf of its range, or beyond leaf 7's highest subleaf), otherwise unknown. Bits set in
+        ``unknown_bits`` are unknown. A feature with a position per vendor reads the ``vendor``'s one
+        (both when the vendor is unknown).
+        """
+        unknown_bits = unknown_bits or {}
+        max_basic = leaves[(0, 0)][0] if (0, 0) in leaves else None
+        ext = leaves.get((0x80000000, 0))
+        max_ext = None if ext is None else max(ext[0], 0x80000000)
+        present = unknown = 0
+        lacking: dict[tuple[int, int], None] = {}
+        for f in self.features:
+            state = None  # None: no applicable position; else "yes"/"no"/"unknown"
+            for pos in f.cpuid:
                 if pos.vendor is not None and vendor is not None and pos.vendor != vendor:
                     continue
-                regs = leaves.get((pos.leaf, pos.subleaf))
-                if regs is not None and regs[REGISTER_INDEX[pos.register]] >> pos.bit & 1:
-                    mask |= feature.bit
+                where = (pos.leaf, pos.subleaf)
+                regs = leaves.get(where)
+                r = REGISTER_INDEX[pos.register]
+                if regs is not None:
+                    if unknown_bits.get(where, (0, 0, 0, 0))[r] >> pos.bit & 1:
+                        s = "unknown"
+                    else:
+                        s = "yes" if regs[r] >> pos.bit & 1 else "no"
+                else:
+                    s = _missing_leaf_state(pos.leaf, pos.subleaf, leaves, max_basic, max_ext)
+                    if s == "unknown":
+                        lacking[where] = None
+                # present if any applicable position shows it; unknown beats absent
+                if s == "yes" or state is None or (s == "unknown" and state == "no"):
+                    state = s
+                if state == "yes":
                     break
-        return FeatureSet(self, mask)
+            if state == "yes":
+                present |= f.bit
+            elif state == "unknown":
+                unknown |= f.bit
+        return RegisterRead(present, unknown, tuple(sorted(lacking)))
+
+
+def _missing_leaf_state(
+    leaf: int, subleaf: int, leaves: Mapping[tuple[int, int], tuple[int, int, int, int]],
+    max_basic: int | None, max_ext: int | None,
+) -> str:
+    """A leaf the dump lacks is absent when the CPU does not implement it, otherwise unknown."""
+    top = max_ext if leaf >= 0x80000000 else max_basic
+    if top is not None and leaf > top:
+        return "no"  # beyond the CPU's highest leaf: the CPU does not have it
+    if subleaf and leaf == 7 and (7, 0) in leaves and leaves[(7, 0)][0] < subleaf:
+        return "no"  # leaf 7 EAX of subleaf 0 is the highest valid subleaf
+    return "unknown"
+
+
+@attrs.frozen
+class RegisterRead:
+    """What raw registers say: features present, features unknown, and the leaves that were missing."""
+
+    present: int
+    unknown: int
+    lacking: tuple[tuple[int, int], ...]
 
 
 @attrs.frozen(eq=False, repr=False)

@@ -15,7 +15,7 @@ import attrs
 from evckit.catalog import Catalog
 from evckit.cpuid import CpuidDump, NamedFeatures
 from evckit.cpuid.identity import brand_string, hypervisor, hypervisor_vendor, signature, vendor_string
-from evckit.features import REGISTER_INDEX, FeatureSet
+from evckit.features import FeatureSet
 from evckit.hardware import parse_esxi_version
 from evckit.identify import Generation
 from evckit.modes import EvcMode, ModeTable
@@ -115,55 +115,6 @@ def _vendor_mask(catalog: Catalog, vendor: str | None) -> int:
     return mask
 
 
-def _dump_masks(dump: CpuidDump, catalog: Catalog, vendor: str | None) -> tuple[int, int, list[str]]:
-    """(present, unknown) masks of a raw dump, position by position, and the leaves it lacks."""
-    leaves = dump.leaves
-    max_basic = leaves[(0, 0)][0] if (0, 0) in leaves else None
-    ext = leaves.get((0x80000000, 0))
-    max_ext = ext[0] if ext is not None and ext[0] >= 0x80000000 else (None if ext is None else 0x80000000)
-    present = unknown = 0
-    lacking: dict[tuple[int, int], None] = {}
-    for f in catalog.features:
-        state = None  # None: no applicable position; else "yes"/"no"/"unknown"
-        for pos in f.cpuid:
-            if pos.vendor is not None and pos.vendor != vendor:
-                continue
-            regs = leaves.get((pos.leaf, pos.subleaf))
-            r = REGISTER_INDEX[pos.register]
-            if regs is not None:
-                if dump.unknown_bits.get((pos.leaf, pos.subleaf), (0, 0, 0, 0))[r] >> pos.bit & 1:
-                    s = "unknown"
-                else:
-                    s = "yes" if regs[r] >> pos.bit & 1 else "no"
-            else:
-                s = _missing_leaf_state(pos.leaf, pos.subleaf, leaves, max_basic, max_ext)
-                if s == "unknown":
-                    lacking[(pos.leaf, pos.subleaf)] = None
-            # a feature with several positions (one per vendor) is present if any applicable one is
-            if s == "yes" or state is None or (s == "unknown" and state == "no"):
-                state = s
-            if state == "yes":
-                break
-        if state == "yes":
-            present |= f.bit
-        elif state == "unknown":
-            unknown |= f.bit
-    return present, unknown, [f"{leaf:#x}.{sub}" for leaf, sub in sorted(lacking)]
-
-
-def _missing_leaf_state(
-    leaf: int, subleaf: int, leaves: Mapping[tuple[int, int], tuple[int, int, int, int]],
-    max_basic: int | None, max_ext: int | None,
-) -> str:
-    """A leaf the dump lacks is absent when the CPU does not implement it, otherwise unknown."""
-    top = max_ext if leaf >= 0x80000000 else max_basic
-    if top is not None and leaf > top:
-        return "no"  # beyond the CPU's highest leaf: the CPU does not have it
-    if subleaf and leaf == 7 and (7, 0) in leaves and leaves[(7, 0)][0] < subleaf:
-        return "no"  # leaf 7 EAX of subleaf 0 is the highest valid subleaf
-    return "unknown"
-
-
 def profile_from_data(data: CpuidDump | NamedFeatures, catalog: Catalog) -> CpuProfile:
     """Build a profile from whatever a reader returned."""
     if isinstance(data, CpuidDump):
@@ -173,7 +124,9 @@ def profile_from_data(data: CpuidDump | NamedFeatures, catalog: Catalog) -> CpuP
 
 def _profile_from_dump(dump: CpuidDump, catalog: Catalog) -> CpuProfile:
     vendor = _vendor_word(vendor_string(dump))
-    present, unknown, lacking = _dump_masks(dump, catalog, vendor)
+    read = catalog.features.read_registers(dump.leaves, vendor, dump.unknown_bits)
+    present, unknown = read.present, read.unknown
+    lacking = [f"{leaf:#x}.{sub}" for leaf, sub in read.lacking]
     present |= _vendor_mask(catalog, vendor)
     sig = signature(dump)
     family, model, stepping = sig if sig else (None, None, None)
@@ -202,15 +155,13 @@ def _profile_from_named(data: NamedFeatures, catalog: Catalog) -> CpuProfile:
     present = unknown = 0
     notes = list(data.notes)
     if data.namespace == "vsphere":
-        for key, value in data.values.items():
-            f = reg.by_vsphere_key(key)
-            if f is not None and value:
-                present |= f.bit
         listed = 0
-        for key in data.values:
+        for key, value in data.values.items():
             f = reg.by_vsphere_key(key)
             if f is not None:
                 listed |= f.bit
+                if value:
+                    present |= f.bit
         unknown = sum(f.bit for f in reg if not listed & f.bit and f.kind != "vendor")
     else:
         flags = data.values

@@ -19,7 +19,7 @@ from evckit.catalog import Catalog
 from evckit.errors import EvckitError, InputError, SnapshotError
 from evckit.features import FeatureSet
 from evckit.hardware import parse_esxi_version, parse_hw_version
-from evckit.hosts import CpuProfile, profile_from_data, profile_from_mode, profile_from_name
+from evckit.hosts import VENDORS, CpuProfile, profile_from_data, profile_from_mode, profile_from_name
 from evckit.modes import EvcMode, ModeTable
 from evckit.vcmodes import modes_from_vcenter
 
@@ -371,7 +371,7 @@ def _combine(profiles: Sequence[CpuProfile], catalog: Catalog) -> CpuProfile:
     reg = catalog.features
     notes = tuple(n for p in profiles for n in p.notes)
     return attrs.evolve(
-        ident, present=reg.feature_set(present), unknown=reg.feature_set(unknown if unknown > 0 else 0),
+        ident, present=reg.feature_set(present), unknown=reg.feature_set(unknown),
         vendor=next((p.vendor for p in profiles if p.vendor), None),
         input_format="+".join(p.input_format for p in profiles), notes=notes,
     )
@@ -467,8 +467,6 @@ def _requirement(  # noqa: PLR0913
 
 
 def _vendor_of(vendor_string: str | None) -> str | None:
-    from evckit.hosts import VENDORS  # noqa: PLC0415
-
     return VENDORS.get(vendor_string or "")
 
 

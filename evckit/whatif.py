@@ -149,7 +149,7 @@ def apply(inventory: Inventory, scenario: Scenario) -> tuple[Inventory, list[New
     """The inventory after the scenario, the new hosts, and the removed hosts per cluster."""
     catalog = inventory.catalog
     hosts = list(inventory.hosts)
-    clusters = {c.name: c for c in inventory.clusters}
+    clusters = {(c.vcenter, c.name): c for c in inventory.clusters}
     names = {h.name for h in hosts}
     new: list[NewHost] = []
     removed: dict[str, list[str]] = {}
@@ -177,7 +177,7 @@ def apply(inventory: Inventory, scenario: Scenario) -> tuple[Inventory, list[New
                 removed.setdefault(cname, []).append(h.name)
         profile = resolve_cpu(change.cpu, catalog)
         esxi = scenario.esxi_version or _newest_esxi(inventory)
-        mode_key = clusters[cname].evc_mode if cname in clusters else None
+        mode_key = clusters[(vc, cname)].evc_mode
         for _ in range(change.count):
             counter += 1
             while f"{scenario.prefix}{counter}" in names:
