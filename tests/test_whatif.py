@@ -128,3 +128,24 @@ def test_unknown_cpu_in_python_api(estate) -> None:  # type: ignore[no-untyped-d
     """The Python API raises the specific error type."""
     with pytest.raises(UnknownCpuError):
         run_scenario(estate, Scenario((AddHosts("gold", "Pentium 4"),)))
+
+
+def test_same_cluster_name_in_two_vcenters() -> None:
+    """A new host is judged against the EVC mode of its own vCenter's cluster, not a namesake's."""
+    import copy  # noqa: PLC0415
+
+    from evckit._resources import data_dir  # noqa: PLC0415
+    from evckit.inventory import parse_snapshot  # noqa: PLC0415
+
+    snap = json.loads((data_dir() / "examples" / "estate.json").read_text())
+    dr = copy.deepcopy(snap["vcenters"][0])
+    dr["name"] = "vc-dr"
+    next(c for c in dr["clusters"] if c["name"] == "gold")["evc_mode"] = "intel-sapphirerapids"
+    for h in dr["hosts"]:
+        if h["cluster"] == "gold":
+            h["cpu"] = {"model": "Xeon Gold 6430"}
+    snap["vcenters"].append(dr)
+    inv = parse_snapshot(snap, "two")
+    r = run_scenario(inv, Scenario((AddHosts("vc-dr/gold", "Xeon Gold 6348"),)))
+    n = change(r, "vc-dr/gold").new_hosts[0]
+    assert n.joins_current_mode is False and "amx_tile" in n.missing_for_current
