@@ -149,3 +149,5 @@ def test_same_cluster_name_in_two_vcenters() -> None:
     r = run_scenario(inv, Scenario((AddHosts("vc-dr/gold", "Xeon Gold 6348"),)))
     n = change(r, "vc-dr/gold").new_hosts[0]
     assert n.joins_current_mode is False and "amx_tile" in n.missing_for_current
+    r = run_scenario(inv, Scenario((AddHosts("vc-prod/gold", "Xeon Gold 6348"),)))
+    assert change(r, "vc-prod/gold").new_hosts[0].joins_current_mode is True
