@@ -31,7 +31,9 @@ __all__ = [
     "VCenter",
     "VM",
     "Requirement",
+    "load_inventories",
     "load_snapshot",
+    "merge_inventories",
     "parse_snapshot",
 ]
 
@@ -484,20 +486,32 @@ def load_inventories(paths: Sequence[str | Path], example: bool = False,
     sources = [Path(p) for p in paths]
     if example:
         sources.insert(0, example_path())
-    invs = [load_snapshot(p, catalog) for p in sources]
-    if len(invs) == 1:
-        return invs[0]
+    return merge_inventories([load_snapshot(p, catalog) for p in sources], catalog)
+
+
+def merge_inventories(inventories: Sequence[Inventory], catalog: Catalog | None = None) -> Inventory:
+    """One inventory holding every vCenter of several (snapshot files, a collection, an RVTools export).
+
+    vCenter names must be unique across them: the same vCenter twice raises `SnapshotError` naming both
+    sources. A single inventory is returned as it is.
+    """
+    if not inventories:
+        raise ValueError("merge_inventories needs at least one inventory")
+    if len(inventories) == 1:
+        return inventories[0]
+    catalog = catalog or inventories[0].catalog
     seen: dict[str, str] = {}
     problems = []
-    for inv in invs:
+    for inv in inventories:
         for vc in inv.vcenters:
             if vc.name in seen:
                 problems.append(f"vCenter {vc.name!r} is in both {seen[vc.name]} and {inv.source}")
             seen.setdefault(vc.name, inv.source)
+    source = " + ".join(i.source for i in inventories)
     if problems:
-        raise SnapshotError(", ".join(str(s) for s in sources), problems)
+        raise SnapshotError(source, problems)
     return Inventory(
-        tuple(vc for i in invs for vc in i.vcenters), tuple(c for i in invs for c in i.clusters),
-        tuple(h for i in invs for h in i.hosts), tuple(v for i in invs for v in i.vms), catalog,
-        " + ".join(i.source for i in invs),
+        tuple(vc for i in inventories for vc in i.vcenters), tuple(c for i in inventories for c in i.clusters),
+        tuple(h for i in inventories for h in i.hosts), tuple(v for i in inventories for v in i.vms), catalog,
+        source,
     )

@@ -649,12 +649,10 @@ def run_collect(args: argparse.Namespace) -> int:
 
 def load_with_servers(args: argparse.Namespace) -> Inventory:
     """``evckit check --server``: collect, then analyse with any SNAPSHOT files and --example given too."""
-    from evckit.inventory import load_inventories, parse_snapshot  # noqa: PLC0415
+    from evckit.inventory import load_inventories, merge_inventories, parse_snapshot  # noqa: PLC0415
 
     doc = collect_from_args(args)
+    collected = parse_snapshot(doc, "vCenter " + ", ".join(args.server))
     if not args.snapshots and not args.example:
-        return parse_snapshot(doc, "vCenter " + ", ".join(args.server))
-    with tempfile.TemporaryDirectory(prefix="evckit-") as tmp:
-        path = Path(tmp) / "collected.json"
-        write_snapshot(doc, path)
-        return load_inventories([*args.snapshots, path], example=args.example)
+        return collected
+    return merge_inventories([load_inventories(args.snapshots, example=args.example), collected])

@@ -12,7 +12,7 @@ import pytest
 from evckit._resources import data_dir
 from evckit.cli import main
 from evckit.errors import InputError, SnapshotError
-from evckit.inventory import load_inventories, load_snapshot, parse_snapshot
+from evckit.inventory import load_inventories, load_snapshot, merge_inventories, parse_snapshot
 
 EXAMPLE = json.loads((data_dir() / "examples" / "estate.json").read_text())
 SCHEMA = json.loads((data_dir() / "snapshot.schema.json").read_text())
@@ -117,6 +117,20 @@ def test_several_snapshots_merge(tmp_path: Path) -> None:
     assert inv.cluster_label(inv.clusters[0]) == "vc-prod/gold"
     with pytest.raises(SnapshotError, match="vc-prod"):
         load_inventories([write(tmp_path, EXAMPLE, "same.json")], example=True)
+
+
+def test_merge_inventories_in_memory() -> None:
+    """Inventories merge without a file round trip: every object kept in order, one source; duplicates fail."""
+    other = copy.deepcopy(EXAMPLE)
+    other["vcenters"][0]["name"] = "vc-dr"
+    a, b = parse_snapshot(EXAMPLE, "a.json"), parse_snapshot(other, "vCenter dr")
+    merged = merge_inventories([a, b])
+    assert merged.source == "a.json + vCenter dr"
+    assert merged.hosts == a.hosts + b.hosts and merged.vms == a.vms + b.vms
+    assert merged.clusters == a.clusters + b.clusters
+    assert merge_inventories([a]) is a
+    with pytest.raises(SnapshotError, match="'vc-prod' is in both a.json and again"):
+        merge_inventories([a, parse_snapshot(EXAMPLE, "again")])
 
 
 def test_cpu_data_from_files_and_inline(tmp_path: Path, samples: Path) -> None:

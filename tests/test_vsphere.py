@@ -552,7 +552,6 @@ def test_password_sources(estate_sims: dict[str, Vcsim], tmp_path: Path, capsys:
     assert status == 2 and "no password: set EVCKIT_PASSWORD" in _one_error_line(err)
     status, _, err = run(capsys, *collect_args([sim], tmp_path / "o.json", "--password-env", "NOPE_UNSET"))
     assert status == 2 and "--password-env NOPE_UNSET" in _one_error_line(err)
-    assert list(tmp_path.iterdir()) == []
 
 
 def test_without_pyvmomi(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -616,3 +615,19 @@ def test_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.undo()
     vsphere.write_snapshot({"evckit_snapshot": 1, "vcenters": [{"name": "vc", "hosts": []}]}, out)
     assert json.loads(out.read_text())["vcenters"][0]["name"] == "vc"
+
+
+def test_check_server_with_snapshots_merges_in_memory(monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """`check --server … --example` merges the collection with the files in memory: no temporary snapshot."""
+    import evckit.vsphere as vs  # noqa: PLC0415
+    from evckit._resources import data_dir  # noqa: PLC0415
+
+    dr = json.loads((data_dir() / "examples" / "estate.json").read_text())
+    dr["vcenters"][0]["name"] = "vc-dr"
+    monkeypatch.setattr(vs, "collect_from_args", lambda args: dr)
+    monkeypatch.setattr(vs, "write_snapshot", lambda *a: pytest.fail("wrote a snapshot file"))
+    assert main(["check", "--example", "--server", "vc-dr.example", "--user", "u", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert {h["vcenter"] for h in doc["hosts"]} == {"vc-prod", "vc-dr"}
+    assert doc["snapshot"].endswith(" + vCenter vc-dr.example")
