@@ -9,8 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from evckit.errors import EvckitError
 
@@ -23,8 +22,8 @@ __all__ = ["main"]
 Handler = Callable[[argparse.Namespace], int]
 
 
-def _out(text: str) -> None:
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+def _out(text: str, stream: TextIO | None = None) -> None:
+    (stream or sys.stdout).write(text if text.endswith("\n") else text + "\n")
 
 
 def _run_modes(args: argparse.Namespace) -> int:
@@ -60,12 +59,22 @@ def _run_host(args: argparse.Namespace) -> int:
 
 
 def _run_check(args: argparse.Namespace) -> int:
+    if not args.snapshots and not args.example and not args.server:
+        raise_usage("evckit check: give a SNAPSHOT file, --example or --server HOST")
+    from evckit.output import open_output  # noqa: PLC0415
+
+    # The output file is opened (as a temporary file beside it) before any work, so an unwritable
+    # place fails at once, and renamed into place only when the whole report is written.
+    with open_output(args.output) as out:
+        return _check_into(args, out)
+
+
+def _check_into(args: argparse.Namespace, out: TextIO) -> int:
+    """``evckit check`` writing its report to ``out``."""
     from evckit import report  # noqa: PLC0415
     from evckit.analysis import analyze  # noqa: PLC0415
     from evckit.inventory import load_inventories  # noqa: PLC0415
 
-    if not args.snapshots and not args.example and not args.server:
-        raise_usage("evckit check: give a SNAPSHOT file, --example or --server HOST")
     if args.server:
         from evckit.vsphere import load_with_servers  # noqa: PLC0415
 
@@ -73,7 +82,7 @@ def _run_check(args: argparse.Namespace) -> int:
     else:
         inventory = load_inventories(args.snapshots, example=args.example)
     if args.compare_cpus:
-        return _compare(args, inventory)
+        return _compare(args, inventory, out)
     scenario = _scenario(args)
     result = None
     if scenario is not None:
@@ -87,9 +96,9 @@ def _run_check(args: argparse.Namespace) -> int:
     if (args.vm and not view.vms) or (args.cluster and not view.clusters):
         raise_usage("no VM or cluster matches the --vm/--cluster filters")
     if result is not None:
-        _out(report.render_scenario(result, view, args.format))
+        _out(report.render_scenario(result, view, args.format), out)
     else:
-        _out(report.render_check(view, args.format))
+        _out(report.render_check(view, args.format), out)
     if args.fail_on == "incompatible" and report.incompatible(analysis):
         return 1
     return 0
@@ -111,14 +120,14 @@ def _scenario(args: argparse.Namespace) -> Scenario | None:
     return Scenario(tuple(changes), prefix=args.new_host_prefix, esxi_version=args.new_host_esxi) if changes else None
 
 
-def _compare(args: argparse.Namespace, inventory: Inventory) -> int:
+def _compare(args: argparse.Namespace, inventory: Inventory, out: TextIO) -> int:
     from evckit import report  # noqa: PLC0415
     from evckit.whatif import compare_cpus  # noqa: PLC0415
 
     if not args.cluster or len(args.cluster) != 1:
         raise_usage("--compare-cpus needs exactly one --cluster NAME")
     cluster = args.cluster[0]
-    _out(report.render_compare(cluster, compare_cpus(inventory, cluster, args.compare_cpus), args.format))
+    _out(report.render_compare(cluster, compare_cpus(inventory, cluster, args.compare_cpus), args.format), out)
     return 0
 
 
@@ -196,6 +205,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--cluster", action="append", metavar="NAME",
                    help="only these clusters and their VMs (shell patterns; repeatable)")
     p.add_argument("--explain", action="store_true", help="show the verdict of every VM and target cluster")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write the report to FILE (atomically: complete or not at all) instead of stdout")
     p.add_argument("--fail-on", choices=["incompatible"],
                    help="exit 1 when a running VM cannot live-migrate to another cluster of its CPU vendor")
     what = p.add_argument_group("what-if (pre-purchase)", "CPU is a product name or brand string "

@@ -9,6 +9,7 @@ __all__ = [
     "DataError",
     "EvckitError",
     "InputError",
+    "OutputError",
     "SnapshotError",
     "UnknownCpuError",
     "UnknownModeError",
@@ -30,6 +31,11 @@ class DataError(EvckitError, ValueError):
 
 class InputError(EvckitError, ValueError):
     """A file or value given by the user cannot be read: missing, malformed, truncated, unrecognised."""
+
+
+class OutputError(EvckitError):
+    """A report or file evckit was asked to write cannot be written (missing directory, no permission,
+    disk full); nothing is left half-written."""
 
 
 class UnknownModeError(EvckitError, KeyError):

@@ -1,0 +1,72 @@
+"""Where a report goes: standard output, or a file written atomically.
+
+``evckit check -o FILE`` writes into a temporary file beside FILE and renames it over FILE only once
+the whole report is written, so a reader never sees half a report and an error (bad input found late,
+a full disk, Ctrl-C) leaves FILE as it was: absent, or the previous report.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+from evckit.errors import OutputError
+
+__all__ = ["atomic_output", "open_output"]
+
+
+def _one_line(exc: OSError) -> str:
+    return " ".join(str(exc.strerror or exc).split())
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike[str]) -> Iterator[TextIO]:
+    """A text stream whose content replaces ``path`` when the block ends without an exception.
+
+    The file is created in ``path``'s directory (so the final rename is atomic on one file system)
+    before the caller does any work, so an unwritable place fails at once. The result gets the
+    permissions a new file would get (the umask applies), or those of the file it replaces.
+    On any exception the temporary file is removed and ``path`` is left untouched.
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise OutputError(f"cannot write {target}: it is a directory")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise OutputError(f"cannot write {target}: {_one_line(exc)}") from None
+    try:
+        try:
+            mode = os.stat(target).st_mode & 0o7777
+        except OSError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(tmp, target)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
+            raise OutputError(f"cannot write {target}: {_one_line(exc)}") from None
+        raise
+
+
+@contextlib.contextmanager
+def open_output(path: str | None) -> Iterator[TextIO]:
+    """The report's stream: ``path`` written atomically, or standard output when ``path`` is None or ``-``."""
+    if path is None or path == "-":
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    with atomic_output(path) as stream:
+        yield stream
