@@ -13,7 +13,7 @@ from evckit.catalog import Catalog
 INTEL = ["intel-merom", "intel-penryn", "intel-nehalem", "intel-westmere", "intel-sandybridge",
          "intel-ivybridge", "intel-haswell", "intel-broadwell", "intel-skylake", "intel-cascadelake",
          "intel-icelake", "intel-sapphirerapids", "intel-graniterapids"]
-AMD = ["amd-rev-e", "amd-rev-f", "amd-greyhound", "amd-greyhound-no3dnow", "amd-bulldozer", "amd-piledriver",
+AMD = ["amd-rev-e", "amd-rev-f", "amd-greyhound-no3dnow", "amd-greyhound", "amd-bulldozer", "amd-piledriver",
        "amd-steamroller", "amd-zen", "amd-zen2", "amd-zen3", "amd-zen4", "amd-zen5"]
 
 
@@ -152,3 +152,64 @@ def test_pairwise_modes_of_a_vendor_are_comparable_or_on_other_tracks(catalog: C
         if a.vendor == b.vendor and set(a.tracks) & set(b.tracks):
             lo, hi = sorted((a, b), key=lambda m: m.tier)
             assert lo.features <= hi.features
+
+
+def test_a_containing_mode_never_has_a_lower_tier(catalog: Catalog) -> None:
+    """A mode whose baseline contains another's (same vendor) never has a lower tier (vSphere's superset rule)."""
+    for a in catalog.modes:
+        for b in catalog.modes:
+            if a is not b and a.vendor == b.vendor and b.features <= a.features:
+                assert a.tier > b.tier, f"{a.key} contains {b.key} but its tier {a.tier} is not above {b.tier}"
+
+
+def test_amd_kb_levels_follow_kb_1003212(catalog: Catalog) -> None:
+    """KB 1003212: A0-A3 on the first three Opteron generations; no-3DNow! is common to both sequences (A2 = B0)."""
+    levels = {m.key: m.kb_level for m in catalog.modes.for_vendor("amd")}
+    assert [levels[k] for k in ("amd-rev-e", "amd-rev-f", "amd-greyhound-no3dnow", "amd-greyhound")] == ["A0", "A1", "A2/B0", "A3"]
+    assert [levels[k] for k in AMD[4:]] == [f"B{i}" for i in range(1, 9)]
+    assert catalog.mode("amd-greyhound").tier > catalog.mode("amd-greyhound-no3dnow").tier
+
+
+def test_pdpe1gb_from_broadwell_up(catalog: Catalog) -> None:
+    """1 GB pages are in the real Broadwell-level requirement list, not in the Westmere/Sandy Bridge masks."""
+    for key in INTEL:
+        has = "pdpe1gb" in catalog.mode(key).features
+        assert has == (INTEL.index(key) >= INTEL.index("intel-broadwell")), key
+    assert "pdpe1gb" not in catalog.mode("intel-broadwell").unconfirmed
+
+
+def test_amd_zen_string_and_address_features(catalog: Catalog) -> None:
+    """ERMS from Zen 3; AMD fast short STOSB/CMPSB and upper-address-ignore in Zen 4; fast REP SCASB in Zen 5 (unconfirmed); no PCID."""
+    def has(key: str, name: str) -> bool:
+        return name in catalog.mode(key).features
+    assert not has("amd-zen2", "enfstrg") and has("amd-zen3", "enfstrg")
+    for name in ("amd_fast_short_stosb", "amd_fast_short_cmpsb", "upper_address_ignore"):
+        assert not has("amd-zen3", name) and has("amd-zen4", name) and has("amd-zen5", name)
+    assert not has("amd-zen4", "fast_rep_scasb") and has("amd-zen5", "fast_rep_scasb")
+    assert "fast_rep_scasb" in catalog.mode("amd-zen5").unconfirmed
+    assert not any(has(k, "pcid") for k in AMD)
+
+
+@pytest.mark.parametrize(("key", "esxi"), [("intel-icelake", (7, 0, 2)), ("amd-zen2", (7, 0, 0)),
+                                           ("amd-zen3", (7, 0, 2)), ("amd-zen4", (8, 0, 1))])
+def test_modes_introduced_by_a_release_are_capped_by_it(catalog: Catalog, key: str, esxi: tuple[int, int, int]) -> None:
+    """A mode whose 'introduced' names an ESXi-era release carries that cap (an older ESXi does not offer it)."""
+    assert catalog.mode(key).esxi_min == esxi
+
+
+def test_every_mode_from_vsphere_7_on_has_an_esxi_cap(catalog: Catalog) -> None:
+    """Modes introduced with vCenter 6.7 or later all have an ESXi cap (never null)."""
+    for m in catalog.modes:
+        rel = m.introduced or ""
+        if any(v in rel for v in ("6.7", "7.0", "8.0", "9.0")) and "or" not in rel:
+            assert m.esxi_min is not None, m.key
+
+
+def test_zen5_on_esxi_7_0_3_is_capped_below_zen4(capsys: pytest.CaptureFixture[str]) -> None:
+    """`evckit host --cpu "EPYC 9575F" --esxi 7.0.3`: Zen 4 needs ESXi 8.0 U1, so the answer is amd-zen3."""
+    from evckit.cli import main
+
+    assert main(["host", "--cpu", "EPYC 9575F", "--esxi", "7.0.3", "--format", "json"]) == 0
+    host = json.loads(capsys.readouterr().out)["hosts"][0]
+    assert host["max_evc_mode"] == "amd-zen3"
+    assert set(host["esxi_limited"]) == {"amd-zen4", "amd-zen5"}
