@@ -1,23 +1,35 @@
 """The ``evckit`` command: a thin layer that parses arguments, calls the library, renders the result.
 
 Exit status: 0 the command ran; 1 ``check --fail-on`` found what it was asked to fail on; 2 bad input
-or usage (one line on stderr, no traceback).
+or usage (one line on stderr, no traceback); 70 an internal error (a bug: one line, ``--debug`` shows
+the traceback); 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
+from evckit._text import printable
 from evckit.errors import EvckitError
 
 if TYPE_CHECKING:
     from evckit.inventory import Inventory
     from evckit.whatif import Scenario
 
-__all__ = ["main"]
+__all__ = ["EXIT_FAIL_ON", "EXIT_INTERNAL", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "main"]
+
+#: Exit statuses (README, `evckit --help`).
+EXIT_OK = 0
+EXIT_FAIL_ON = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 70  # EX_SOFTWARE of sysexits.h: a bug in evckit, never a finding or bad input
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -135,9 +147,73 @@ class UsageError(Exception):
     """Bad command-line usage that argparse cannot see (exit status 2)."""
 
 
-def raise_usage(message: str) -> None:
+def raise_usage(message: str) -> NoReturn:
     """Stop with a usage error."""
     raise UsageError(message)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with two safety rules for every (sub)command parser.
+
+    - ``--debug`` everywhere.
+    - No abbreviations: ``--password S3cr3t`` must never be taken for ``--password-env``.
+    - Errors are one line (no usage block) that never echoes a value the user did not mean as an option: an
+      unrecognised argument may be a secret typed in the wrong place, so only option names are quoted.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["allow_abbrev"] = False
+        super().__init__(*args, **kwargs)
+        # Before or after the command name alike: `evckit --debug check …`, `evckit check … --debug`.
+        self.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                          help="show the traceback of an error")
+
+    def error(self, message: str) -> NoReturn:
+        """Print one line (the problem, and where to find the usage); exit with status 2."""
+        head = "unrecognized arguments: "
+        if message.startswith(head):
+            message = head + " ".join(_redact(a) for a in message[len(head):].split())
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {printable(message)} (see {self.prog} --help)\n")
+
+
+_PROG = "evckit"
+
+
+def _redact(arg: str) -> str:
+    """An unrecognised argument as an error may quote it: option names only, never values."""
+    if arg.startswith("-"):
+        return printable(arg.split("=", 1)[0]) + ("=…" if "=" in arg else "")
+    return "…"
+
+
+class _RefusePassword(argparse.Action):
+    """``--password``: refused without echoing the value; passwords never come from argv."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        parser.error("--password is not accepted (a password on the command line is visible to other users "
+                     "and kept in shell history): use $EVCKIT_PASSWORD, --password-env NAME or the prompt")
+
+
+def _seconds(text: str) -> float:
+    """A positive, finite number of seconds (``inf``, ``nan``, 0 and negatives are refused)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive, finite number of seconds, not {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, not {text!r}")
+    return value
 
 
 def _run_collect(args: argparse.Namespace) -> int:
@@ -159,23 +235,24 @@ def _add_server_options(p: argparse.ArgumentParser, required: bool = False) -> N
                    help="vCenter to collect from (repeatable: one vCenter each)")
     g.add_argument("--user", metavar="USER", help="user name, e.g. readonly@vsphere.local")
     g.add_argument("--password-env", metavar="NAME", help="read the password from this environment variable")
+    g.add_argument("--password", nargs="?", action=_RefusePassword, help=argparse.SUPPRESS)
     g.add_argument("--insecure", action="store_true", help="do not verify TLS certificates (prints a warning)")
     g.add_argument("--ca-file", metavar="FILE", help="trust the CA certificate(s) in this PEM file")
-    g.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S",
+    g.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="S",
                    help=f"seconds to wait for each answer (default {DEFAULT_TIMEOUT:g})")
-    g.add_argument("--page-size", type=int, default=DEFAULT_PAGE_SIZE, metavar="N",
+    g.add_argument("--page-size", type=_positive_int, default=DEFAULT_PAGE_SIZE, metavar="N",
                    help=f"objects per RetrievePropertiesEx page (default {DEFAULT_PAGE_SIZE})")
     g.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="evckit",
+    parser = _Parser(
+        prog=_PROG,
         description="VMware EVC and vMotion compatibility: hosts, clusters, VMs, what-if.",
-        epilog="Exit status: 0 ran, 1 --fail-on condition found, 2 bad input or usage.",
+        epilog="Exit status: 0 ran, 1 --fail-on condition found, 2 bad input or usage, "
+               "70 internal error (a bug; --debug shows the traceback), 130 interrupted.",
     )
-    parser.add_argument("--debug", action="store_true", help="show a traceback on errors")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
     p = sub.add_parser("modes", help="list EVC modes, show one mode's features, or diff two modes")
@@ -234,19 +311,49 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
-    parser = _parser()
-    args = parser.parse_args(argv)
-    handler: Handler = args.run
+    """Run the command line; return the exit status (see the module docstring)."""
+    debug = False
     try:
+        try:
+            args = _parser().parse_args(argv)
+        except SystemExit as exc:  # argparse: --help (0) or a usage error (2), already printed
+            return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        debug = bool(getattr(args, "debug", False))
+        handler: Handler = args.run
         return handler(args)
     except (EvckitError, UsageError) as exc:
-        if args.debug:
-            raise
-        sys.stderr.write(f"evckit: error: {exc}\n")
-        return 2
+        return _fail(f"error: {exc}", EXIT_USAGE, debug)
+    except KeyboardInterrupt:
+        return _fail("interrupted", EXIT_INTERRUPTED, debug)
     except BrokenPipeError:
-        return 0
+        # The reader went away (`evckit check … | head`): not an error. Point stdout at /dev/null so
+        # that the interpreter's final flush does not complain either.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):  # stdout is not a real file (captured, replaced): nothing to flush
+            pass
+        finally:
+            os.close(devnull)
+        return EXIT_OK
+    except RecursionError:
+        return _fail("error: input nested too deeply", EXIT_USAGE, debug)
+    except OSError as exc:
+        if exc.filename is None:
+            return _fail(f"internal error: {type(exc).__name__}: {exc}; run with --debug for the traceback",
+                         EXIT_INTERNAL, debug)
+        return _fail(f"error: {exc.filename}: {exc.strerror or exc}", EXIT_USAGE, debug)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a bug is one line, not a traceback
+        return _fail(f"internal error: {type(exc).__name__}: {exc}; run with --debug for the traceback",
+                     EXIT_INTERNAL, debug)
+
+
+def _fail(message: str, status: int, debug: bool) -> int:
+    """Print one line on stderr (and the traceback with --debug); return the exit status."""
+    if debug:
+        traceback.print_exc()
+    sys.stderr.write(f"evckit: {printable(message)}\n")
+    return status
 
 
 if __name__ == "__main__":

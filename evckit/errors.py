@@ -5,6 +5,8 @@ Every message is one line that names the input and the problem, so the command c
 
 from __future__ import annotations
 
+from evckit._text import printable
+
 __all__ = [
     "DataError",
     "EvckitError",
@@ -17,7 +19,14 @@ __all__ = [
 
 
 class EvckitError(Exception):
-    """Base class of every error evckit raises because of its input or its data."""
+    """Base class of every error evckit raises because of its input or its data.
+
+    Its text is always one line: control characters that came from the input (a VM named with a
+    newline or a terminal escape sequence) are escaped, never printed.
+    """
+
+    def __str__(self) -> str:
+        return printable(super().__str__())
 
 
 class DataError(EvckitError, ValueError):
@@ -42,7 +51,7 @@ class UnknownModeError(EvckitError, KeyError):
     """An EVC mode key that the catalog does not know."""
 
     def __str__(self) -> str:  # KeyError would quote the whole message
-        return str(self.args[0]) if self.args else ""
+        return printable(str(self.args[0])) if self.args else ""
 
 
 class UnknownCpuError(EvckitError, ValueError):

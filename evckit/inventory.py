@@ -153,9 +153,19 @@ class Inventory:
         return self.modes_for(vcenter).get(key)
 
     def cluster_label(self, cluster: Cluster | tuple[str, str]) -> str:
-        """How reports name a cluster: ``name``, or ``vcenter/name`` when the snapshot has several vCenters."""
+        """How reports name a cluster: ``name``, or ``vcenter/name`` when the snapshot has several vCenters.
+
+        In the two-part form a ``/`` or ``\\`` inside either name is written ``\\/`` or ``\\\\``, so
+        that two clusters never share a label (vCenter ``a`` with cluster ``b/c`` is ``a/b\\/c``,
+        vCenter ``a/b`` with cluster ``c`` is ``a\\/b/c``).
+        """
         vc, name = (cluster.vcenter, cluster.name) if isinstance(cluster, Cluster) else cluster
-        return f"{vc}/{name}" if len(self.vcenters) > 1 else name
+        return f"{_label_part(vc)}/{_label_part(name)}" if len(self.vcenters) > 1 else name
+
+
+def _label_part(name: str) -> str:
+    """One part of a two-part cluster label, with the separator escaped."""
+    return name.replace("\\", "\\\\").replace("/", "\\/")
 
 
 # --- loading -------------------------------------------------------------------------------------

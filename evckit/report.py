@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from evckit._text import csv_safe, printable
 from evckit._version import version
 from evckit.analysis import Analysis, ClusterResult, GroupVerdict, HostResult, LimitingHost, VMResult
 from evckit.catalog import Catalog
@@ -33,6 +34,7 @@ def table(rows: Sequence[Sequence[Any]], headers: Sequence[str], fmt: str = "tab
 
     ``wrap`` gives per-column widths at which plain-text cells wrap (None: never).
     """
+    rows = [[_cell(x, fmt) for x in row] for row in rows]
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
@@ -44,6 +46,18 @@ def table(rows: Sequence[Sequence[Any]], headers: Sequence[str], fmt: str = "tab
     if fmt == "markdown":
         return tabulate(rows, headers=headers, tablefmt="github")
     return tabulate(rows, headers=headers, tablefmt="simple", maxcolwidths=list(wrap) if wrap and rows else None)
+
+
+def _cell(value: object, fmt: str) -> object:
+    """One table cell as printed: control characters escaped; in CSV no formula, in Markdown no ``|``."""
+    if not isinstance(value, str):
+        return value
+    value = printable(value)
+    if fmt == "csv":
+        return csv_safe(value)
+    if fmt == "markdown":
+        return value.replace("|", "\\|")
+    return value
 
 
 def dumps(obj: object) -> str:
@@ -200,7 +214,7 @@ def render_hosts(verdicts: Sequence[HostVerdict], fmt: str) -> str:
             extra.append(f"{v.profile.source}: {v.reason}")
         if v.profile.brand and v.profile.brand != v.profile.source:
             extra.insert(0, f"{v.profile.source}: {v.profile.brand}")
-    return out + ("\n\n" + "\n".join(extra) if extra else "")
+    return out + ("\n\n" + "\n".join(printable(x) for x in extra) if extra else "")
 
 
 def _short(names: Sequence[str], limit: int = 6) -> str:
@@ -460,11 +474,11 @@ def render_check(view: CheckView, fmt: str) -> str:
     parts: list[str] = []
     s = summary(a)
     if fmt == "table":
-        parts.append(f"{a.inventory.source}: {s['hosts']} hosts, {s['clusters']} clusters, {s['vms']} VMs "
+        parts.append(f"{printable(a.inventory.source)}: {s['hosts']} hosts, {s['clusters']} clusters, {s['vms']} VMs "
                      f"({s['running_vms']} running); {s['vms_not_movable_everywhere']} running VMs cannot "
                      f"live-migrate to every other cluster of their CPU vendor; "
                      f"VMs needing a power cycle: {s['vms_needing_power_cycle']}")
-        parts.extend(a.notes)
+        parts.extend(printable(n) for n in a.notes)
     crow = []
     for c in view.clusters:
         limiting = "; ".join(_limiting_text(hosts, x) for hosts, x in _group_limiting(c.limiting_hosts))
