@@ -10,7 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from evckit.analysis import Analysis, ClusterResult, Reason, VMResult, analyze
+    from evckit.analysis import Analysis, ClusterResult, DataConflict, Reason, VMResult, analyze
     from evckit.catalog import Catalog
     from evckit.cpuid import CpuidDump, NamedFeatures, parse_cpu_data, read_cpu_data
     from evckit.errors import (
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 # Names are imported on first use (PEP 562), so `import evckit` stays cheap for the command line and
 # for tools that need one corner of the library.
 _WHERE = {
-    "analysis": ("Analysis", "ClusterResult", "Reason", "VMResult", "analyze"),
+    "analysis": ("Analysis", "ClusterResult", "DataConflict", "Reason", "VMResult", "analyze"),
     "catalog": ("Catalog",),
     "cpuid": ("CpuidDump", "NamedFeatures", "parse_cpu_data", "read_cpu_data"),
     "errors": ("DataError", "EvckitError", "InputError", "SnapshotError", "UnknownCpuError", "UnknownModeError"),
@@ -61,6 +61,7 @@ __all__ = [
     "Catalog",
     "Cluster",
     "ClusterResult",
+    "DataConflict",
     "CpuProfile",
     "CpuidDump",
     "Host",

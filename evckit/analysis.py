@@ -6,6 +6,12 @@ one *VM group*, hosts that look the same to a VM form one *destination class*, e
 destination class) is decided once, each (VM group, cluster) verdict is assembled once from its
 clusters' classes, and VMs then share their group's verdicts. The cost grows with VMs + clusters
 (times the few dozen distinct requirements), not with VMs x clusters.
+
+Witnesses: a running VM fits the host it runs on (vCenter admitted it there). Before the destination
+classes are formed, each running VM's group is checked against its own host's class (once per distinct
+pair); where evckit's data says the host refuses it, the data is wrong for that host: the conflict is
+recorded (`DataConflict`) and the host's destination is corrected with what the VM proves, so no verdict
+ever refuses a running VM on its own host.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from evckit.modes import EvcMode, ModeTable
 __all__ = [
     "Analysis",
     "ClusterResult",
+    "DataConflict",
     "GroupVerdict",
     "HostResult",
     "LimitingHost",
@@ -44,8 +51,10 @@ def _names(items: Sequence[str]) -> str:
 class Reason:
     """Why a VM cannot move to a cluster (or to some of its hosts).
 
-    ``kind`` is one of ``features``, ``vendor``, ``hardware_version``, ``per_vm_evc``, ``undetermined``
-    (the CPU data leaves needed features unknown) or ``no_hosts`` (no connected host out of maintenance).
+    ``kind`` is one of ``features``, ``microcode`` (the host's measured CPU data lacks microcode-dependent
+    features such as speculative-execution controls: a microcode or firmware update fixes it, not new
+    hardware), ``vendor``, ``hardware_version``, ``per_vm_evc``, ``undetermined`` (the CPU data leaves
+    needed features unknown) or ``no_hosts`` (no connected host out of maintenance).
     """
 
     kind: str
@@ -57,6 +66,36 @@ class Reason:
         """The JSON form: kind, message, and the features and hosts concerned."""
         return {"kind": self.kind, "message": self.message, "features": list(self.features),
                 "hosts": list(self.hosts)}
+
+
+@attrs.frozen
+class DataConflict:
+    """A running VM that evckit's data says cannot run on the host it runs on: the data is wrong there.
+
+    vCenter admitted the VM on that host, so reality beats the tables: the verdicts treat the host as
+    taking the VM (and what it requires), and this record says which source disagreed.
+
+    Attributes:
+        source: what disagrees: ``evc_mode`` (the cluster's EVC mode baseline, from evckit's tables or
+            the vCenter's own definitions, lacks ``features``), ``host_cpu`` (the host's CPU data, measured
+            but possibly stale or assumed from a name or mode, lacks ``features``), ``hardware_version``
+            (the ESXi release's highest hardware version in evckit's tables is below the VM's) or
+            ``vendor`` (the host's CPU vendor is not the VM's).
+        features: the features concerned (empty for ``hardware_version`` and ``vendor``).
+    """
+
+    vm: str
+    vcenter: str
+    host: str
+    cluster: str | None
+    source: str
+    features: FeatureSet
+    message: str
+
+    def as_json(self) -> dict[str, object]:
+        """The JSON form: VM, vCenter, host, cluster, the disagreeing source, features and message."""
+        return {"vm": self.vm, "vcenter": self.vcenter, "host": self.host, "cluster": self.cluster,
+                "source": self.source, "features": list(self.features.names()), "message": self.message}
 
 
 @attrs.frozen
@@ -162,6 +201,7 @@ class Analysis:
     vm_groups: int
     destination_classes: int
     notes: tuple[str, ...] = ()
+    data_conflicts: tuple[DataConflict, ...] = ()
 
     def cluster(self, label: str) -> ClusterResult:
         """The result of one cluster by its label."""
@@ -205,6 +245,22 @@ class _Group:
     per_vm_evc: str | None
 
 
+class _Witnessed:
+    """What running VMs prove about one host: features it has, hardware versions it runs, vendor doubts."""
+
+    __slots__ = ("features", "max_hw", "min_hw", "vendors")
+
+    def __init__(self) -> None:
+        self.features = 0
+        self.max_hw: int | None = None
+        self.min_hw: int | None = None
+        self.vendors: set[str] = set()
+
+
+#: One disagreement found by the witness step: source, features concerned, message.
+_Contradiction = tuple[str, int, str]
+
+
 class _Analyzer:
     def __init__(self, inventory: Inventory) -> None:
         self.inv = inventory
@@ -212,6 +268,7 @@ class _Analyzer:
         self.reg: FeatureRegistry = self.catalog.features
         self.any_mask = self.reg.any_mask
         self.mitigations = self.catalog.mitigations.mask
+        self.microcode = self.reg.microcode_mask
         self._exposed: dict[int, int] = {}
         self._assess_cache: dict[tuple[object, ...], HostVerdict] = {}
         # Equal decisions become the same objects, so later steps compare and merge them by identity.
@@ -252,36 +309,57 @@ class _Analyzer:
             by_host[(hr.host.vcenter, hr.host.name)] = hr
             if hr.host.cluster is not None:
                 by_cluster.setdefault((hr.host.vcenter, hr.host.cluster), []).append(hr)
+        cluster_of = {(c.vcenter, c.name): c for c in inv.clusters}
+        labels = {(c.vcenter, c.name): inv.cluster_label(c) for c in inv.clusters}
+
+        # Each VM's requirement and group key; a running VM's group is what it proves about its host.
+        reqs = [self._requirement(vm, by_host, cluster_of) for vm in inv.vms]
+        group_of: dict[tuple[object, ...], _Group] = {}
+        keys: list[tuple[object, ...]] = []
+        for vm, (req, _source, vendor, _notes) in zip(inv.vms, reqs):
+            running = vm.running
+            gkey: tuple[object, ...] = ((vendor, req, vm.hardware_version, vm.per_vm_evc) if running
+                                        else (vm.hardware_version,))
+            if gkey not in group_of:
+                group_of[gkey] = _Group(vendor if running else None, req if running else 0, vm.hardware_version,
+                                        running, vm.per_vm_evc if running else None)
+            keys.append(gkey)
+
+        # What each clustered host looks like from the data alone, then the witness step's corrections.
+        raw: dict[tuple[str, str], _Dest] = {}
+        for c in inv.clusters:
+            mode = inv.mode(c.vcenter, c.evc_mode) if c.evc_mode else None
+            for hr in by_cluster.get((c.vcenter, c.name), []):
+                raw[(hr.host.vcenter, hr.host.name)] = self._dest(hr, mode)
+        conflicts, host_fix, cluster_fix = self._witness(inv.vms, keys, group_of, raw, by_host, labels)
 
         # Destination classes per cluster: hosts that look alike to every VM.
         classes: dict[_Dest, int] = {}
         cluster_classes: list[tuple[Cluster, str, dict[int, list[str]]]] = []
         for c in inv.clusters:
             members: dict[int, list[str]] = {}
-            mode = inv.mode(c.vcenter, c.evc_mode) if c.evc_mode else None
+            cfix = cluster_fix.get((c.vcenter, c.name), 0)
             for hr in by_cluster.get((c.vcenter, c.name), []):
-                d = self._dest(hr, mode)
+                hk = (hr.host.vcenter, hr.host.name)
+                d = raw[hk]
+                fix = host_fix.get(hk)
+                if fix is not None or cfix:
+                    d = self._corrected(d, fix, cfix)
                 members.setdefault(classes.setdefault(d, len(classes)), []).append(hr.host.name)
-            cluster_classes.append((c, inv.cluster_label(c), members))
+            cluster_classes.append((c, labels[(c.vcenter, c.name)], members))
         dests = list(classes)
 
         # VM groups, and the decision of each (group, destination class) pair, made once.
         groups: dict[tuple[object, ...], GroupVerdict] = {}
         vectors: dict[tuple[int, ...], GroupVerdict] = {}
         vm_results: list[VMResult] = []
-        cluster_of = {(c.vcenter, c.name): c for c in inv.clusters}
         cycle_cache: dict[tuple[int, int, str, str], PowerCycle | None] = {}
-        labels = {(c.vcenter, c.name): label for c, label, _ in cluster_classes}
         sets: dict[int, FeatureSet] = {}
-        for vm in inv.vms:
-            req, source, vendor, notes = self._requirement(vm, by_host, cluster_of)
+        for vm, (req, source, vendor, notes), key in zip(inv.vms, reqs, keys):
             running = vm.running
-            key = (vendor, req, vm.hardware_version, vm.per_vm_evc) if running else (vm.hardware_version,)
             verdict = groups.get(key)
             if verdict is None:
-                g = _Group(vendor if running else None, req if running else 0, vm.hardware_version,
-                           running, vm.per_vm_evc if running else None)
-                verdict = self._group_verdict(g, dests, cluster_classes, vectors)
+                verdict = self._group_verdict(group_of[key], dests, cluster_classes, vectors)
                 groups[key] = verdict
             cycle = None
             cluster = cluster_of.get((vm.vcenter, vm.cluster)) if vm.cluster else None
@@ -309,7 +387,129 @@ class _Analyzer:
         notes = tuple(f"EVC modes {', '.join(m.key for m in vc.modes if m.origin == vc.name)} of vCenter "
                       f"{vc.name} come from its own definitions (capability.supportedEVCMode), not the shipped tables"
                       for vc in inv.vcenters if vc.modes is not None)
-        return Analysis(inv, host_results, cluster_results, tuple(vm_results), len(groups), len(dests), notes)
+        return Analysis(inv, host_results, cluster_results, tuple(vm_results), len(groups), len(dests), notes,
+                        tuple(conflicts))
+
+    # --- the witness step ----------------------------------------------------------------------------
+
+    def _witness(
+        self, vms: Sequence[VM], keys: Sequence[tuple[object, ...]], group_of: Mapping[tuple[object, ...], _Group],
+        raw: Mapping[tuple[str, str], _Dest], by_host: Mapping[tuple[str, str], HostResult],
+        labels: Mapping[tuple[str, str], str],
+    ) -> tuple[list[DataConflict], dict[tuple[str, str], _Witnessed], dict[tuple[str, str], int]]:
+        """Check every running VM against its own host, once per distinct (VM group, host data) pair.
+
+        Returns the conflicts, what running VMs prove about their hosts (host -> corrections), and the
+        features EVC clusters are proven to guarantee beyond their mode's baseline in evckit's data
+        (cluster -> features): under EVC every host exposes the same baseline, so a baseline feature a
+        running VM needs there is guaranteed on every host of that cluster.
+        """
+        ids: dict[_Dest, int] = {}
+        host_id = {hk: ids.setdefault(d, len(ids)) for hk, d in raw.items()}
+        dests = list(ids)
+        found: dict[tuple[tuple[object, ...], int], tuple[int, int, tuple[_Contradiction, ...], str | None]] = {}
+        conflicts: list[DataConflict] = []
+        host_fix: dict[tuple[str, str], _Witnessed] = {}
+        cluster_fix: dict[tuple[str, str], int] = {}
+        sets: dict[int, FeatureSet] = {}
+        for vm, key in zip(vms, keys):
+            if not vm.running or vm.host is None or vm.cluster is None:
+                continue
+            hk = (vm.vcenter, vm.host)
+            cid = host_id.get(hk)
+            if cid is None:
+                continue
+            entry = found.get((key, cid))
+            if entry is None:
+                entry = found[(key, cid)] = self._contradictions(group_of[key], dests[cid], by_host[hk])
+            host_part, table_part, contradictions, vendor = entry
+            if not host_part and not table_part and not contradictions:
+                continue
+            g = group_of[key]
+            fix = host_fix.get(hk)
+            if fix is None:
+                fix = host_fix[hk] = _Witnessed()
+            fix.features |= host_part
+            d = dests[cid]
+            if d.max_hw is not None and g.hardware_version > d.max_hw:
+                fix.max_hw = max(fix.max_hw or 0, g.hardware_version)
+            if d.min_hw is not None and g.hardware_version < d.min_hw:
+                fix.min_hw = min(fix.min_hw or g.hardware_version, g.hardware_version)
+            if vendor is not None:
+                fix.vendors.add(vendor)
+            if table_part:
+                ck = (vm.vcenter, vm.cluster)
+                cluster_fix[ck] = cluster_fix.get(ck, 0) | table_part
+            label = labels.get((vm.vcenter, vm.cluster))
+            for source, mask, message in contradictions:
+                fs = sets.get(mask)
+                if fs is None:
+                    fs = sets[mask] = self.reg.feature_set(mask)
+                conflicts.append(DataConflict(vm.name, vm.vcenter, vm.host, label, source, fs, message))
+        return conflicts, host_fix, cluster_fix
+
+    def _contradictions(self, g: _Group, d: _Dest, hr: HostResult) -> tuple[int, int, tuple[_Contradiction, ...], str | None]:
+        """What a running VM of group ``g`` on a host of class ``d`` proves against evckit's data.
+
+        Returns the features proven on the host itself, those proven on every host of its EVC cluster,
+        the contradictions (features the data says are absent, a hardware version or vendor it says the
+        host cannot run) and the vendor to believe when the data's is not the VM's. Features the data
+        leaves unknown are proven present without contradicting anything.
+        """
+        if not self._pair(g, d):
+            return 0, 0, (), None
+        out: list[_Contradiction] = []
+        host = hr.host
+        vendor = None
+        if g.vendor is not None and d.vendor is not None and g.vendor != d.vendor:
+            vendor = g.vendor
+            out.append(("vendor", 0, f"the VM ({g.vendor}) runs on this host, yet its CPU data says {d.vendor}"))
+        if d.max_hw is not None and g.hardware_version > d.max_hw:
+            out.append(("hardware_version", 0,
+                        (f"the VM (vmx-{g.hardware_version}) runs on this host, yet evckit's tables give ESXi "
+                         f"{host.esxi_version} only up to vmx-{d.max_hw}: the host runs a later update release")))
+        elif d.min_hw is not None and g.hardware_version < d.min_hw:
+            out.append(("hardware_version", 0,
+                        (f"the VM (vmx-{g.hardware_version}) runs on this host, yet evckit's tables give ESXi "
+                         f"{host.esxi_version} vmx-{d.min_hw} and later only")))
+        lacking = g.requirement & ~d.guarantee & ~self.any_mask
+        missing = lacking & ~d.unknown
+        host_part, table_part = lacking, 0
+        if d.evc_mode is not None:
+            table_part = missing & ~self.microcode
+            host_part = lacking & ~table_part
+            if table_part:
+                mode = self.inv.mode(host.vcenter, d.evc_mode)
+                origin = "evckit's tables" if mode.origin == "builtin" else f"vCenter {mode.origin}'s own definitions"
+                out.append(("evc_mode", table_part,
+                            (f"the VM runs in this EVC cluster, yet EVC mode {d.evc_mode} in {origin} lacks "
+                             f"{_names(self.reg.names(table_part))}: that baseline is incomplete")))
+        if missing & host_part:
+            names = _names(self.reg.names(missing & host_part))
+            p = host.cpu
+            if p.assumed:
+                what = f"its CPU data, assumed from {p.source}, lacks {names}"
+            elif missing & host_part & ~self.microcode:
+                what = f"its measured CPU data lacks {names}: the data is stale or incomplete"
+            else:
+                what = (f"its measured CPU data lacks {names}: the data predates a microcode or firmware update; "
+                        "collect it again")
+            out.append(("host_cpu", missing & host_part, f"the VM runs on this host, yet {what}"))
+        return host_part, table_part, tuple(out), vendor
+
+    def _corrected(self, d: _Dest, fix: _Witnessed | None, cluster_features: int) -> _Dest:
+        """A destination with what running VMs proved about it: features, hardware versions, vendor."""
+        extra = cluster_features | (fix.features if fix is not None else 0)
+        max_hw, min_hw, vendor = d.max_hw, d.min_hw, d.vendor
+        if fix is not None:
+            if fix.max_hw is not None and max_hw is not None:
+                max_hw = max(max_hw, fix.max_hw)
+            if fix.min_hw is not None and min_hw is not None:
+                min_hw = min(min_hw, fix.min_hw)
+            if fix.vendors:
+                vendor = None  # running VMs contradict the host's vendor: the data cannot say which it is
+        return attrs.evolve(d, guarantee=d.guarantee | extra, unknown=d.unknown & ~extra, max_hw=max_hw,
+                            min_hw=min_hw, vendor=vendor)
 
     def _dest(self, hr: HostResult, mode: EvcMode | None) -> _Dest:
         p = hr.host.cpu
@@ -380,6 +580,8 @@ class _Analyzer:
             return tuple(reasons)
         lacking = g.requirement & ~d.guarantee & ~self.any_mask
         missing, unknown = lacking & ~d.unknown, lacking & d.unknown
+        microcode = missing & self.microcode
+        missing &= ~microcode
         if missing:
             names = self.reg.names(missing)
             if g.per_vm_evc and d.evc_mode:
@@ -390,6 +592,12 @@ class _Analyzer:
                                       f"(not in the cluster's EVC mode {d.evc_mode})", names))
             else:
                 reasons.append(Reason("features", f"missing CPU features: {_names(names)}", names))
+        if microcode:
+            # The host's measured data lacks bits its microcode or firmware sets: new hardware is not the fix.
+            names = self.reg.names(microcode)
+            reasons.append(Reason("microcode", f"the host's microcode or firmware lacks {_names(names)} "
+                                  "(speculative-execution controls): update its BIOS, or the ESXi patch that "
+                                  "carries the CPU microcode, then collect its CPU data again", names))
         if unknown:
             names = self.reg.names(unknown)
             reasons.append(Reason("undetermined", f"cannot tell: CPU data does not show {_names(names)}", names))

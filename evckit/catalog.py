@@ -31,7 +31,7 @@ HARDWARE_FILE = "hardware_versions.json"
 GENERATIONS_FILE = "cpu_generations.json"
 
 CONFIDENCE = ("confirmed", "unconfirmed")
-KINDS = ("cpuid", "xcr0", "xss", "vendor")
+KINDS = ("cpuid", "microcode", "xcr0", "xss", "vendor")
 _NAME = re.compile(r"^[a-z0-9_]+$")
 _KEY = re.compile(r"^[a-z]+(-[a-z0-9]+)+$")
 
@@ -141,7 +141,7 @@ def _load_features(obj: Any, problems: _Problems) -> FeatureRegistry:
                 # (ECX/EDX) for IA32_XSS. That is where a dump says whether the CPU has the state.
                 sub, reg = (0, "eax" if comp < 32 else "edx") if kind == "xcr0" else (1, "ecx" if comp < 32 else "edx")
                 cpuid.append(CpuidPosition(0xD, sub, reg, comp % 32, None))
-        elif kind == "cpuid" and not cpuid:
+        elif kind in ("cpuid", "microcode") and not cpuid:
             problems.add(file, where, "a cpuid feature needs at least one CPUID position")
         if kind == "vendor" and not isinstance(row.get("vendor_string"), str):
             problems.add(file, where, "a vendor feature needs vendor_string")
@@ -326,9 +326,15 @@ def _load_modes(obj: Any, registry: FeatureRegistry, problems: _Problems) -> Mod
             problems.add(file, m.key, f"tier {m.tier} is also used by {other!r}")
     excluded = obj.get("not_in_baselines") or {}
     excl_mask = names_mask(excluded.get("features") or [], "not_in_baselines")
+    microcode = registry.microcode_mask
+    for name in registry.names(excl_mask & ~microcode):
+        problems.add(file, "not_in_baselines", f"{name!r} is not of kind microcode in {FEATURES_FILE}")
     for m in built.values():
         if m.features.mask & excl_mask:
             problems.add(file, m.key, f"contains {', '.join(registry.names(m.features.mask & excl_mask))}, listed in not_in_baselines")
+        if m.features.mask & microcode & ~excl_mask:
+            problems.add(file, m.key, f"contains {', '.join(registry.names(m.features.mask & microcode & ~excl_mask))}: "
+                         "microcode decides them, no EVC baseline holds them")
     return ModeTable(registry, built.values())
 
 
@@ -393,8 +399,10 @@ class Catalog:
         modes: the EVC modes.
         hardware: virtual hardware versions and ESXi releases.
         generations: CPU identification (signatures and product names to generation).
-        mitigations: speculative-execution mitigation features that the shipped baselines leave out
-            (a host's microcode decides them); an EVC cluster passes them through when all hosts have them.
+        mitigations: the microcode-dependent features (kind ``microcode`` in features.json:
+            speculative-execution controls such as MD_CLEAR, IBRS/IBPB, STIBP, SSBD, L1D flush, and
+            firmware-hidden MONITOR/MWAIT). A host's microcode and firmware decide them, not its CPU model,
+            so no shipped baseline holds them and an EVC cluster passes them through.
         revisions: each table's own data revision, by file name.
     """
 
@@ -434,8 +442,7 @@ class Catalog:
             if gen.expected_max_evc is not None and gen.expected_max_evc not in modes:
                 problems.add(GENERATIONS_FILE, gen.key, f"expected_max_evc {gen.expected_max_evc!r} is not a mode")
         problems.raise_if_any()
-        excluded = (raw[MODES_FILE] or {}).get("not_in_baselines") or {}
-        mitigations = registry.from_names(excluded.get("features") or [])
+        mitigations = registry.feature_set(registry.microcode_mask)
         revisions = {n: str(o.get("revision")) for n, o in raw.items() if isinstance(o, dict)}
         sources: dict[str, Mapping[str, Any]] = {}
         for o in raw.values():

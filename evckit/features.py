@@ -47,7 +47,9 @@ class Feature:
     Attributes:
         name: canonical name, the vSphere key suffix in lower case (``cpuid.AVX512F`` -> ``avx512f``).
         index: its bit in every `FeatureSet`.
-        kind: ``cpuid``, ``xcr0`` or ``xss`` (XSAVE state components) or ``vendor``.
+        kind: ``cpuid``; ``microcode`` (a CPUID bit that microcode or firmware sets, not the CPU model:
+            speculative-execution controls, MONITOR/MWAIT); ``xcr0`` or ``xss`` (XSAVE state components);
+            or ``vendor``.
         monitor_support: VMware's ``YES`` (host must have it), ``ANY`` (the hypervisor can expose it
             without host support, so it never decides host compatibility), ``NO``, or None.
         hw_version: first virtual hardware version that exposes it to a guest, if known.
@@ -78,7 +80,7 @@ class Feature:
 class FeatureRegistry:
     """The features of one catalog, in bit order, with lookups by every name they are known by."""
 
-    __slots__ = ("_by_libvirt", "_by_linux", "_by_name", "_by_vsphere", "any_mask", "features")
+    __slots__ = ("_by_libvirt", "_by_linux", "_by_name", "_by_vsphere", "any_mask", "features", "microcode_mask")
 
     def __init__(self, features: Iterable[Feature]) -> None:
         self.features: tuple[Feature, ...] = tuple(features)
@@ -88,6 +90,8 @@ class FeatureRegistry:
         self._by_libvirt = {f.libvirt: f for f in self.features if f.libvirt}
         #: Features the hypervisor can expose without host support (VMware ``ANY``).
         self.any_mask: int = sum(f.bit for f in self.features if f.monitor_support == "ANY")
+        #: Features of kind ``microcode``: only measured, current host data can tell whether a host has them.
+        self.microcode_mask: int = sum(f.bit for f in self.features if f.kind == "microcode")
 
     def __len__(self) -> int:
         return len(self.features)

@@ -200,7 +200,8 @@ def profile_from_name(name: str, catalog: Catalog) -> CpuProfile:
     """An assumed profile from a product name, brand string or codename (for pre-purchase reviews).
 
     Its features are the baseline of the generation's expected maximum mode: what the generation is
-    expected to guarantee, not a measurement.
+    expected to guarantee, not a measurement. Microcode-dependent features (speculative-execution
+    controls, MONITOR/MWAIT) stay unknown: a model name cannot tell the host's microcode or firmware.
     """
     match = catalog.generations.by_name(name)
     gen = match.generation
@@ -215,19 +216,24 @@ def profile_from_name(name: str, catalog: Catalog) -> CpuProfile:
         present = mode.features.mask | _vendor_mask(catalog, gen.vendor)
     return CpuProfile(
         source=name, input_format="cpu-name", vendor=gen.vendor,
-        present=reg.feature_set(present), unknown=reg.feature_set(0), brand=name,
+        present=reg.feature_set(present), unknown=reg.feature_set(reg.microcode_mask & ~present), brand=name,
         generation=gen, assumed=True, notes=tuple(notes),
     )
 
 
-def profile_from_mode(key: str, catalog: Catalog, source: str | None = None) -> CpuProfile:
-    """An assumed profile that has exactly one mode's baseline (e.g. vCenter's ``maxEVCModeKey``)."""
-    mode = catalog.mode(key)
+def profile_from_mode(key: str, catalog: Catalog, source: str | None = None,
+                      modes: ModeTable | None = None) -> CpuProfile:
+    """An assumed profile that has exactly one mode's baseline (e.g. vCenter's ``maxEVCModeKey``).
+
+    Microcode-dependent features stay unknown (a mode key cannot tell the host's microcode), except
+    those the mode itself holds (a vCenter's own definition, passed as ``modes``, may list them).
+    """
+    mode = modes.get(key) if modes is not None else catalog.mode(key)
     reg = catalog.features
     present = mode.features.mask | _vendor_mask(catalog, mode.vendor)
     return CpuProfile(
         source=source or key, input_format="evc-mode", vendor=mode.vendor,
-        present=reg.feature_set(present), unknown=reg.feature_set(0), assumed=True,
+        present=reg.feature_set(present), unknown=reg.feature_set(reg.microcode_mask & ~present), assumed=True,
         notes=(f"features assumed from EVC mode {mode.key}",),
     )
 

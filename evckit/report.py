@@ -17,7 +17,7 @@ import attrs
 
 from evckit._text import csv_safe, printable
 from evckit._version import version
-from evckit.analysis import Analysis, ClusterResult, GroupVerdict, HostResult, LimitingHost, VMResult
+from evckit.analysis import Analysis, ClusterResult, DataConflict, GroupVerdict, HostResult, LimitingHost, VMResult
 from evckit.catalog import Catalog
 from evckit.hosts import HostVerdict, verdict_json
 from evckit.modes import EvcMode
@@ -354,14 +354,25 @@ def check_json(view: CheckView) -> dict[str, Any]:
         "hosts": [host_json(hr) for hr in hosts],
         "clusters": [cluster_json(c) for c in view.clusters],
         "vms": [vm_json(v) for v in view.vms],
+        "data_conflicts": [c.as_json() for c in _conflicts(view)],
         "summary": summary(a),
     }
+
+
+def _conflicts(view: CheckView) -> list[DataConflict]:
+    """The data conflicts of the VMs a view shows (all of them when it is not filtered)."""
+    a = view.analysis
+    if len(view.vms) == len(a.vms):
+        return list(a.data_conflicts)
+    shown = {(v.vm.vcenter, v.vm.name) for v in view.vms}
+    return [c for c in a.data_conflicts if (c.vcenter, c.vm) in shown]
 
 
 def check_json_grouped(view: CheckView) -> dict[str, Any]:
     """``--format json-groups``: the JSON contract with each distinct verdict stated once under
     ``verdicts`` and referenced by id from its VMs, so the size grows with VMs + verdicts x clusters."""
     doc = check_json(attrs.evolve(view, vms=()))
+    doc["data_conflicts"] = [c.as_json() for c in _conflicts(view)]
     ids: dict[tuple[int, bool], int] = {}
     verdicts: list[dict[str, Any]] = []
     vms = []
@@ -381,6 +392,7 @@ def check_json_text(view: CheckView, extra: dict[str, Any] | None = None) -> str
     """``check_json`` as text, byte for byte what `dumps` would print, but with each VM group's verdict
     serialised once and reused for all its VMs: the output is large, its cost should only be writing it."""
     doc = check_json(attrs.evolve(view, vms=()))
+    doc["data_conflicts"] = [c.as_json() for c in _conflicts(view)]
     if extra:
         doc.update(extra)
     text = dumps(doc)
@@ -417,6 +429,7 @@ def summary(a: Analysis) -> dict[str, int]:
         "vms_needing_power_cycle": sum(1 for v in a.vms if v.power_cycle is not None),
         "vm_groups": a.vm_groups,
         "destination_classes": a.destination_classes,
+        "data_conflicts": len(a.data_conflicts),
     }
 
 
@@ -452,7 +465,8 @@ def _kinds(g: GroupVerdict) -> str:
         for kind in {r.kind for r in reasons}:
             count[kind] = count.get(kind, 0) + 1
     words = {"features": "CPU features", "vendor": "other CPU vendor", "hardware_version": "hardware version",
-             "per_vm_evc": "per-VM EVC mode", "undetermined": "unknown CPU data", "no_hosts": "no available host"}
+             "per_vm_evc": "per-VM EVC mode", "undetermined": "unknown CPU data", "no_hosts": "no available host",
+             "microcode": "host microcode/firmware"}
     return ", ".join(f"{words.get(k, k)} ({n})" for k, n in sorted(count.items(), key=lambda kv: -kv[1]))
 
 
@@ -559,6 +573,16 @@ def render_check(view: CheckView, fmt: str) -> str:
     if prow:
         parts.append(_title("VMs needing a power cycle to use their cluster's EVC mode", fmt)
                      + table(prow, ["vm", "cluster", "EVC mode", "features it does not use yet"], fmt))
+    conflicts: dict[tuple[object, ...], list[DataConflict]] = {}
+    for dc in _conflicts(view):
+        conflicts.setdefault((dc.vcenter, dc.host, dc.source, dc.message), []).append(dc)
+    if conflicts:
+        drow = [[_short([x.vm for x in same], 3), same[0].host, same[0].cluster or "-", same[0].source, same[0].message]
+                for same in conflicts.values()]
+        parts.append(_title("Data conflicts: running VMs evckit's data says cannot run where they run "
+                            "(the data is wrong there; no verdict refuses them on their host)", fmt)
+                     + table(drow, ["vm", "host", "cluster", "disagreeing data", "conflict"], fmt,
+                             wrap=[30, 24, 24, None, 90]))
     if fmt == "table" and any(c.max_evc_mode and c.max_evc_mode.confidence != "confirmed" for c in view.clusters):
         parts.append("* unconfirmed baseline: no public source lists the mode's exact features (evckit modes KEY)")
     return "\n\n".join(parts)

@@ -50,35 +50,74 @@ def running(vm: Any) -> bool:
     return vm.power_state in ("poweredOn", "suspended") and not vm.template
 
 
-def hw_runs(host: Host, hw: int) -> bool:
-    """Whether the host's ESXi runs hardware version ``hw`` (unknown ESXi: assume yes)."""
+@attrs.frozen
+class Proof:
+    """What the running VMs on one host prove (the witness rule): features, hardware versions, vendors."""
+
+    features: frozenset[str] = frozenset()
+    hw: tuple[int, ...] = ()
+    vendors: frozenset[str] = frozenset()
+
+
+def proofs(a: Analysis) -> tuple[dict[tuple[str, str], Proof], dict[tuple[str, str], frozenset[str]]]:
+    """Per host, what its running VMs prove; per EVC cluster, the non-microcode features its running VMs prove."""
+    hosts: dict[tuple[str, str], Proof] = {}
+    clusters: dict[tuple[str, str], frozenset[str]] = {}
+    clustered = {(h.vcenter, h.name) for h in a.inventory.hosts if h.cluster is not None}
+    for v in a.vms:
+        if not running(v.vm) or v.vm.host is None or (v.vm.vcenter, v.vm.host) not in clustered:
+            continue
+        k = (v.vm.vcenter, v.vm.host)
+        p = hosts.get(k, Proof())
+        hosts[k] = Proof(p.features | names(v.requirement), (*p.hw, v.vm.hardware_version),
+                         p.vendors | ({v.vendor} if v.vendor else set()))
+        ck = (v.vm.vcenter, str(v.vm.cluster))
+        clusters[ck] = clusters.get(ck, frozenset()) | (names(v.requirement) - MITIGATIONS)
+    return hosts, clusters
+
+
+def hw_runs(host: Host, hw: int, proof: Proof | None = None) -> bool:
+    """Whether the host's ESXi runs hardware version ``hw`` (unknown ESXi: assume yes; a running VM proves its own)."""
     if host.esxi_version is None:
         return True
     rel = CATALOG.hardware.release(host.esxi_version)
-    return (rel.min_hw_version or 0) <= hw <= rel.max_hw_version
+    seen = proof.hw if proof is not None else ()
+    return min((rel.min_hw_version or 0, *seen)) <= hw <= max((rel.max_hw_version, *seen))
 
 
-def host_failures(v: VMResult, host: Host, mode: EvcMode | None) -> dict[str, frozenset[str]]:
-    """Why one host refuses one VM, as reason kind -> features (empty: it accepts)."""
+def host_failures(v: VMResult, host: Host, mode: EvcMode | None, proof: Proof | None = None,
+                  cluster_proof: frozenset[str] = frozenset()) -> dict[str, frozenset[str]]:
+    """Why one host refuses one VM, as reason kind -> features (empty: it accepts).
+
+    ``proof`` and ``cluster_proof`` are what running VMs prove about the host and its EVC cluster.
+    """
     vm = v.vm
+    proof = proof or Proof()
     dest_vendor = mode.vendor if mode is not None else host.cpu.vendor
+    if any(dest_vendor is not None and w != dest_vendor for w in proof.vendors):
+        dest_vendor = None  # a running VM contradicts the host's vendor: the data cannot say
     if running(vm) and v.vendor is not None and dest_vendor is not None and v.vendor != dest_vendor:
         return {"vendor": frozenset()}  # another vendor: nothing else about the host matters
     out: dict[str, frozenset[str]] = {}
-    if not hw_runs(host, vm.hardware_version):
+    if not hw_runs(host, vm.hardware_version, proof):
         out["hardware_version"] = frozenset()
     if not running(vm):
         return out
     present, unknown = names(host.cpu.present), names(host.cpu.unknown)
     if mode is not None:
-        guarantee = names(mode.features) | (present & MITIGATIONS)
+        guarantee = names(mode.features) | (present & MITIGATIONS) | cluster_proof
         unknown &= MITIGATIONS  # under EVC only the host's own mitigation bits can still be unknown
     else:
         guarantee = present
+    guarantee |= proof.features
     lacking = names(v.requirement) - ANY - guarantee
     missing, undetermined = lacking - unknown, lacking & unknown
+    microcode = missing & MITIGATIONS
+    missing -= microcode
     if missing:
         out["per_vm_evc" if vm.per_vm_evc and mode is not None else "features"] = missing
+    if microcode:
+        out["microcode"] = microcode
     if undetermined:
         out["undetermined"] = undetermined
     return out
@@ -99,8 +138,10 @@ def members(inv: Inventory, c: Cluster) -> list[Host]:
     return [h for h in inv.hosts if h.vcenter == c.vcenter and h.cluster == c.name]
 
 
-def oracle(inv: Inventory, v: VMResult) -> Expected:
+def oracle(inv: Inventory, v: VMResult, witnessed: tuple[dict[tuple[str, str], Proof],
+                                                      dict[tuple[str, str], frozenset[str]]]) -> Expected:
     """Decide one VM against every host of every cluster, one by one, from the documented rules."""
+    by_host, by_cluster = witnessed
     live, cold, partial, blocked = set(), set(), {}, {}
     for c in inv.clusters:
         label = inv.cluster_label(c)
@@ -110,9 +151,11 @@ def oracle(inv: Inventory, v: VMResult) -> Expected:
         if every and not hosts:
             blocked[label] = {h.name: {"no_hosts": frozenset()} for h in every}
             continue
-        fails = {h.name: host_failures(v, h, mode) for h in hosts}
+        cproof = by_cluster.get((c.vcenter, c.name), frozenset()) if mode is not None else frozenset()
+        fails = {h.name: host_failures(v, h, mode, by_host.get((h.vcenter, h.name)), cproof) for h in hosts}
         ok = {n for n, f in fails.items() if not f}
-        cold_ok = [h for h in hosts if h.available and hw_runs(h, v.vm.hardware_version)]
+        cold_ok = [h for h in hosts if h.available
+                   and hw_runs(h, v.vm.hardware_version, by_host.get((h.vcenter, h.name)))]
         if cold_ok:
             cold.add(label)
         bad = {n: f for n, f in fails.items() if f}
@@ -140,8 +183,9 @@ def reasons_by_host(reasons: Iterable[Any]) -> dict[str, dict[str, frozenset[str
 
 def assert_agrees(inv: Inventory, a: Analysis) -> None:
     """Every VM's grouped verdict equals the oracle's, cluster by cluster and host by host."""
+    witnessed = proofs(a)
     for v in a.vms:
-        exp, got = oracle(inv, v), v.verdict
+        exp, got = oracle(inv, v, witnessed), v.verdict
         where = f"VM {v.vm.name}"
         assert set(got.live_targets) == (exp.live if running(v.vm) else set()), where
         assert set(got.cold_targets) == exp.cold, where
@@ -450,9 +494,10 @@ def test_unknown_host_features_are_undetermined_not_missing() -> None:
 
 def test_unknown_mitigation_in_evc_cluster_is_undetermined() -> None:
     """In an EVC cluster, a needed mitigation the host's data leaves unknown is undetermined, not missing."""
-    a = estate({"e": "intel-merom"},
-               [host("x", "e", cpu={"feature_capability": caps(mode_names("intel-merom"), unknown={"mdclear"})})],
-               [vm("v", "x", feature_requirement=[{"key": KEY_OF["mdclear"], "value": "Bool:Min:1"}])])
+    a = estate({"home": None, "e": "intel-merom"},
+               [host("h", "home", cpu={"feature_capability": caps(mode_names("intel-merom") | {"mdclear"})}),
+                host("x", "e", cpu={"feature_capability": caps(mode_names("intel-merom"), unknown={"mdclear"})})],
+               [vm("v", "h", feature_requirement=[{"key": KEY_OF["mdclear"], "value": "Bool:Min:1"}])])
     assert kinds(a, "v", "e") == ["undetermined"]
 
 
