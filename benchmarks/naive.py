@@ -38,11 +38,37 @@ def analyze_naive(inv: Inventory, vm_limit: int | None = None) -> dict[str, dict
             exposed_by_hw[hw] = frozenset(f.name for f in catalog.features if f.hw_version is None or f.hw_version <= hw)
         return exposed_by_hw[hw]
 
+    def required(vm: object) -> frozenset[str]:
+        req = frozenset(vm.requirement.features) - any_names  # type: ignore[attr-defined]
+        if vm.requirement.source in ("perVmEvc", "minRequiredEVCModeKey"):  # type: ignore[attr-defined]
+            req &= exposed(vm.hardware_version)  # type: ignore[attr-defined]  # what a VM of this hardware sees
+        return req
+
+    # The witness rule: a running VM proves its own host has what it needs (and, under EVC, that its
+    # cluster's baseline has the non-microcode part), runs its hardware version and is of its vendor.
+    clustered = {h.name: h for h in inv.hosts if h.cluster is not None}
+    evc = {(c.vcenter, c.name) for c in inv.clusters if c.evc_mode}
+    doubt: set[str] = set()
+    baseline_proof: dict[tuple[str, str], frozenset[str]] = {}
+    for vm in inv.vms:
+        h = clustered.get(vm.host or "")
+        if not vm.running or h is None:
+            continue
+        req = required(vm)
+        guarantee[h.name] |= req
+        max_hw[h.name] = max(max_hw[h.name], vm.hardware_version)
+        if vm.requirement.vendor not in (None, h.cpu.vendor):
+            doubt.add(h.name)
+        key = (h.vcenter, str(h.cluster))
+        if key in evc:
+            baseline_proof[key] = baseline_proof.get(key, frozenset()) | (req - mitigations)
+    for key, proof in baseline_proof.items():
+        for other in hosts_by_cluster[key]:
+            guarantee[other.name] |= proof
+
     out: dict[str, dict[str, str]] = {}
     for vm in inv.vms[:vm_limit]:
-        req = frozenset(vm.requirement.features) - any_names
-        if vm.requirement.source in ("perVmEvc", "minRequiredEVCModeKey"):
-            req &= exposed(vm.hardware_version)  # a mode's features a VM of this hardware can see
+        req = required(vm)
         vendor = vm.requirement.vendor
         row = {}
         for c in inv.clusters:
@@ -51,7 +77,8 @@ def analyze_naive(inv: Inventory, vm_limit: int | None = None) -> dict[str, dict
             for h in hosts:
                 if vm.hardware_version > max_hw[h.name]:
                     continue
-                if vm.running and (vendor not in (None, h.cpu.vendor) or not req <= guarantee[h.name]):
+                wrong_vendor = vendor not in (None, h.cpu.vendor) and h.name not in doubt
+                if vm.running and (wrong_vendor or not req <= guarantee[h.name]):
                     continue
                 ok += 1
             if not vm.running:
