@@ -92,7 +92,7 @@ def _check_into(args: argparse.Namespace, out: TextIO) -> int:
 
         inventory = load_with_servers(args)
     else:
-        inventory = load_inventories(args.snapshots, example=args.example)
+        inventory = load_inventories(args.snapshots, example=args.example, cpuid_dirs=args.allow_cpuid_dir or ())
     if args.compare_cpus:
         return _compare(args, inventory, out)
     scenario = _scenario(args)
@@ -282,6 +282,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--cluster", action="append", metavar="NAME",
                    help="only these clusters and their VMs (shell patterns; repeatable)")
     p.add_argument("--explain", action="store_true", help="show the verdict of every VM and target cluster")
+    p.add_argument("--allow-cpuid-dir", action="append", metavar="DIR",
+                   help="a snapshot's cpuid_file may also name files in DIR (default: only its own folder)")
     p.add_argument("-o", "--output", metavar="FILE",
                    help="write the report to FILE (atomically: complete or not at all) instead of stdout")
     p.add_argument("--fail-on", choices=["incompatible"],

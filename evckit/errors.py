@@ -61,7 +61,12 @@ class UnknownCpuError(EvckitError, ValueError):
 class SnapshotError(InputError):
     """An inventory snapshot is invalid; lists every problem with its place."""
 
+    #: At most this many problems are written in the message (`problems` has them all).
+    SHOWN = 20
+
     def __init__(self, source: str, problems: list[str]) -> None:
         self.source = source
         self.problems = list(problems)
-        super().__init__(f"{source}: " + "; ".join(self.problems))
+        shown = self.problems[: self.SHOWN]
+        more = len(self.problems) - len(shown)
+        super().__init__(f"{source}: " + "; ".join(shown) + (f"; and {more} more problem(s)" if more else ""))

@@ -16,8 +16,8 @@ __all__ = ["EsxiRelease", "HardwareTable", "HardwareVersion", "parse_hw_version"
 
 _VMX = re.compile(r"^\s*(?:vmx-?)?(\d{1,3})\s*$", re.IGNORECASE)
 _ESXI = re.compile(
-    r"^\s*(?:vmware\s+)?(?:esxi?\s*)?v?(\d+)(?:\.(\d+))?(?:\.(\d+))?"
-    r"(?:\s*(?:u|update\s*)(\d+))?[a-z]?(?:\s+.*)?$",
+    r"^\s*(?:vmware\s+)?(?:esxi?\s*)?v?(\d{1,4})(?:\.(\d{1,4}))?(?:\.(\d{1,4}))?"  # bounded: no 5,000-digit ints
+    r"(?:\s*(?:u|update\s*)(\d{1,4}))?[a-z]?(?:\s+.*)?$",
     re.IGNORECASE,
 )
 

@@ -21,6 +21,7 @@ from evckit.features import FeatureSet
 from evckit.hardware import parse_esxi_version, parse_hw_version
 from evckit.hosts import VENDORS, CpuProfile, profile_from_data, profile_from_mode, profile_from_name
 from evckit.modes import EvcMode, ModeTable
+from evckit._schema import place, snapshot_problems
 from evckit.vcmodes import modes_from_vcenter
 
 __all__ = [
@@ -179,37 +180,72 @@ class _Problems:
         self.items.append(f"{where}: {message}" if where else message)
 
 
-def load_snapshot(path: str | Path, catalog: Catalog | None = None) -> Inventory:
-    """Read and check a snapshot file; raise `SnapshotError` (one line per problem) when it is bad."""
+#: The largest snapshot file evckit reads (100,000 VMs take about 40 MB).
+MAX_SNAPSHOT_BYTES = 2 * 1024**3
+
+
+def load_snapshot(path: str | Path, catalog: Catalog | None = None,
+                  cpuid_dirs: Sequence[str | Path] = ()) -> Inventory:
+    """Read and check a snapshot file; raise `SnapshotError` (one line per problem) when it is bad.
+
+    A host's ``cpuid_file`` is read only from the snapshot's folder (and below), or from one of
+    ``cpuid_dirs`` that the user allowed explicitly.
+    """
+    from evckit.cpuid.detect import read_regular_file  # noqa: PLC0415 - a small module, loaded with the readers
+
     path = Path(path)
     source = str(path)
+    raw = read_regular_file(source, MAX_SNAPSHOT_BYTES, "a snapshot file")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{source}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{source}: is a directory, not a snapshot file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{source}: cannot read: {exc}") from None
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{source}: not UTF-8 text: bad byte at offset {exc.start}") from None
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SnapshotError(source, [f"line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}"]) from None
-    return parse_snapshot(obj, source, catalog, base_dir=path.parent)
+    except RecursionError:
+        raise SnapshotError(source, ["JSON nested too deeply"]) from None
+    return parse_snapshot(obj, source, catalog, base_dir=path.parent, cpuid_dirs=cpuid_dirs)
 
 
-def parse_snapshot(
-    obj: object, source: str = "<snapshot>", catalog: Catalog | None = None, base_dir: Path | None = None
+def parse_snapshot(  # noqa: PLR0913
+    obj: object, source: str = "<snapshot>", catalog: Catalog | None = None, base_dir: Path | None = None,
+    cpuid_dirs: Sequence[str | Path] = (),
 ) -> Inventory:
-    """Build an `Inventory` from a parsed snapshot; raise `SnapshotError` listing every problem."""
+    """Build an `Inventory` from a parsed snapshot; raise `SnapshotError` listing every problem.
+
+    The document is first validated with the shipped JSON Schema (``snapshot.schema.json``, the one
+    definition of the snapshot's types), then read; ``cpuid_file`` paths resolve against ``base_dir``
+    and may leave it only into ``cpuid_dirs``. Without ``base_dir``, ``cpuid_file`` is refused.
+    """
     catalog = catalog or Catalog.builtin()
     problems = _Problems()
     if not isinstance(obj, dict):
         raise SnapshotError(source, ["top level must be a JSON object"])
     version = obj.get("evckit_snapshot")
-    if version != SNAPSHOT_VERSION:
-        raise SnapshotError(source, [f"evckit_snapshot: unsupported snapshot version {version!r} "
+    if isinstance(version, bool) or version != SNAPSHOT_VERSION:
+        raise SnapshotError(source, [f"evckit_snapshot: unsupported snapshot version {_short_repr(version)} "
                                      f"(this evckit reads version {SNAPSHOT_VERSION})"])
+    try:
+        invalid = snapshot_problems(obj)
+    except RecursionError:
+        raise SnapshotError(source, ["JSON nested too deeply"]) from None
+    # Objects the schema rejects are reported with their place and left out of the reading below, so
+    # that every problem is still listed at once and nothing reads a value of the wrong type.
+    bad: set[int] = set()
+    for path, message in invalid:
+        problems.add(place(obj, path) or "top level", message)
+        if len(path) < 3 or path[0] != "vcenters":
+            continue  # the document's frame is broken: nothing below can be read
+        vc_obj = obj["vcenters"][path[1]]
+        if len(path) >= 5 and path[2] in ("clusters", "hosts", "vms"):
+            bad.add(id(vc_obj[path[2]][path[3]]))
+        else:
+            bad.add(id(vc_obj))
+    if any(len(path) < 3 or path[0] != "vcenters" for path, _ in invalid):
+        raise SnapshotError(source, problems.items)
+    files = _CpuidFiles(base_dir, cpuid_dirs)
     vcs_raw = obj.get("vcenters")
     if not isinstance(vcs_raw, list) or not vcs_raw:
         raise SnapshotError(source, ["vcenters: must be a non-empty list"])
@@ -222,6 +258,8 @@ def parse_snapshot(
         where = f"vcenters[{i}]"
         if not isinstance(vc, dict) or not isinstance(vc.get("name"), str) or not vc["name"]:
             problems.add(where, "needs an object with a non-empty 'name'")
+            continue
+        if id(vc) in bad:
             continue
         name = vc["name"]
         where = f"vcenters[{i}] ({name})"
@@ -236,10 +274,39 @@ def parse_snapshot(
                 problems.add(f"{where}.evc_modes", str(exc))
         vcenters.append(VCenter(name, _str(vc.get("version")), _str(vc.get("build")), modes))
         table = modes or catalog.modes
-        _parse_vcenter(vc, name, where, table, catalog, base_dir, problems, clusters, hosts, vms)
+        _parse_vcenter(vc, name, where, table, catalog, files, problems, clusters, hosts, vms, bad)
     if problems.items:
         raise SnapshotError(source, problems.items)
     return Inventory(tuple(vcenters), tuple(clusters), tuple(hosts), tuple(vms), catalog, source)
+
+
+def _short_repr(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+class _CpuidFiles:
+    """Where a snapshot's ``cpuid_file`` entries may point: below its folder, or an allowed folder."""
+
+    def __init__(self, base_dir: Path | None, allowed: Sequence[str | Path]) -> None:
+        self.base_dir = base_dir
+        self.roots = [Path(d).resolve() for d in ([base_dir] if base_dir is not None else []) + list(allowed)]
+
+    def resolve(self, name: str) -> Path:
+        """The file a ``cpuid_file`` names; `InputError` if it leaves the allowed folders."""
+        path = Path(name)
+        if not path.is_absolute():
+            if self.base_dir is None:
+                raise InputError("cpuid_file needs the snapshot's folder: load the snapshot from a file")
+            path = self.base_dir / path
+        try:
+            real = path.resolve()
+        except (OSError, RuntimeError, ValueError):
+            raise InputError(f"{name}: not a usable path") from None
+        if not any(real.is_relative_to(root) for root in self.roots):
+            raise InputError(f"{name}: outside the snapshot's folder; allow its folder with --allow-cpuid-dir DIR "
+                             "(Python: cpuid_dirs=[...])")
+        return path
 
 
 def _str(value: object) -> str | None:
@@ -256,10 +323,12 @@ def _list(vc: Mapping[str, Any], key: str, where: str, problems: _Problems) -> l
 
 def _parse_vcenter(  # noqa: PLR0913 - one pass over one vCenter's objects
     vc: Mapping[str, Any], vc_name: str, where: str, table: ModeTable, catalog: Catalog,
-    base_dir: Path | None, problems: _Problems, clusters: list[Cluster], hosts: list[Host], vms: list[VM],
+    files: _CpuidFiles, problems: _Problems, clusters: list[Cluster], hosts: list[Host], vms: list[VM],
+    bad: set[int],
 ) -> None:
     cluster_names: set[str] = set()
-    for c, cw in _named(vc, "clusters", "cluster", where, problems):
+    broken_hosts: set[str] = set()  # named, but already reported as invalid: VMs on them are not judged
+    for c, cw in _named(vc, "clusters", "cluster", where, problems, bad, cluster_names):
         cluster_names.add(c["name"])
         evc = c.get("evc_mode")
         if evc is not None:
@@ -267,14 +336,14 @@ def _parse_vcenter(  # noqa: PLR0913 - one pass over one vCenter's objects
         clusters.append(Cluster(c["name"], vc_name, evc))
 
     host_by_name: dict[str, Host] = {}
-    for h, hw in _named(vc, "hosts", "host", where, problems):
+    for h, hw in _named(vc, "hosts", "host", where, problems, bad, broken_hosts):
         cluster = h.get("cluster")
         if cluster is not None and cluster not in cluster_names:
             problems.add(hw, f"cluster {cluster!r} is not a cluster of this vCenter")
         esxi = h.get("esxi_version")
         if esxi is not None:
             try:
-                parse_esxi_version(str(esxi))
+                catalog.hardware.release(esxi)  # a version, and one that evckit knows the capabilities of
             except InputError as exc:
                 problems.add(hw + ".esxi_version", str(exc))
                 esxi = None
@@ -285,25 +354,35 @@ def _parse_vcenter(  # noqa: PLR0913 - one pass over one vCenter's objects
         vc_max = h.get("max_evc_mode")
         if vc_max is not None:
             vc_max = _mode_key(vc_max, table, hw + ".max_evc_mode", problems)
-        cpu = _host_cpu(h, hw, vc_max, table, catalog, base_dir, problems)
+        cpu = _host_cpu(h, hw, vc_max, table, catalog, files, problems)
         if cpu is None:
+            broken_hosts.add(h["name"])
             continue
         host = Host(h["name"], vc_name, cluster, cpu, _str(esxi), state, bool(h.get("maintenance", False)),
                     _str((h.get("cpu") or {}).get("model")) if isinstance(h.get("cpu"), dict) else None, vc_max)
         host_by_name[host.name] = host
         hosts.append(host)
 
-    for v, vw in _named(vc, "vms", "VM", where, problems):
+    for v, vw in _named(vc, "vms", "VM", where, problems, bad, set()):
+        if v.get("host") in broken_hosts:
+            continue
         vm = _parse_vm(v, vc_name, vw, host_by_name, cluster_names, table, catalog, problems)
         if vm is not None:
             vms.append(vm)
 
 
-def _named(vc: Mapping[str, Any], key: str, what: str, where: str,
-           problems: _Problems) -> Iterator[tuple[Mapping[str, Any], str]]:
-    """The objects of one list that have a non-empty, not yet seen 'name', with their place."""
+def _named(vc: Mapping[str, Any], key: str, what: str, where: str, problems: _Problems,  # noqa: PLR0913
+           bad: set[int], bad_names: set[str]) -> Iterator[tuple[Mapping[str, Any], str]]:
+    """The objects of one list that have a non-empty, not yet seen 'name', with their place.
+
+    Objects in ``bad`` (already reported by the schema check) are skipped; their names go to ``bad_names``.
+    """
     seen: set[str] = set()
     for i, obj in enumerate(_list(vc, key, where, problems)):
+        if id(obj) in bad:
+            if isinstance(obj, dict) and isinstance(obj.get("name"), str):
+                bad_names.add(obj["name"])
+            continue
         place = f"{where}.{key}[{i}]"
         if not isinstance(obj, dict) or not _str(obj.get("name")):
             problems.add(place, "needs a non-empty 'name'")
@@ -329,7 +408,7 @@ def _mode_key(key: object, table: ModeTable, where: str, problems: _Problems) ->
 
 def _host_cpu(  # noqa: PLR0913
     h: Mapping[str, Any], where: str, vc_max: str | None, table: ModeTable, catalog: Catalog,
-    base_dir: Path | None, problems: _Problems,
+    files: _CpuidFiles, problems: _Problems,
 ) -> CpuProfile | None:
     cpu = h.get("cpu") or {}
     if not isinstance(cpu, dict):
@@ -338,13 +417,10 @@ def _host_cpu(  # noqa: PLR0913
     measured: list[CpuProfile] = []
     src = f"{where}.cpu"
     if {"cpuid_file", "cpuid_text", "cpu_feature", "feature_capability"} & cpu.keys():
-        from evckit.cpuid import parse_cpu_data, read_cpu_data  # noqa: PLC0415 - readers load only when needed
+        from evckit.cpuid import parse_cpu_data  # noqa: PLC0415 - readers load only when needed
     try:
         if "cpuid_file" in cpu:
-            path = Path(str(cpu["cpuid_file"]))
-            if not path.is_absolute() and base_dir is not None:
-                path = base_dir / path
-            measured.append(profile_from_data(read_cpu_data(path), catalog))
+            measured.append(_read_cpuid_file(str(cpu["cpuid_file"]), files, catalog))
         if "cpuid_text" in cpu:
             measured.append(profile_from_data(parse_cpu_data(str(cpu["cpuid_text"]), src + ".cpuid_text"), catalog))
         for key in ("cpu_feature", "feature_capability"):
@@ -369,6 +445,24 @@ def _host_cpu(  # noqa: PLR0913
     problems.add(src, "no CPU data: give cpuid_file, cpuid_text, cpu_feature, feature_capability, "
                       "max_evc_mode or model")
     return None
+
+
+def _read_cpuid_file(name: str, files: _CpuidFiles, catalog: Catalog) -> CpuProfile:
+    """A host's ``cpuid_file``: a regular file in an allowed folder, at most 16 MiB.
+
+    The file is named by the snapshot, not by the user, so a failure says what is wrong with it
+    without quoting its content (a reader's message may quote a line of whatever the file is).
+    """
+    from evckit.cpuid import parse_cpu_data  # noqa: PLC0415
+    from evckit.cpuid.detect import MAX_CPU_DATA_BYTES, read_regular_file  # noqa: PLC0415
+
+    path = files.resolve(name)
+    raw = read_regular_file(str(path), MAX_CPU_DATA_BYTES, "a CPU data file")
+    try:
+        data = parse_cpu_data(raw.decode("utf-8-sig"), str(path))
+    except (EvckitError, UnicodeDecodeError):
+        raise InputError(f"{name}: not CPU data evckit can read (`evckit host {name}` says why)") from None
+    return profile_from_data(data, catalog)
 
 
 def _combine(profiles: Sequence[CpuProfile], catalog: Catalog) -> CpuProfile:
@@ -491,13 +585,16 @@ def example_path() -> Path:
 
 
 def load_inventories(paths: Sequence[str | Path], example: bool = False,
-                     catalog: Catalog | None = None) -> Inventory:
-    """Load one or more snapshots (and/or the example) into one inventory of all their vCenters."""
+                     catalog: Catalog | None = None, cpuid_dirs: Sequence[str | Path] = ()) -> Inventory:
+    """Load one or more snapshots (and/or the example) into one inventory of all their vCenters.
+
+    ``cpuid_dirs``: folders besides each snapshot's own where its ``cpuid_file`` entries may point.
+    """
     catalog = catalog or Catalog.builtin()
     sources = [Path(p) for p in paths]
     if example:
         sources.insert(0, example_path())
-    return merge_inventories([load_snapshot(p, catalog) for p in sources], catalog)
+    return merge_inventories([load_snapshot(p, catalog, cpuid_dirs) for p in sources], catalog)
 
 
 def merge_inventories(inventories: Sequence[Inventory], catalog: Catalog | None = None) -> Inventory:

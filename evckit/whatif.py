@@ -86,20 +86,27 @@ def parse_host_spec(text: str, option: str) -> tuple[str, str, int]:
         raise InputError(f"{option} {text!r}: expected CLUSTER=CPU or CLUSTER=CPUxN, e.g. 'gold=Xeon Gold 6430x2'")
     count = 1
     m = _COUNT.match(cpu)
-    if m and m.group("cpu").strip() and not Path(cpu.strip()).exists():
+    if m and m.group("cpu").strip() and not _is_file(cpu.strip()):
         cpu, count = m.group("cpu"), int(m.group("n"))
     if count < 1:
         raise InputError(f"{option} {text!r}: the host count must be at least 1")
     return cluster.strip(), cpu.strip(), count
 
 
+def _is_file(spec: str) -> bool:
+    """Does a CPU spec name an existing path? A name too long to be a path (ENAMETOOLONG) is not one."""
+    try:
+        return Path(spec).exists()
+    except (OSError, ValueError):  # too long, or a NUL byte
+        return False
+
+
 def resolve_cpu(spec: str, catalog: Catalog) -> CpuProfile:
     """A CPU profile from a dump path, an EVC mode key, or a product name / brand string / codename."""
-    path = Path(spec)
-    if path.exists():
+    if _is_file(spec):
         from evckit.cpuid import read_cpu_data  # noqa: PLC0415 - readers load only when needed
 
-        return profile_from_data(read_cpu_data(path), catalog)
+        return profile_from_data(read_cpu_data(spec), catalog)
     if spec.lower() in catalog.modes:
         return profile_from_mode(spec.lower(), catalog)
     return profile_from_name(spec, catalog)

@@ -83,7 +83,7 @@ def test_every_problem_with_its_place() -> None:
 @pytest.mark.parametrize(("content", "needle"), [
     ("{not json", "invalid JSON"),
     ('{"evckit_snapshot": 2, "vcenters": []}', "unsupported snapshot version 2"),
-    ('{"evckit_snapshot": 1}', "vcenters: must be a non-empty list"),
+    ('{"evckit_snapshot": 1}', "top level: missing 'vcenters'"),
     ("[1, 2]", "top level must be a JSON object"),
 ])
 def test_bad_files(tmp_path: Path, content: str, needle: str) -> None:
