@@ -21,7 +21,6 @@ from collections.abc import Iterable, Mapping, Sequence
 import attrs
 
 from evckit.features import FeatureRegistry, FeatureSet
-from evckit.hardware import parse_esxi_version
 from evckit.hosts import HostVerdict, assess, common_modes
 from evckit.inventory import VM, Cluster, Host, Inventory
 from evckit.modes import EvcMode, ModeTable
@@ -287,16 +286,17 @@ class _Analyzer:
     def host_result(self, host: Host) -> HostResult:
         p = host.cpu
         modes = self.inv.modes_for(host.vcenter)
-        key = (p.vendor, p.present.mask, p.unknown.mask, p.assumed, id(modes), host.esxi_version)
+        key = (p.vendor, p.present.mask, p.unknown.mask, p.assumed, id(modes), host.esxi)
         verdict = self._assess_cache.get(key)
         if verdict is None:
-            verdict = assess(p, self.catalog, modes, host.esxi_version)
+            verdict = assess(p, self.catalog, modes, host.esxi)
             self._assess_cache[key] = verdict
         else:
             verdict = attrs.evolve(verdict, profile=p)
         hi = lo = None
-        if host.esxi_version:
-            rel = self.catalog.hardware.release(host.esxi_version)
+        esxi = host.esxi
+        if esxi is not None:
+            rel = self.catalog.hardware.release(esxi)
             hi, lo = rel.max_hw_version, rel.min_hw_version
         return HostResult(host, verdict, hi, lo)
 
@@ -706,7 +706,7 @@ class _Analyzer:
             return ClusterResult(c, label, (), (), evc, None, (), "the cluster has no hosts", (), (), {}, {},
                                  max_hw, ())
         common = common_modes([hr.host.cpu for hr in hosts], modes,
-                              [parse_esxi_version(hr.host.esxi_version) for hr in hosts if hr.host.esxi_version])
+                              [e.key for e in (hr.host.esxi for hr in hosts) if e is not None])
         supported, reason = list(common.supported), common.reason
         undetermined = {k: self.reg.feature_set(v) for k, v in common.undetermined.items()}
         top = modes.maximal(supported)
@@ -716,7 +716,8 @@ class _Analyzer:
                 for hr in hosts:
                     p = hr.host.cpu
                     lacking = nxt.required & ~p.present.mask
-                    release = parse_esxi_version(hr.host.esxi_version) if hr.host.esxi_version else None
+                    esxi = hr.host.esxi
+                    release = esxi.key if esxi is not None else None
                     too_old = not nxt.offered_by(release)
                     if lacking or too_old:
                         limiting.append(LimitingHost(hr.host.name, nxt.key,

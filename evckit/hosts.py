@@ -16,7 +16,7 @@ from evckit.catalog import Catalog
 from evckit.cpuid import CpuidDump, NamedFeatures
 from evckit.cpuid.identity import brand_string, hypervisor, hypervisor_vendor, signature, vendor_string
 from evckit.features import FeatureSet
-from evckit.hardware import parse_esxi_version
+from evckit.hardware import EsxiVersion, parse_esxi_version
 from evckit.identify import Generation
 from evckit.modes import EvcMode, ModeTable
 
@@ -239,7 +239,7 @@ def profile_from_mode(key: str, catalog: Catalog, source: str | None = None,
 
 
 def assess(profile: CpuProfile, catalog: Catalog, modes: ModeTable | None = None,
-           esxi: str | None = None) -> HostVerdict:
+           esxi: str | EsxiVersion | None = None) -> HostVerdict:
     """Every EVC mode a CPU runs, its maximum, what it lacks for each next mode, what is undetermined.
 
     ``modes`` defaults to the catalog's; pass a vCenter's own definitions to judge by those. ``esxi``,

@@ -18,7 +18,7 @@ import attrs
 from evckit.catalog import Catalog
 from evckit.errors import EvckitError, InputError, SnapshotError
 from evckit.features import FeatureSet
-from evckit.hardware import parse_esxi_version, parse_hw_version
+from evckit.hardware import EsxiVersion, parse_esxi, parse_hw_version
 from evckit.hosts import VENDORS, CpuProfile, profile_from_data, profile_from_mode, profile_from_name
 from evckit.modes import EvcMode, ModeTable
 from evckit._schema import place, snapshot_problems
@@ -74,6 +74,8 @@ class Host:
         cpu: the CPU profile; ``cpu.assumed`` tells whether it was measured or inferred from a name or
             mode key.
         vcenter_max_evc_mode: vCenter's own ``summary.maxEVCModeKey`` for the host, if recorded.
+        esxi_build: the ESXi build (``summary.config.product.build``); with ``esxi_version`` it tells the
+            update release (`esxi`), which 6.x versions do not say.
     """
 
     name: str
@@ -85,6 +87,12 @@ class Host:
     maintenance: bool = False
     cpu_model: str | None = None
     vcenter_max_evc_mode: str | None = None
+    esxi_build: str | None = None
+
+    @property
+    def esxi(self) -> EsxiVersion | None:
+        """The ESXi version and build parsed into one value (its update release decides the caps)."""
+        return parse_esxi(self.esxi_version, self.esxi_build) if self.esxi_version else None
 
     @property
     def available(self) -> bool:
@@ -341,12 +349,18 @@ def _parse_vcenter(  # noqa: PLR0913 - one pass over one vCenter's objects
         if cluster is not None and cluster not in cluster_names:
             problems.add(hw, f"cluster {cluster!r} is not a cluster of this vCenter")
         esxi = h.get("esxi_version")
+        build = h.get("esxi_build", h.get("build"))  # "build": snapshots written before esxi_build existed
+        if build is not None and (isinstance(build, bool) or not isinstance(build, (str, int))):
+            problems.add(hw + ".esxi_build", f"{build!r} is not a build number")
+            build = None
         if esxi is not None:
             try:
-                catalog.hardware.release(esxi)  # a version, and one that evckit knows the capabilities of
+                catalog.hardware.release(parse_esxi(str(esxi), build))  # readable, and a release evckit knows
             except InputError as exc:
                 problems.add(hw + ".esxi_version", str(exc))
                 esxi = None
+        elif build is not None:
+            problems.add(hw + ".esxi_build", "a build needs esxi_version beside it")
         state = h.get("connection_state", "connected")
         if state not in CONNECTION_STATES:
             problems.add(hw + ".connection_state", f"{state!r} is not one of {', '.join(CONNECTION_STATES)}")
@@ -359,7 +373,8 @@ def _parse_vcenter(  # noqa: PLR0913 - one pass over one vCenter's objects
             broken_hosts.add(h["name"])
             continue
         host = Host(h["name"], vc_name, cluster, cpu, _str(esxi), state, bool(h.get("maintenance", False)),
-                    _str((h.get("cpu") or {}).get("model")) if isinstance(h.get("cpu"), dict) else None, vc_max)
+                    _str((h.get("cpu") or {}).get("model")) if isinstance(h.get("cpu"), dict) else None, vc_max,
+                    str(build).strip() if esxi is not None and build is not None else None)
         host_by_name[host.name] = host
         hosts.append(host)
 

@@ -455,7 +455,7 @@ def _vcenter_json(server: str, about: Any, objects: Sequence[Any], vim: Any, pro
             "name": host_names[moid],
             "cluster": cluster,
             "esxi_version": props.get("summary.config.product.version") or None,
-            "build": props.get("summary.config.product.build") or None,
+            "esxi_build": props.get("summary.config.product.build") or None,
             "connection_state": props.get("runtime.connectionState") or None,
             "maintenance": bool(props.get("runtime.inMaintenanceMode")),
             "max_evc_mode": props.get("summary.maxEVCModeKey") or None,

@@ -319,7 +319,7 @@ def test_round_trip_every_field(estate: dict[str, Any], estate_sims: dict[str, V
     assert _norm_cpuid(by_name["esx-old-1"]["cpu"]["cpu_feature"]) == _norm_cpuid(orig["esx-old-1"]["cpu"]["cpu_feature"])
     for key in ("feature_capability", "masked_feature_capability"):
         assert _norm_kv(by_name["esx-old-2"]["cpu"][key]) == _norm_kv(orig["esx-old-2"]["cpu"][key])
-    assert by_name["esx-old-2"]["build"] == "17167734" and by_name["esx-lab-1"]["cluster"] is None
+    assert by_name["esx-old-2"]["esxi_build"] == "17167734" and by_name["esx-lab-1"]["cluster"] is None
     assert by_name["esx-gold-1"]["current_evc_mode"] == "intel-cascadelake"
     vms = {v["name"]: v for vc in got["vcenters"] for v in vc["vms"]}
     assert vms["db-01"]["per_vm_evc"] == "intel-skylake" and vms["db-01"]["feature_mask"]
