@@ -60,11 +60,11 @@ def analyze_naive(inv: Inventory, vm_limit: int | None = None) -> dict[str, dict
         if vm.requirement.vendor not in (None, h.cpu.vendor):
             doubt.add(h.name)
         key = (h.vcenter, str(h.cluster))
-        if key in evc:
-            baseline_proof[key] = baseline_proof.get(key, frozenset()) | (req - mitigations)
+        if key in evc:  # EVC: one baseline on every host; microcode bits exposed only once all hosts have them
+            baseline_proof[key] = baseline_proof.get(key, frozenset()) | req
     for key, proof in baseline_proof.items():
         for other in hosts_by_cluster[key]:
-            guarantee[other.name] |= proof
+            guarantee[other.name] |= (proof - mitigations) | (proof & frozenset(other.cpu.unknown))
 
     out: dict[str, dict[str, str]] = {}
     for vm in inv.vms[:vm_limit]:

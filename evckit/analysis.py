@@ -338,13 +338,13 @@ class _Analyzer:
         cluster_classes: list[tuple[Cluster, str, dict[int, list[str]]]] = []
         for c in inv.clusters:
             members: dict[int, list[str]] = {}
-            cfix = cluster_fix.get((c.vcenter, c.name), 0)
+            cfix = cluster_fix.get((c.vcenter, c.name))
             for hr in by_cluster.get((c.vcenter, c.name), []):
                 hk = (hr.host.vcenter, hr.host.name)
                 d = raw[hk]
                 fix = host_fix.get(hk)
-                if fix is not None or cfix:
-                    d = self._corrected(d, fix, cfix)
+                if fix is not None or cfix is not None:
+                    d = self._corrected(d, fix, cfix or (0, 0))
                 members.setdefault(classes.setdefault(d, len(classes)), []).append(hr.host.name)
             cluster_classes.append((c, labels[(c.vcenter, c.name)], members))
         dests = list(classes)
@@ -396,13 +396,15 @@ class _Analyzer:
         self, vms: Sequence[VM], keys: Sequence[tuple[object, ...]], group_of: Mapping[tuple[object, ...], _Group],
         raw: Mapping[tuple[str, str], _Dest], by_host: Mapping[tuple[str, str], HostResult],
         labels: Mapping[tuple[str, str], str],
-    ) -> tuple[list[DataConflict], dict[tuple[str, str], _Witnessed], dict[tuple[str, str], int]]:
+    ) -> tuple[list[DataConflict], dict[tuple[str, str], _Witnessed], dict[tuple[str, str], tuple[int, int]]]:
         """Check every running VM against its own host, once per distinct (VM group, host data) pair.
 
-        Returns the conflicts, what running VMs prove about their hosts (host -> corrections), and the
-        features EVC clusters are proven to guarantee beyond their mode's baseline in evckit's data
-        (cluster -> features): under EVC every host exposes the same baseline, so a baseline feature a
-        running VM needs there is guaranteed on every host of that cluster.
+        Returns the conflicts, what running VMs prove about their hosts (host -> corrections), and what
+        they prove about their EVC clusters (cluster -> (baseline features, microcode features)). Under
+        EVC every host exposes the same baseline, so a baseline feature a running VM needs there is
+        guaranteed on every host of the cluster; and an EVC cluster exposes a microcode-dependent feature
+        only once every host has it (VMware KB 52085), so those a running VM needs are present on every
+        host of the cluster where the data leaves them unknown (measured absence stays as measured).
         """
         ids: dict[_Dest, int] = {}
         host_id = {hk: ids.setdefault(d, len(ids)) for hk, d in raw.items()}
@@ -410,7 +412,7 @@ class _Analyzer:
         found: dict[tuple[tuple[object, ...], int], tuple[int, int, tuple[_Contradiction, ...], str | None]] = {}
         conflicts: list[DataConflict] = []
         host_fix: dict[tuple[str, str], _Witnessed] = {}
-        cluster_fix: dict[tuple[str, str], int] = {}
+        cluster_fix: dict[tuple[str, str], tuple[int, int]] = {}
         sets: dict[int, FeatureSet] = {}
         for vm, key in zip(vms, keys):
             if not vm.running or vm.host is None or vm.cluster is None:
@@ -419,6 +421,11 @@ class _Analyzer:
             cid = host_id.get(hk)
             if cid is None:
                 continue
+            ck = (vm.vcenter, vm.cluster)
+            microcode = group_of[key].requirement & self.microcode
+            if microcode and dests[cid].evc_mode is not None:
+                base, mc = cluster_fix.get(ck, (0, 0))
+                cluster_fix[ck] = (base, mc | microcode)
             entry = found.get((key, cid))
             if entry is None:
                 entry = found[(key, cid)] = self._contradictions(group_of[key], dests[cid], by_host[hk])
@@ -438,8 +445,8 @@ class _Analyzer:
             if vendor is not None:
                 fix.vendors.add(vendor)
             if table_part:
-                ck = (vm.vcenter, vm.cluster)
-                cluster_fix[ck] = cluster_fix.get(ck, 0) | table_part
+                base, mc = cluster_fix.get(ck, (0, 0))
+                cluster_fix[ck] = (base | table_part, mc)
             label = labels.get((vm.vcenter, vm.cluster))
             for source, mask, message in contradictions:
                 fs = sets.get(mask)
@@ -497,9 +504,14 @@ class _Analyzer:
             out.append(("host_cpu", missing & host_part, f"the VM runs on this host, yet {what}"))
         return host_part, table_part, tuple(out), vendor
 
-    def _corrected(self, d: _Dest, fix: _Witnessed | None, cluster_features: int) -> _Dest:
-        """A destination with what running VMs proved about it: features, hardware versions, vendor."""
-        extra = cluster_features | (fix.features if fix is not None else 0)
+    def _corrected(self, d: _Dest, fix: _Witnessed | None, cluster: tuple[int, int]) -> _Dest:
+        """A destination with what running VMs proved about it: features, hardware versions, vendor.
+
+        ``cluster`` is what they proved about its EVC cluster: baseline features, and microcode features
+        that settle what this host's data leaves unknown.
+        """
+        baseline, microcode = cluster
+        extra = baseline | (microcode & d.unknown) | (fix.features if fix is not None else 0)
         max_hw, min_hw, vendor = d.max_hw, d.min_hw, d.vendor
         if fix is not None:
             if fix.max_hw is not None and max_hw is not None:

@@ -60,7 +60,8 @@ class Proof:
 
 
 def proofs(a: Analysis) -> tuple[dict[tuple[str, str], Proof], dict[tuple[str, str], frozenset[str]]]:
-    """Per host, what its running VMs prove; per EVC cluster, the non-microcode features its running VMs prove."""
+    """Per host, what its running VMs prove; per cluster, every feature its running VMs need (under EVC the
+    baseline part holds on every host, and the microcode part wherever a host's data leaves it unknown)."""
     hosts: dict[tuple[str, str], Proof] = {}
     clusters: dict[tuple[str, str], frozenset[str]] = {}
     clustered = {(h.vcenter, h.name) for h in a.inventory.hosts if h.cluster is not None}
@@ -72,7 +73,7 @@ def proofs(a: Analysis) -> tuple[dict[tuple[str, str], Proof], dict[tuple[str, s
         hosts[k] = Proof(p.features | names(v.requirement), (*p.hw, v.vm.hardware_version),
                          p.vendors | ({v.vendor} if v.vendor else set()))
         ck = (v.vm.vcenter, str(v.vm.cluster))
-        clusters[ck] = clusters.get(ck, frozenset()) | (names(v.requirement) - MITIGATIONS)
+        clusters[ck] = clusters.get(ck, frozenset()) | names(v.requirement)
     return hosts, clusters
 
 
@@ -105,8 +106,10 @@ def host_failures(v: VMResult, host: Host, mode: EvcMode | None, proof: Proof | 
         return out
     present, unknown = names(host.cpu.present), names(host.cpu.unknown)
     if mode is not None:
-        guarantee = names(mode.features) | (present & MITIGATIONS) | cluster_proof
         unknown &= MITIGATIONS  # under EVC only the host's own mitigation bits can still be unknown
+        guarantee = names(mode.features) | (present & MITIGATIONS) | (cluster_proof - MITIGATIONS)
+        guarantee |= cluster_proof & unknown  # EVC exposed them to a running VM: every host has them
+        unknown -= cluster_proof
     else:
         guarantee = present
     guarantee |= proof.features

@@ -19,7 +19,18 @@ from evckit.hosts import profile_from_mode, profile_from_name
 
 from .estate_strategies import CATALOG, KEY_OF, REG, estates
 from .test_analysis import (
-    MITIGATIONS, caps, estate, host, host_failures, kinds, mode_names, names, parse, running, vm,
+    ANY,
+    MITIGATIONS,
+    caps,
+    estate,
+    host,
+    host_failures,
+    kinds,
+    mode_names,
+    names,
+    parse,
+    running,
+    vm,
 )
 
 MICROCODE = frozenset(f.name for f in REG if f.kind == "microcode")
@@ -175,3 +186,128 @@ def test_conflicts_in_json_and_table(capsys: Any) -> None:
     text = report.render_check(view, "table")
     assert "Data conflicts" in text and "host_cpu" in text and "ssbd" in text
     assert report.check_json(report.select(a, vm_patterns=["nothing"]))["data_conflicts"] == []
+
+
+# --- real requirement lists ----------------------------------------------------------------------
+
+#: DUMP-BDW (data/evc_modes.json sources): the runtime.featureRequirement of a real running vmx-14 VM with
+#: minRequiredEVCModeKey intel-broadwell, keys exactly as that vCenter wrote them (lower case), each Bool:Min:1.
+DUMP_BDW = ["3dnprefetch", "abm", "adx", "aes", "avx", "avx2", "bmi1", "bmi2", "cmpxchg16b", "enfstrg", "f16c",
+            "fcmd", "fma", "fsgsbase", "ibpb", "ibrs", "intel", "invpcid", "lahf64", "lm", "mdclear", "movbe", "nx",
+            "pcid", "pclmulqdq", "pdpe1gb", "popcnt", "rdrand", "rdseed", "rdtscp", "smap", "smep", "ss", "ssbd",
+            "sse3", "sse41", "sse42", "ssse3", "stibp", "xcr0_master_sse", "xcr0_master_ymm_h", "xsave", "xsaveopt"]
+#: Lists built for later generations: the ISA each generation adds (../shared/reference evc-modes-evidence,
+#: expected additions per mode, limited to what the VM's hardware version exposes) plus the mitigation
+#: keys current microcode brings; written in vCenter's mixed case (cpuid.Intel, cpuid.MDCLEAR, cpuid.avx2).
+_SKX = ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl", "xcr0_master_opmask", "xcr0_master_zmm_h",
+        "xcr0_master_hi16_zmm", "clflushopt", "clwb", "pku", "xcr0_master_pkru", "xsavec", "xsaves"]
+_CLX = [*_SKX, "avx512vnni", "xgetbv_ecx1"]
+_ICX = [*_CLX, *["sha", "vaes", "vpclmulqdq", "gfni", "avx512ifma", "avx512vbmi", "avx512vbmi2", "avx512bitalg",
+        "avx512vpopcntdq", "umip", "rdpid", "wbnoinvd", "fast_short_repmov"]]
+_SPR = [*_ICX, *["amx_tile", "amx_int8", "amx_bf16", "xcr0_master_xtilecfg", "xcr0_master_xtiledata", "xfd",
+        "avx512fp16", "avx512bf16", "avx_vnni", "serialize", "cldemote", "movdiri", "movdir64b", "fast_zero_movsb",
+        "fast_short_stosb", "fast_short_cmpsb_scasb", "psfd"]]
+_ZEN = ["sse3", "ssse3", "sse41", "sse42", "popcnt", "aes", "pclmulqdq", "cmpxchg16b", "lahf64", "lm", "nx", "rdtscp",
+        "abm", "sse4a", "misaligned_sse", "3dnprefetch", "mmxext", "ffxsr", "avx", "xsave", "xcr0_master_sse",
+        "xcr0_master_ymm_h", "fma", "bmi1", "f16c", "xsaveopt", "fsgsbase", "rdrand", "smep", "avx2", "bmi2", "movbe",
+        "adx", "rdseed", "smap", "clflushopt", "xsaves", "xsavec", "sha", "clzero", "ibpb", "ibrs", "stibp"]
+_ZEN2 = [*_ZEN, *["clwb", "umip", "rdpid", "xgetbv_ecx1", "wbnoinvd"]]
+_ZEN3 = [*_ZEN2, *["invpcid", "pku", "xcr0_master_pkru", "vaes", "vpclmulqdq", "fast_short_repmov", "enfstrg"]]
+_ZEN4 = [*_ZEN3, *["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl", "avx512ifma", "avx512vbmi",
+         "avx512vbmi2", "avx512vnni", "avx512bitalg", "avx512vpopcntdq", "avx512bf16", "xcr0_master_opmask",
+         "xcr0_master_zmm_h", "xcr0_master_hi16_zmm", "gfni", "amd_fast_short_stosb", "amd_fast_short_cmpsb",
+         "upper_address_ignore", "leaf88_ssbd_spec_ctrl", "leaf88_psfd"]]
+_BDW_ISA = [n for n in DUMP_BDW if n != "intel"]
+
+#: name -> (vendor, the EVC mode of the VM's cluster, hardware version, requirement features)
+LISTS: dict[str, tuple[str, str, int, list[str]]] = {
+    "DUMP-BDW": ("intel", "intel-broadwell", 14, _BDW_ISA),
+    "Cascade Lake": ("intel", "intel-cascadelake", 17, [*_BDW_ISA, *_CLX]),
+    "Ice Lake": ("intel", "intel-icelake", 19, [*_BDW_ISA, *_ICX]),
+    "Sapphire Rapids": ("intel", "intel-sapphirerapids", 20, [*_BDW_ISA, *_SPR]),
+    "Zen 2": ("amd", "amd-zen2", 17, _ZEN2),
+    "Zen 3": ("amd", "amd-zen3", 19, _ZEN3),
+    "Zen 4": ("amd", "amd-zen4", 20, _ZEN4),
+}
+#: The microcode bits a host with current microcode shows, per vendor.
+CURRENT_MICROCODE = {"intel": {"mdclear", "fcmd", "ibrs", "ibpb", "stibp", "ssbd", "arch_capabilities", "psfd",
+                               "mwait"},
+                     "amd": {"ibrs", "ibpb", "stibp", "leaf88_ssbd_spec_ctrl", "leaf88_psfd", "verw_clear", "mwait"}}
+
+
+def vcenter_keys(name: str, vendor: str, features: list[str]) -> list[dict[str, str]]:
+    """A requirement list as vCenter writes it: the real dump verbatim, the built ones in mixed case."""
+    if name == "DUMP-BDW":
+        return [{"key": f"cpuid.{n}", "value": "Bool:Min:1"} for n in DUMP_BDW]
+    out = [{"key": "cpuid.Intel" if vendor == "intel" else "cpuid.AMD", "value": "Bool:Min:1"}]
+    for i, n in enumerate(features):
+        key = KEY_OF[n]  # vSphere's own spelling: cpuid.MDCLEAR, cpuid.AVX512F, cpuid.XCR0_MASTER_SSE
+        out.append({"key": key if i % 2 or REG[n].kind == "microcode" else key.lower(), "value": "Bool:Min:1"})
+    return out
+
+
+def higher_modes(key: str) -> list[str]:
+    """Every shipped mode whose baseline contains ``key``'s (the clusters a VM of ``key`` may always join)."""
+    base = CATALOG.mode(key)
+    return [m.key for m in CATALOG.modes.for_vendor(base.vendor)
+            if m.key != key and names(base.features) <= names(m.features)]
+
+
+def test_real_lists_are_live_targets_of_own_and_every_higher_mode_cluster() -> None:
+    """The real DUMP-BDW list and built Cascade Lake, Ice Lake, Sapphire Rapids, Zen 2-4 lists (mitigation keys,
+    mixed-case keys) go live to their own cluster of measured hosts and to every higher-mode cluster whose hosts
+    have current microcode; hosts with old microcode refuse them for reason microcode, hosts known only by a
+    mode leave the mitigations undetermined, and no data conflict arises (the tables agree with the lists)."""
+    for name, (vendor, mode_key, hw, features) in LISTS.items():
+        mitigations = CURRENT_MICROCODE[vendor]
+        higher = higher_modes(mode_key)
+        assert higher or mode_key in ("intel-graniterapids", "amd-zen5"), name
+        clusters: dict[str, str | None] = {"own": mode_key}
+        hosts = [host(f"own-{i}", "own", esxi="9.0.0",
+                      cpu={"feature_capability": caps(set(features) | names(CATALOG.mode(mode_key).features)
+                                                      | mitigations, vendor=vendor)}) for i in (1, 2)]
+        for m in higher:
+            clusters[m] = m
+            clusters[f"old-ucode-{m}"] = m
+            clusters[f"assumed-{m}"] = m
+            base = names(CATALOG.mode(m).features)
+            hosts += [host(f"{m}-{i}", m, esxi="9.0.0",
+                           cpu={"feature_capability": caps(base | mitigations, vendor=vendor)}) for i in (1, 2)]
+            hosts.append(host(f"old-{m}", f"old-ucode-{m}", esxi="9.0.0",
+                              cpu={"feature_capability": caps(base, vendor=vendor)}))
+            hosts.append(host(f"assumed-{m}", f"assumed-{m}", m, esxi="9.0.0"))
+        vms = [vm("v", "own-1", hw=hw, feature_requirement=vcenter_keys(name, vendor, features))]
+        a = estate(clusters, hosts, vms)
+        v = a.vm("v")
+        assert v.vendor == vendor, name
+        assert v.notes == (), (name, v.notes)  # every key understood, whatever its case
+        assert names(v.requirement) == set(features), name
+        assert set(v.verdict.live_targets) == {"own", *higher}, (name, dict(v.verdict.blocked))
+        needed = set(features) & MICROCODE - ANY  # ANY bits (IBRS/IBPB) the hypervisor can always expose
+        for m in higher:
+            assert kinds(a, "v", f"old-ucode-{m}") == ["microcode"], (name, m)
+            assert set(v.verdict.blocked[f"old-ucode-{m}"][0].features) == needed, (name, m)
+            assert kinds(a, "v", f"assumed-{m}") == ["undetermined"], (name, m)
+        assert a.data_conflicts == (), (name, a.data_conflicts)
+
+
+def test_issue_10_dump_bdw_in_its_broadwell_cluster_of_named_hosts() -> None:
+    """The issue's case: the DUMP-BDW VM runs in an intel-broadwell cluster whose hosts are known by name.
+    It stays in its cluster: EVC exposed MD_CLEAR, FCMD, STIBP, SSBD to it, which it does only once every
+    host has them (KB 52085), and pdpe1gb is in the Broadwell baseline; without EVC the other named hosts
+    leave the mitigations undetermined, never missing."""
+    keys = vcenter_keys("DUMP-BDW", "intel", _BDW_ISA)
+    a = estate({"bdw": "intel-broadwell", "plain": None},
+               [host("b1", "bdw", cpu={"model": "Xeon E5-2686 v4"}),
+                host("b2", "bdw", cpu={"model": "Xeon E5-2686 v4"}),
+                host("p1", "plain", cpu={"model": "Xeon E5-2686 v4"}),
+                host("p2", "plain", cpu={"model": "E5-2650 v4"})],
+               [vm("v", "b1", hw=14, min_required_evc_mode="intel-broadwell", feature_requirement=keys),
+                vm("w", "p1", hw=14, feature_requirement=keys)])
+    v, w = a.vm("v"), a.vm("w")
+    assert "bdw" in v.verdict.live_targets and "bdw" not in v.verdict.blocked
+    assert w.verdict.partial["plain"] == ("p1",)
+    assert kinds(a, "w", "plain") == ["undetermined"]
+    assert set(w.verdict.blocked["plain"][0].features) == {"fcmd", "mdclear", "ssbd", "stibp"}
+    assert a.data_conflicts == ()
+
