@@ -34,6 +34,11 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 Handler = Callable[[argparse.Namespace], int]
 
 
+def _warn(message: str) -> None:
+    """A warning on stderr (the report itself goes to stdout or -o FILE)."""
+    sys.stderr.write(f"evckit: warning: {printable(message)}\n")
+
+
 def _out(text: str, stream: TextIO | None = None) -> None:
     (stream or sys.stdout).write(text if text.endswith("\n") else text + "\n")
 
@@ -107,10 +112,12 @@ def _check_into(args: argparse.Namespace, out: TextIO) -> int:
     view = report.select(analysis, args.vm or (), args.cluster or (), explain=args.explain)
     if (args.vm and not view.vms) or (args.cluster and not view.clusters):
         raise_usage("no VM or cluster matches the --vm/--cluster filters")
+    if args.csv_table and args.format != "csv":
+        raise_usage("--csv-table goes with --format csv")
     if result is not None:
-        _out(report.render_scenario(result, view, args.format), out)
+        report.write_scenario(result, view, args.format, out, warn=_warn)
     else:
-        _out(report.render_check(view, args.format), out)
+        report.write_check(view, args.format, out, csv_table=args.csv_table, warn=_warn)
     if args.fail_on == "incompatible" and report.incompatible(analysis):
         return 1
     return 0
@@ -276,8 +283,14 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="analyse an estate: cluster EVC modes, where each VM can live-migrate, why not")
     p.add_argument("snapshots", nargs="*", metavar="SNAPSHOT", help="inventory snapshot JSON file(s)")
     p.add_argument("--example", action="store_true", help="analyse the embedded example estate")
-    p.add_argument("--format", choices=["table", "json", "json-groups", "csv", "markdown"], default="table",
-                   help="json-groups: each distinct VM verdict once, referenced by id (for large estates)")
+    p.add_argument("--format", choices=["table", "json", "json-expanded", "csv", "markdown", "json-groups"],
+                   default="table",
+                   help="json: each distinct VM verdict once, referenced by id from its VMs; json-expanded: each "
+                        "VM with its verdict inline (large: use it with --vm/--cluster); json-groups: former name "
+                        "of json")
+    p.add_argument("--csv-table", choices=["vms", "verdicts", "targets", "clusters", "hosts"],
+                   help="which CSV table: one row per VM (default), per verdict and target cluster, per VM and "
+                        "target it cannot fully reach (default with --explain), per cluster, per host")
     p.add_argument("--vm", action="append", metavar="NAME", help="only these VMs (shell patterns; repeatable)")
     p.add_argument("--cluster", action="append", metavar="NAME",
                    help="only these clusters and their VMs (shell patterns; repeatable)")

@@ -10,8 +10,8 @@ import csv
 import fnmatch
 import io
 import json
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
 
 import attrs
 
@@ -345,24 +345,42 @@ def _vm_parts(v: VMResult) -> tuple[dict[str, Any], dict[str, Any]]:
     return head, {"needs_power_cycle": cycle, "notes": list(v.notes)}
 
 
-def check_json(view: CheckView) -> dict[str, Any]:
-    """The whole ``evckit check --format json`` document."""
+def check_json(view: CheckView, expanded: bool = False) -> dict[str, Any]:
+    """The whole ``evckit check --format json`` document (``"evckit_check": 2``) as a dict.
+
+    Grouped (default): each distinct verdict once under ``verdicts``, each VM with ``"verdict": id``;
+    ``expanded``: each VM with its verdict's fields inline, no ``verdicts``. The command streams the
+    same document (`evckit.writers.write_check_json`); this builds it whole, for small views and tests.
+    """
+    from evckit.writers import CHECK_JSON_VERSION, hosts_of, verdict_ids  # noqa: PLC0415
+
     a = view.analysis
-    names = {c.cluster.name for c in view.clusters} | {c.label for c in view.clusters}
-    hosts = [hr for hr in a.hosts if hr.host.cluster is None or hr.host.cluster in names or not view.clusters]
-    return {
+    doc: dict[str, Any] = {
+        "evckit_check": CHECK_JSON_VERSION,
+        "form": "expanded" if expanded else "grouped",
         "evckit": version(),
         "snapshot": a.inventory.source,
         "notes": list(a.notes),
-        "hosts": [host_json(hr) for hr in hosts],
+        "hosts": [host_json(hr) for hr in hosts_of(view)],
         "clusters": [cluster_json(c) for c in view.clusters],
-        "vms": [vm_json(v) for v in view.vms],
-        "data_conflicts": [c.as_json() for c in _conflicts(view)],
-        "summary": summary(a),
     }
+    if expanded:
+        doc["vms"] = [vm_json(v) for v in view.vms]
+    else:
+        ids, first = verdict_ids(view.vms)
+        doc["verdicts"] = [{"id": i, "migration": v.migration, **group_verdict_json(v.verdict, v.vm.running)}
+                           for i, v in enumerate(first)]
+        vms = []
+        for v in view.vms:
+            head, tail = _vm_parts(v)
+            vms.append({**head, **tail, "verdict": ids[(id(v.verdict), v.vm.running)]})
+        doc["vms"] = vms
+    doc["data_conflicts"] = [c.as_json() for c in conflicts_shown(view)]
+    doc["summary"] = summary(a)
+    return doc
 
 
-def _conflicts(view: CheckView) -> list[DataConflict]:
+def conflicts_shown(view: CheckView) -> list[DataConflict]:
     """The data conflicts of the VMs a view shows (all of them when it is not filtered)."""
     a = view.analysis
     if len(view.vms) == len(a.vms):
@@ -371,53 +389,24 @@ def _conflicts(view: CheckView) -> list[DataConflict]:
     return [c for c in a.data_conflicts if (c.vcenter, c.vm) in shown]
 
 
-def check_json_grouped(view: CheckView) -> dict[str, Any]:
-    """``--format json-groups``: the JSON contract with each distinct verdict stated once under
-    ``verdicts`` and referenced by id from its VMs, so the size grows with VMs + verdicts x clusters."""
-    doc = check_json(attrs.evolve(view, vms=()))
-    doc["data_conflicts"] = [c.as_json() for c in _conflicts(view)]
-    ids: dict[tuple[int, bool], int] = {}
-    verdicts: list[dict[str, Any]] = []
-    vms = []
-    for v in view.vms:
-        key = (id(v.verdict), v.vm.running)
-        if key not in ids:
-            ids[key] = len(verdicts)
-            verdicts.append({"id": ids[key], "migration": v.migration, **group_verdict_json(v.verdict, v.vm.running)})
-        head, tail = _vm_parts(v)
-        vms.append({**head, **tail, "verdict": ids[key]})
-    doc["vms"] = vms
-    doc["verdicts"] = verdicts
-    return doc
+#: ``--format`` values of ``evckit check`` that the streaming writers handle.
+STREAMED_FORMATS = ("json", "json-expanded", "json-groups", "csv")
 
 
-def check_json_text(view: CheckView, extra: dict[str, Any] | None = None) -> str:
-    """``check_json`` as text, byte for byte what `dumps` would print, but with each VM group's verdict
-    serialised once and reused for all its VMs: the output is large, its cost should only be writing it."""
-    doc = check_json(attrs.evolve(view, vms=()))
-    doc["data_conflicts"] = [c.as_json() for c in _conflicts(view)]
-    if extra:
-        doc.update(extra)
-    text = dumps(doc)
-    if not view.vms:
-        return text
-    cache: dict[tuple[int, bool], str] = {}
-    parts = []
-    for v in view.vms:
-        key = (id(v.verdict), v.vm.running)
-        frag = cache.get(key)
-        if frag is None:
-            frag = cache[key] = _fields(group_verdict_json(v.verdict, v.vm.running), 6)
-        head, tail = _vm_parts(v)
-        parts.append("    {\n" + _fields(head, 6) + ",\n" + frag + ",\n" + _fields(tail, 6) + "\n    }")
-    return text.replace('"vms": []', '"vms": [\n' + ",\n".join(parts) + "\n  ]", 1)
+def write_check(view: CheckView, fmt: str, out: TextIO, *, csv_table: str | None = None,
+                extra: dict[str, Any] | None = None, warn: Callable[[str], None] | None = None) -> None:
+    """Write the check report in ``fmt`` to ``out``: JSON and CSV streamed record by record, the
+    readable formats rendered whole (they summarise). ``json-groups`` is the former name of ``json``;
+    ``csv_table`` picks the CSV table (``vms`` by default, ``targets`` with ``--explain``)."""
+    from evckit import writers  # noqa: PLC0415
 
-
-def _fields(d: dict[str, Any], indent: int) -> str:
-    """The members of a JSON object as `dumps` indents them ``indent`` spaces deep, without braces."""
-    lines = dumps(d).split("\n")[1:-1]
-    pad = " " * (indent - 2)
-    return "\n".join(pad + line for line in lines)
+    if fmt in ("json", "json-groups", "json-expanded"):
+        writers.write_check_json(view, out, expanded=fmt == "json-expanded", extra=extra, warn=warn)
+    elif fmt == "csv":
+        writers.write_check_csv(view, out, csv_table or ("targets" if view.explain else "vms"))
+    else:
+        text = render_check(view, fmt)
+        out.write(text if text.endswith("\n") else text + "\n")
 
 
 def summary(a: Analysis) -> dict[str, int]:
@@ -481,12 +470,10 @@ def _mode_text(mode: EvcMode | None, fallback: str = "-") -> str:
 
 def render_check(view: CheckView, fmt: str) -> str:
     """The readable report: clusters, hosts, then VMs that cannot move everywhere, with reasons."""
-    if fmt == "json":
-        return check_json_text(view)
-    if fmt == "json-groups":
-        return dumps(check_json_grouped(view))
-    if fmt == "csv":
-        return _check_csv(view)
+    if fmt in STREAMED_FORMATS:
+        buf = io.StringIO()
+        write_check(view, fmt, buf)
+        return buf.getvalue().rstrip("\n")
     a = view.analysis
     parts: list[str] = []
     s = summary(a)
@@ -577,7 +564,7 @@ def render_check(view: CheckView, fmt: str) -> str:
         parts.append(_title("VMs needing a power cycle to use their cluster's EVC mode", fmt)
                      + table(prow, ["vm", "cluster", "EVC mode", "features it does not use yet"], fmt))
     conflicts: dict[tuple[object, ...], list[DataConflict]] = {}
-    for dc in _conflicts(view):
+    for dc in conflicts_shown(view):
         conflicts.setdefault((dc.vcenter, dc.host, dc.source, dc.message), []).append(dc)
     if conflicts:
         drow = [[_short([x.vm for x in same], 3), same[0].host, same[0].cluster or "-", same[0].source, same[0].message]
@@ -610,31 +597,6 @@ def _title(text: str, fmt: str) -> str:
 
 def _state(v: VMResult) -> str:
     return f"{v.vm.power_state} vmx-{v.vm.hardware_version}" + (f" per-VM EVC {v.vm.per_vm_evc}" if v.vm.per_vm_evc else "")
-
-
-def _check_csv(view: CheckView) -> str:
-    """CSV: one row per (VM, target cluster) that is not a full live target (every pair with --explain)."""
-    rows = []
-    for v in view.vms:
-        g = v.verdict
-        for c in view.analysis.clusters:
-            t = c.label
-            if t in g.blocked:
-                status = "partial" if t in g.partial else "blocked"
-            elif v.vm.running and t in g.live_targets:
-                status = "live"
-            elif not v.vm.running and t in g.cold_targets:
-                status = "cold"
-            else:
-                status = "blocked"
-            if status in ("live", "cold") and not view.explain:
-                continue
-            reasons = g.blocked.get(t, ())
-            rows.append([v.vm.name, v.vm.vcenter, v.cluster_label or "", v.vm.power_state,
-                         f"vmx-{v.vm.hardware_version}", t, status, " | ".join(r.kind for r in reasons),
-                         "; ".join(r.message for r in reasons), " ".join(g.partial.get(t, ()))])
-    return table(rows, ["vm", "vcenter", "cluster", "power_state", "hardware_version", "target", "status",
-                        "reason_kinds", "reasons", "hosts_that_can"], "csv")
 
 
 def incompatible(analysis: Analysis) -> list[VMResult]:
@@ -673,12 +635,22 @@ def changes_json(result: ScenarioResult) -> list[dict[str, Any]]:
     } for c in result.changes]
 
 
+def write_scenario(result: ScenarioResult, view: CheckView, fmt: str, out: TextIO, *,
+                   warn: Callable[[str], None] | None = None) -> None:
+    """`render_scenario` written to ``out``; the JSON document (the check's, plus ``changes``) streamed."""
+    if fmt in ("json", "json-groups", "json-expanded"):
+        write_check(view, fmt, out, extra={"changes": changes_json(result)}, warn=warn)
+        return
+    text = render_scenario(result, view, fmt)
+    out.write(text if text.endswith("\n") else text + "\n")
+
+
 def render_scenario(result: ScenarioResult, view: CheckView, fmt: str) -> str:
     """The estate after a what-if, preceded by a before/after summary of each affected cluster."""
-    if fmt == "json":
-        return check_json_text(view, {"changes": changes_json(result)})
-    if fmt == "json-groups":
-        return dumps({**check_json_grouped(view), "changes": changes_json(result)})
+    if fmt in ("json", "json-groups", "json-expanded"):
+        buf = io.StringIO()
+        write_scenario(result, view, fmt, buf)
+        return buf.getvalue().rstrip("\n")
     rows = []
     for c in result.changes:
         joins = []

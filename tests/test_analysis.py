@@ -508,8 +508,8 @@ def test_unknown_mitigation_in_evc_cluster_is_undetermined() -> None:
 
 
 def check_json_of_example(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
-    """``evckit check --example --format json``, parsed."""
-    assert main(["check", "--example", "--format", "json"]) == 0
+    """``evckit check --example --format json-expanded`` (each VM with its verdict inline), parsed."""
+    assert main(["check", "--example", "--format", "json-expanded"]) == 0
     return json.loads(capsys.readouterr().out)
 
 
@@ -555,7 +555,8 @@ def golden(name: str, actual: object) -> object:
 
 
 def test_example_json_matches_golden(capsys: pytest.CaptureFixture[str]) -> None:
-    """The whole example JSON equals tests/golden/example-check.json (regenerate with EVCKIT_REGEN_GOLDEN=1)."""
+    """The whole example JSON (expanded form) equals tests/golden/example-check.json (regenerate with
+    EVCKIT_REGEN_GOLDEN=1); the grouped form says the same (tests/test_writers.py)."""
     doc = check_json_of_example(capsys)
     doc["evckit"] = "<version>"
     doc["snapshot"] = Path(doc["snapshot"]).name

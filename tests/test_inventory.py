@@ -167,7 +167,7 @@ def test_vcenter_mode_definitions_take_precedence(capsys: pytest.CaptureFixture[
     inv = parse_snapshot(snap, "vc-modes.json")
     mode = inv.mode("vc-prod", "intel-cascadelake")
     assert mode.origin == "vc-prod" and "avx512vnni" not in mode.features and mode.confidence == "confirmed"
-    assert main(["check", str(write(tmp_path, snap)), "--format", "json"]) == 0
+    assert main(["check", str(write(tmp_path, snap)), "--format", "json-expanded"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert any("vc-prod" in n and "supportedEVCMode" in n for n in doc["notes"])
     vm = next(v for v in doc["vms"] if v["name"] == "vnni-vm")

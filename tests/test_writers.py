@@ -1,0 +1,211 @@
+"""The streaming JSON and CSV writers: the grouped and expanded forms say the same thing, the CSV
+tables agree with the JSON, and a writer's memory does not grow with the estate."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import json
+import sys
+import tracemalloc
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evckit import report, writers
+from evckit.analysis import Analysis, analyze
+from evckit.cli import main
+from evckit.inventory import load_inventories, parse_snapshot
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from generate import estate  # noqa: E402
+
+VERDICT_FIELDS = ("live_targets", "cold_targets", "partial_targets", "blocked")
+
+
+@cache
+def generated(vms: int, hosts: int, seed: int = 11) -> Analysis:
+    """A generated estate, analysed (cached: several tests read the same one)."""
+    return analyze(parse_snapshot(estate(vms, hosts, seed=seed), f"gen-{vms}"))
+
+
+def expand(grouped: dict[str, Any]) -> dict[str, Any]:
+    """The grouped document with each VM's verdict reference replaced by the verdict's fields."""
+    doc = copy.deepcopy(grouped)
+    verdicts = {g["id"]: g for g in doc.pop("verdicts")}
+    vms = []
+    for vm in doc["vms"]:
+        g = verdicts[vm.pop("verdict")]
+        assert g["migration"] == vm["migration"]
+        vms.append({**vm, **{k: g[k] for k in VERDICT_FIELDS}})
+    doc["vms"] = vms
+    doc["form"] = "expanded"
+    return doc
+
+
+def streamed(view: report.CheckView, fmt: str, **kw: Any) -> str:
+    buf = io.StringIO()
+    report.write_check(view, fmt, buf, **kw)
+    return buf.getvalue()
+
+
+def views() -> list[report.CheckView]:
+    example = analyze(load_inventories([], example=True))
+    gen = generated(600, 60)
+    return [report.select(example), report.select(example, ["web-*", "db-01"]), report.select(example, (), ["epyc"]),
+            report.select(gen), report.select(gen, (), ["cl0000[1-3]"])]
+
+
+def test_grouped_and_expanded_say_the_same() -> None:
+    """Resolving the grouped document's references gives the expanded document, field for field and in
+    order; each verdict is stated once (no two equal entries)."""
+    for view in views():
+        grouped = json.loads(streamed(view, "json"))
+        expanded = json.loads(streamed(view, "json-expanded"))
+        assert grouped["evckit_check"] == expanded["evckit_check"] == writers.CHECK_JSON_VERSION
+        assert (grouped["form"], expanded["form"]) == ("grouped", "expanded")
+        assert expand(grouped) == expanded
+        assert [list(vm) for vm in expanded["vms"]] == [list(report.vm_json(v)) for v in view.vms]
+        bodies = [json.dumps({k: g[k] for k in g if k != "id"}, sort_keys=True) for g in grouped["verdicts"]]
+        assert len(bodies) == len(set(bodies)) and [g["id"] for g in grouped["verdicts"]] == list(range(len(bodies)))
+        assert len(grouped["verdicts"]) < len(grouped["vms"]) or len(grouped["vms"]) <= 10
+
+
+def test_streamed_document_is_the_library_document() -> None:
+    """What the command streams parses to what `report.check_json` builds, in both forms."""
+    for view in views():
+        assert json.loads(streamed(view, "json")) == report.check_json(view)
+        assert json.loads(streamed(view, "json-expanded")) == report.check_json(view, expanded=True)
+        assert [report.vm_json(v) for v in view.vms] == report.check_json(view, expanded=True)["vms"]
+
+
+def test_what_if_document_in_both_forms(capsys: pytest.CaptureFixture[str]) -> None:
+    """A what-if report carries ``changes`` last, grouped or expanded."""
+    args = ["check", "--example", "--add-host", "gold=Xeon Gold 6430x2"]
+    assert main([*args, "--format", "json"]) == 0
+    grouped = json.loads(capsys.readouterr().out)
+    assert main([*args, "--format", "json-expanded"]) == 0
+    expanded = json.loads(capsys.readouterr().out)
+    assert list(grouped)[-1] == "changes" and grouped["changes"]
+    assert expand(grouped) == expanded
+
+
+def test_expanded_warns_of_its_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The expanded form of a whole estate warns (with its size) above the limit; filtered, it does not."""
+    monkeypatch.setattr(writers, "EXPANDED_WARN_BYTES", 1000)
+    gen = generated(600, 60)
+    said: list[str] = []
+    streamed(report.select(gen), "json-expanded", warn=said.append)
+    assert len(said) == 1 and "MB" in said[0] and "--format json" in said[0]
+    said.clear()
+    streamed(report.select(gen, ["vm000001*"]), "json-expanded", warn=said.append)
+    streamed(report.select(gen), "json", warn=said.append)
+    assert said == []
+
+
+def test_expanded_warning_goes_to_stderr(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command prints the warning on stderr; stdout stays a valid document."""
+    monkeypatch.setattr(writers, "EXPANDED_WARN_BYTES", 100)
+    assert main(["check", "--example", "--format", "json-expanded"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["form"] == "expanded" and err.startswith("evckit: warning: ") and err.count("\n") == 1
+
+
+def csv_rows(view: report.CheckView, table: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(streamed(view, "csv", csv_table=table))))
+
+
+def test_csv_tables_agree_with_the_json() -> None:
+    """Each CSV table agrees with the grouped JSON: one row per VM with its verdict's counts, per
+    verdict and cluster with the status, per VM and unreachable target, per cluster, per host."""
+    for view in views():
+        doc = report.check_json(view)
+        verdicts = {g["id"]: g for g in doc["verdicts"]}
+        clusters = [c.label for c in view.analysis.clusters]
+        vms = csv_rows(view, "vms")
+        assert [r["vm"] for r in vms] == [v["name"] for v in doc["vms"]]
+        expected_targets = []
+        for row, vm in zip(vms, doc["vms"]):
+            g = verdicts[int(row["verdict"])]
+            assert int(row["verdict"]) == vm["verdict"] and row["cluster"] == (vm["cluster"] or "")
+            ok = g["live_targets"] if vm["migration"] == "live" else g["cold_targets"]
+            assert int(row["targets_ok"]) == len(ok)
+            assert int(row["targets_partial"]) == len(g["partial_targets"])
+            assert int(row["targets_partial"]) + int(row["targets_blocked"]) == len(g["blocked"])
+            assert row["needs_power_cycle"] == ((vm["needs_power_cycle"] or {}).get("mode") or "")
+            for t in clusters:
+                if t not in ok or t in g["blocked"]:
+                    status = "partial" if t in g["partial_targets"] else "blocked"
+                    expected_targets.append((vm["name"], t, status, " | ".join(r["message"] for r in g["blocked"].get(t, []))))
+        per_verdict = csv_rows(view, "verdicts")
+        assert len(per_verdict) == len(verdicts) * len(clusters)
+        for r in per_verdict:
+            g = verdicts[int(r["verdict"])]
+            t = r["target"]
+            if r["status"] in ("live", "cold"):
+                assert t in g[f"{r['status']}_targets"] and t not in g["blocked"]
+            else:
+                assert r["first_reason"] == (g["blocked"][t][0]["message"] if t in g["blocked"] else "")
+        targets = csv_rows(view, "targets")
+        assert [(r["vm"], r["target"], r["status"], r["reasons"]) for r in targets] == expected_targets
+        assert [r["cluster"] for r in csv_rows(view, "clusters")] == [c["name"] for c in doc["clusters"]]
+        assert [r["host"] for r in csv_rows(view, "hosts")] == [h["name"] for h in doc["hosts"]]
+
+
+def test_csv_table_option(capsys: pytest.CaptureFixture[str]) -> None:
+    """--csv-table picks the table; it needs --format csv."""
+    assert main(["check", "--example", "--format", "csv", "--csv-table", "clusters"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["cluster"] for r in rows] == ["gold", "spr", "legacy", "old", "epyc", "mixed"]
+    assert main(["check", "--example", "--csv-table", "hosts"]) == 2
+    assert "--csv-table goes with --format csv" in capsys.readouterr().err
+
+
+def test_csv_cells_cannot_be_formulas(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A VM named like a formula is neutralised in every CSV table that names it."""
+    snap = json.loads(Path(load_inventories([], example=True).source).read_text(encoding="utf-8"))
+    snap["vcenters"][0]["vms"][0]["name"] = "=HYPERLINK(\"http://x\")"
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(snap), encoding="utf-8")
+    for table in ("vms", "targets"):
+        assert main(["check", str(path), "--format", "csv", "--csv-table", table]) == 0
+        out = capsys.readouterr().out
+        assert "'=HYPERLINK" in out and "\n=HYPERLINK" not in out
+
+
+class _Sink(io.TextIOBase):
+    """A text stream that only counts what is written (the output itself must not be what is measured)."""
+
+    def __init__(self) -> None:
+        self.chars = 0
+
+    def write(self, s: str) -> int:
+        self.chars += len(s)
+        return len(s)
+
+
+def _writer_peak(view: report.CheckView, fmt: str, table: str | None) -> tuple[int, int]:
+    sink = _Sink()
+    tracemalloc.start()
+    try:
+        report.write_check(view, fmt, sink, csv_table=table)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return peak, sink.chars
+
+
+@pytest.mark.slow
+def test_writer_memory_stays_flat() -> None:
+    """Writing 4x the VMs (5k -> 20k, same clusters) costs a writer at most a little more memory: what it
+    holds is per verdict and per chunk of records, never the output (which grows 4x)."""
+    small, large = report.select(generated(5_000, 400, seed=3)), report.select(generated(20_000, 400, seed=3))
+    for fmt, table in (("json", None), ("json-expanded", None), ("csv", "vms"), ("csv", "targets"),
+                       ("csv", "verdicts")):
+        (peak_s, out_s), (peak_l, out_l) = _writer_peak(small, fmt, table), _writer_peak(large, fmt, table)
+        if table != "verdicts":
+            assert out_l > 2.5 * out_s, (fmt, table, out_s, out_l)
+        assert peak_l < 1.5 * peak_s + 256 * 1024, (fmt, table, peak_s, peak_l)
