@@ -136,7 +136,7 @@ class _Generator:
             words = self.const(", ".join(_describe(o) for o in schema["enum"]))
             if all(isinstance(o, str) for o in schema["enum"]):  # the common case: one set lookup
                 c = self.const(frozenset(schema["enum"]))
-                test = f"type({x}) is str and {x} in {c}"
+                test = f"isinstance({x}, str) and {x} in {c}"
             else:
                 c = self.const(list(schema["enum"]))
                 test = f"any(_json_equal({x}, o) for o in {c})"
@@ -144,7 +144,7 @@ class _Generator:
                      f"    out.append(({p}, 'must be one of ' + {words} + ', not ' + _describe({x})))"]
         if "pattern" in schema:
             r, text = self.const(re.compile(schema["pattern"])), self.const(schema["pattern"])
-            body += [f"if type({x}) is str and not {r}.search({x}):",
+            body += [f"if isinstance({x}, str) and not {r}.search({x}):",
                      f"    out.append(({p}, _describe({x}) + ' does not match ' + {text}))"]
         for key, op, kind, word in (("minLength", "<", "str", "must be at least {n} characters long"),
                                     ("maxLength", ">", "str", "must be at most {n} characters long"),
@@ -152,15 +152,15 @@ class _Generator:
                                     ("maxItems", ">", "list", "must have at most {n} item(s)")):
             if key in schema:
                 n = schema[key]
-                body += [f"if type({x}) is {kind} and len({x}) {op} {n!r}:",
+                body += [f"if isinstance({x}, {kind}) and len({x}) {op} {n!r}:",
                          f"    out.append(({p}, {word.format(n=n)!r}))"]
         for key, op, word in (("minimum", "<", ">="), ("maximum", ">", "<=")):
             if key in schema:
                 n = schema[key]
-                body += [f"if (type({x}) is int or type({x}) is float) and {x} {op} {n!r}:",
+                body += [f"if isinstance({x}, (int, float)) and not isinstance({x}, bool) and {x} {op} {n!r}:",
                          f"    out.append(({p}, 'must be {word} {n}, not ' + _describe({x})))"]
         if "required" in schema:
-            body.append(f"if type({x}) is dict:")
+            body.append(f"if isinstance({x}, dict):")
             for k in schema["required"]:
                 body += [f"    if {k!r} not in {x}:", f"        out.append(({p}, {'missing ' + repr(k)!r}))"]
         if "properties" in schema or "additionalProperties" in schema:
@@ -179,12 +179,12 @@ class _Generator:
                 lines += [f"for {k}, {y} in {x}.items():", f"    if {k} not in {known}:",
                           *(_indent(checks, 2) or ["        pass"])]
             if lines:
-                body += [f"if type({x}) is dict:", *_indent(lines, 1)]
+                body += [f"if isinstance({x}, dict):", *_indent(lines, 1)]
         if "items" in schema:
             i, y = self.var(), self.var()
             checks = self.node(schema["items"], y, f"{p} + ({i},)")
             if checks:
-                body += [f"if type({x}) is list:", f"    for {i}, {y} in enumerate({x}):", *_indent(checks, 2)]
+                body += [f"if isinstance({x}, list):", f"    for {i}, {y} in enumerate({x}):", *_indent(checks, 2)]
         if "type" in schema:
             names = [schema["type"]] if isinstance(schema["type"], str) else list(schema["type"])
             test = " or ".join(_TYPE_TESTS[n].format(x=x) for n in names)
@@ -218,11 +218,13 @@ def _indent(lines: list[str], levels: int) -> list[str]:
 
 
 _TYPE_TESTS = {
-    "object": "type({x}) is dict", "array": "type({x}) is list", "string": "type({x}) is str",
-    "boolean": "type({x}) is bool", "null": "{x} is None",
+    # isinstance, as JSON Schema validators do: documents built in memory may hold str or dict
+    # subclasses (pyVmomi's enum values are str subclasses).
+    "object": "isinstance({x}, dict)", "array": "isinstance({x}, list)", "string": "isinstance({x}, str)",
+    "boolean": "isinstance({x}, bool)", "null": "{x} is None",
     # JSON Schema: 1.0 is an integer; true is not a number.
-    "integer": "type({x}) is int or (type({x}) is float and _integral({x}))",
-    "number": "type({x}) is int or type({x}) is float",
+    "integer": "(isinstance({x}, int) and not isinstance({x}, bool)) or (isinstance({x}, float) and _integral({x}))",
+    "number": "isinstance({x}, (int, float)) and not isinstance({x}, bool)",
 }
 
 

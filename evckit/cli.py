@@ -231,6 +231,7 @@ def _run_collect(args: argparse.Namespace) -> int:
 
 #: Collector defaults (seconds per answer, objects per page); evckit.vsphere uses the same.
 DEFAULT_TIMEOUT = 60.0
+DEFAULT_TOTAL_TIMEOUT = 3600.0
 DEFAULT_PAGE_SIZE = 1000
 
 
@@ -246,7 +247,9 @@ def _add_server_options(p: argparse.ArgumentParser, required: bool = False) -> N
     g.add_argument("--insecure", action="store_true", help="do not verify TLS certificates (prints a warning)")
     g.add_argument("--ca-file", metavar="FILE", help="trust the CA certificate(s) in this PEM file")
     g.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="S",
-                   help=f"seconds to wait for each answer (default {DEFAULT_TIMEOUT:g})")
+                   help=f"seconds for each call's complete answer (default {DEFAULT_TIMEOUT:g})")
+    g.add_argument("--total-timeout", type=_seconds, default=DEFAULT_TOTAL_TIMEOUT, metavar="S",
+                   help=f"seconds for the whole collection (default {DEFAULT_TOTAL_TIMEOUT:g})")
     g.add_argument("--page-size", type=_positive_int, default=DEFAULT_PAGE_SIZE, metavar="N",
                    help=f"objects per RetrievePropertiesEx page (default {DEFAULT_PAGE_SIZE})")
     g.add_argument("--quiet", action="store_true", help="no progress on stderr")

@@ -14,18 +14,21 @@ one `CollectError` line; a snapshot file is written atomically, or not at all.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import http.client
 import json
+import math
 import os
 import re
 import socket
 import ssl
 import sys
 import tempfile
+import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +46,7 @@ __all__ = [
     "CollectTimeoutError",
     "MissingDependencyError",
     "PermissionDeniedError",
+    "ResponseTooLargeError",
     "SessionLostError",
     "TlsError",
     "UnreachableError",
@@ -75,7 +79,12 @@ SERVICE_PROPERTIES = ("capability.supportedEVCMode",)
 
 DEFAULT_PAGE_SIZE = 1000
 DEFAULT_TIMEOUT = 60.0
+DEFAULT_TOTAL_TIMEOUT = 3600.0
 DEFAULT_RETRIES = 2
+#: The largest answer evckit reads: one page of 1,000 hosts with every CPUID leaf is a few MB.
+MAX_RESPONSE_BYTES = 256 * 1024 * 1024
+#: ``/sdk/vimServiceVersions.xml`` is a few hundred bytes.
+MAX_VERSIONS_BYTES = 1024 * 1024
 INSTALL_HINT = "pip install 'evckit[vsphere]'"
 
 Progress = Callable[[str], None]
@@ -117,6 +126,122 @@ class _Dropped(Exception):
     """Internal: the connection dropped (or the session vanished); the collection may be retried."""
 
 
+class _Guard:
+    """Limits on what a server can make the collector do: time per call, time in all, bytes per answer.
+
+    A socket timeout bounds each read only, so a server sending a byte a second could hold a call
+    forever. Here every call runs under a timer: when the call's time (``--timeout``) or the whole
+    collection's (``--total-timeout``) is up, the timer shuts the connection's sockets down, the call
+    fails at once, and the failure is reported as a timeout. Every answer is counted as it is read
+    and refused beyond ``max_bytes``.
+    """
+
+    def __init__(self, call_timeout: float, total_timeout: float, max_bytes: int = MAX_RESPONSE_BYTES) -> None:
+        self.call_timeout = call_timeout
+        self.total_timeout = total_timeout
+        self.deadline = time.monotonic() + total_timeout
+        self.max_bytes = max_bytes
+        self.expired: str | None = None
+        self.sockets: list[socket.socket] = []
+        self.connection_class = self._connection_class()
+
+    def call(self, what: str) -> contextlib.AbstractContextManager[None]:
+        """Run one call under its deadline (the sooner of the call's and the collection's)."""
+        return self._call(what)
+
+    @contextlib.contextmanager
+    def _call(self, what: str) -> Iterator[None]:
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            self.expired = f"the whole collection took longer than {self.total_timeout:g} s (--total-timeout)"
+            raise CollectTimeoutError(self.expired)
+        limit = min(self.call_timeout, remaining)
+        why = (f"no answer within {limit:g} s (--timeout) to {what}" if limit == self.call_timeout
+               else f"the whole collection took longer than {self.total_timeout:g} s (--total-timeout)")
+        timer = threading.Timer(limit, self._expire, (why,))
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
+        if self.expired is not None:  # cut short, yet what was read looked complete: still a timeout
+            raise CollectTimeoutError(self.expired)
+
+    def _expire(self, why: str) -> None:
+        self.expired = why
+        for sock in list(self.sockets):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def _connection_class(self, base: type[http.client.HTTPConnection] = http.client.HTTPSConnection,
+                          ) -> type[http.client.HTTPSConnection]:
+        guard = self
+
+        class Response(http.client.HTTPResponse):
+            def __init__(self, sock: socket.socket, *args: Any, **kwargs: Any) -> None:
+                super().__init__(sock, *args, **kwargs)
+                self.fp = _CountingReader(self.fp, guard.max_bytes)  # type: ignore[assignment]
+
+        class Connection(base):  # type: ignore[valid-type, misc]
+            response_class = Response
+
+            def connect(self) -> None:
+                super().connect()
+                if self.sock is not None:
+                    guard.sockets.append(self.sock)
+
+            def close(self) -> None:
+                if self.sock is not None and self.sock in guard.sockets:
+                    guard.sockets.remove(self.sock)
+                super().close()
+
+        return Connection
+
+
+class ResponseTooLargeError(CollectError):
+    """A server's answer is larger than evckit reads."""
+
+
+class _CountingReader:
+    """A response's byte stream that refuses to deliver more than ``limit`` bytes."""
+
+    def __init__(self, raw: Any, limit: int) -> None:
+        self._raw = raw
+        self._limit = limit
+        self._count = 0
+
+    def _add(self, n: int) -> None:
+        self._count += n
+        if self._count > self._limit:
+            raise ResponseTooLargeError(f"answer larger than {self._limit} bytes: refused")
+
+    def read(self, *args: Any) -> bytes:
+        data: bytes = self._raw.read(*args)
+        self._add(len(data))
+        return data
+
+    def read1(self, *args: Any) -> bytes:
+        data: bytes = self._raw.read1(*args)
+        self._add(len(data))
+        return data
+
+    def readline(self, *args: Any) -> bytes:
+        data: bytes = self._raw.readline(*args)
+        self._add(len(data))
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        n: int = self._raw.readinto(buffer)
+        self._add(n or 0)
+        return n
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
+
+
 def _one_line(text: object) -> str:
     return " ".join(str(text).split())
 
@@ -136,19 +261,48 @@ def _import_pyvmomi() -> tuple[Any, Any, Any]:
 def parse_server(text: str) -> tuple[str, int]:
     """``host``, ``host:port``, ``[v6]:port`` or ``https://host[:port][/sdk]`` -> (host, port)."""
     raw = text.strip()
+    if "@" in raw:
+        # https://user:password@host would carry a password in argv, progress, the snapshot and reports.
+        raise CollectError("--server: a user name or password in the server address is refused (it would be "
+                           "shown and saved); give --user USER, and the password by $EVCKIT_PASSWORD or the prompt")
+    usage = f"--server {_short(text)}: give HOST, HOST:PORT or https://HOST[:PORT]"
     if "://" in raw:
-        parts = urlsplit(raw)
-        if parts.scheme != "https" or not parts.hostname:
-            raise CollectError(f"--server {text!r}: give HOST, HOST:PORT or https://HOST[:PORT]")
-        return parts.hostname, parts.port or 443
+        try:
+            parts = urlsplit(raw)
+            port = parts.port or 443
+        except ValueError:
+            raise CollectError(usage) from None
+        if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment \
+                or parts.path not in ("", "/", "/sdk", "/sdk/"):
+            raise CollectError(usage)
+        return _check_host_name(text, parts.hostname), port
     m = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\](?::(\d{1,5}))?|([^\s:/\[\]]+)(?::(\d{1,5}))?", raw)
     if not m:
-        raise CollectError(f"--server {text!r}: give HOST, HOST:PORT or https://HOST[:PORT]")
+        raise CollectError(usage)
     host = m.group(1) or m.group(3)
     port = int(m.group(2) or m.group(4) or 443)
     if not 0 < port < 65536:
-        raise CollectError(f"--server {text!r}: port {port} is out of range")
-    return host, port
+        raise CollectError(f"--server {_short(text)}: port {port} is out of range")
+    return (host if m.group(1) else _check_host_name(text, host)), port
+
+
+def _short(text: str, limit: int = 80) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= limit else shown[: limit - 4] + "...'"
+
+
+def _check_host_name(text: str, host: str) -> str:
+    """A DNS name the resolver can take: labels of 1 to 63 characters, 253 in all (IDNA's limits)."""
+    if ":" in host:  # an IPv6 address from a URL
+        return host
+    try:
+        encoded = host.encode("idna")
+    except UnicodeError:
+        raise CollectError(f"--server {_short(text)}: not a valid host name (each dot-separated part must be "
+                           "1 to 63 characters)") from None
+    if len(encoded) > 253:
+        raise CollectError(f"--server {_short(text)}: host name longer than 253 characters")
+    return host
 
 
 def read_password(env_name: str | None = None, prompt: str = "Password: ") -> str:
@@ -192,9 +346,10 @@ def ssl_context(insecure: bool = False, ca_file: str | None = None) -> ssl.SSLCo
 class _Session:
     """One vCenter: connection, read-only stub, collection, translation of failures."""
 
-    def __init__(self, server: str, user: str, password: str, ctx: ssl.SSLContext, timeout: float,
-                 page_size: int, progress: Progress, calls: list[str] | None) -> None:
+    def __init__(self, server: str, user: str, password: str, ctx: ssl.SSLContext, timeout: float,  # noqa: PLR0913
+                 page_size: int, progress: Progress, calls: list[str] | None, guard: _Guard | None = None) -> None:
         self.server = server
+        self.guard = guard or _Guard(timeout, DEFAULT_TOTAL_TIMEOUT)
         self.host, self.port = parse_server(server)
         self.user = user
         self._password = password
@@ -211,13 +366,17 @@ class _Session:
         """The newest API version both pyVmomi and the server speak (``/sdk/vimServiceVersions.xml``)."""
         from pyVmomi.VmomiSupport import GetServiceVersions, versionIdMap  # noqa: PLC0415
 
-        conn = http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout, context=self.ctx)
+        conn = self.guard.connection_class(self.host, self.port, timeout=self.timeout, context=self.ctx)
         try:
-            conn.request("GET", "/sdk/vimServiceVersions.xml")
-            resp = conn.getresponse()
-            body = resp.read()
+            with self.guard.call("GET /sdk/vimServiceVersions.xml"):
+                conn.request("GET", "/sdk/vimServiceVersions.xml")
+                resp = conn.getresponse()
+                body = resp.read(MAX_VERSIONS_BYTES + 1)
         finally:
             conn.close()
+        if len(body) > MAX_VERSIONS_BYTES:
+            raise ResponseTooLargeError(f"{self.server}: not a vSphere API endpoint (vimServiceVersions.xml "
+                                        f"larger than {MAX_VERSIONS_BYTES} bytes)")
         if resp.status != 200:
             raise CollectError(f"{self.server}: not a vSphere API endpoint "
                                f"(GET /sdk/vimServiceVersions.xml: HTTP {resp.status})")
@@ -234,7 +393,7 @@ class _Session:
                            f"{', '.join(sorted(offered)) or 'none'})")
 
     def _stub(self, version: str) -> Any:
-        allowed, calls = ALLOWED_METHODS, self.calls
+        allowed, calls, guard = ALLOWED_METHODS, self.calls, self.guard
 
         class ReadOnlyStub(self._stub_class):  # type: ignore[misc, name-defined]
             """Lets through only the collector's methods; property accessors (``Fetch``) are refused too."""
@@ -245,10 +404,13 @@ class _Session:
                     raise CollectError(f"internal error: the read-only collector refused to call {name}")
                 if calls is not None:
                     calls.append(name)
-                return super().InvokeMethod(mo, info, args, outerStub)
+                with guard.call(name):
+                    return super().InvokeMethod(mo, info, args, outerStub)
 
-        return ReadOnlyStub(host=self.host, port=self.port, version=version, path="/sdk", sslContext=self.ctx,
+        stub = ReadOnlyStub(host=self.host, port=self.port, version=version, path="/sdk", sslContext=self.ctx,
                             httpConnectionTimeout=self.timeout, connectionPoolTimeout=-1)
+        stub.scheme = guard.connection_class  # deadlines and the size cap on every connection
+        return stub
 
     def collect(self) -> dict[str, Any]:
         """Log in, read everything, log out; raise `CollectError` or `_Dropped`."""
@@ -331,8 +493,14 @@ class _Session:
         """Map any failure to a `CollectError`, or to `_Dropped` when retrying may help."""
         vim, vmodl = self.vim, self.vmodl
         server = self.server
+        if isinstance(exc, ResponseTooLargeError):
+            return ResponseTooLargeError(f"{server}: {exc}")
+        if self.guard.expired is not None:  # the deadline cut the connection: whatever broke, it is a timeout
+            return CollectTimeoutError(f"{server}: {self.guard.expired}")
         if isinstance(exc, CollectError):
             return exc
+        if isinstance(exc, UnicodeError):  # the resolver's IDNA check
+            return UnreachableError(f"cannot reach {server}: not a valid host name")
         if isinstance(exc, ssl.SSLCertVerificationError):
             return TlsError(f"{server}: TLS certificate verification failed ({_one_line(exc.verify_message)}); "
                             "trust its CA with --ca-file FILE, or skip verification with --insecure")
@@ -512,11 +680,12 @@ def _vcenter_json(server: str, about: Any, objects: Sequence[Any], vim: Any, pro
 def collect_snapshot(  # noqa: PLR0913 - the connection settings
     servers: Sequence[str], user: str, password: str, *, insecure: bool = False, ca_file: str | None = None,
     timeout: float = DEFAULT_TIMEOUT, page_size: int = DEFAULT_PAGE_SIZE, retries: int = DEFAULT_RETRIES,
-    progress: Progress | None = None, calls: list[str] | None = None,
+    progress: Progress | None = None, calls: list[str] | None = None, total_timeout: float = DEFAULT_TOTAL_TIMEOUT,
 ) -> dict[str, Any]:
     """Collect one snapshot (format v1) from one or more vCenters; raise `CollectError` on any failure.
 
-    ``calls``, if given, receives the name of every SOAP method invoked, in order.
+    ``timeout`` bounds each call (its whole answer, not each read), ``total_timeout`` the whole
+    collection from every server. ``calls``, if given, receives the name of every SOAP method invoked.
     """
     say = progress or (lambda _msg: None)
     if not servers:
@@ -525,15 +694,19 @@ def collect_snapshot(  # noqa: PLR0913 - the connection settings
         raise CollectError("the same --server is given twice")
     if not user:
         raise CollectError("give --user")
-    if timeout <= 0:
-        raise CollectError(f"--timeout {timeout:g}: must be positive")
+    for name, value in (("--timeout", timeout), ("--total-timeout", total_timeout)):
+        if not math.isfinite(value) or value <= 0:
+            raise CollectError(f"{name} {value:g}: must be a positive, finite number of seconds")
+    for server in servers:
+        parse_server(server)  # every address is checked before anything is sent anywhere
     if page_size < 1:
         raise CollectError(f"--page-size {page_size}: must be at least 1")
     _import_pyvmomi()
     ctx = ssl_context(insecure, ca_file)
     vcenters = []
+    guard = _Guard(timeout, total_timeout)
     for server in servers:
-        session = _Session(server, user, password, ctx, timeout, page_size, say, calls)
+        session = _Session(server, user, password, ctx, timeout, page_size, say, calls, guard)
         vcenters.append(_collect_with_retries(session, retries))
     from evckit import __version__  # noqa: PLC0415
 
@@ -624,7 +797,7 @@ def collect_from_args(args: argparse.Namespace) -> dict[str, Any]:
     password = read_password(args.password_env, f"Password for {args.user}: ")
     return collect_snapshot(
         args.server, args.user, password, insecure=args.insecure, ca_file=args.ca_file, timeout=args.timeout,
-        page_size=args.page_size, progress=None if args.quiet else _stderr,
+        page_size=args.page_size, progress=None if args.quiet else _stderr, total_timeout=args.total_timeout,
     )
 
 

@@ -78,7 +78,8 @@ def test_collector_defaults_match() -> None:
     import evckit.cli as cli  # noqa: PLC0415
     import evckit.vsphere as vsphere  # noqa: PLC0415
 
-    assert (cli.DEFAULT_TIMEOUT, cli.DEFAULT_PAGE_SIZE) == (vsphere.DEFAULT_TIMEOUT, vsphere.DEFAULT_PAGE_SIZE)
+    assert (cli.DEFAULT_TIMEOUT, cli.DEFAULT_PAGE_SIZE, cli.DEFAULT_TOTAL_TIMEOUT) == (
+        vsphere.DEFAULT_TIMEOUT, vsphere.DEFAULT_PAGE_SIZE, vsphere.DEFAULT_TOTAL_TIMEOUT)
     code = "import sys, evckit.cli as c; c._parser(); print('evckit.vsphere' in sys.modules, 'ssl' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]

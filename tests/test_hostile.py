@@ -120,7 +120,7 @@ BROKEN = [
     ("connection_state a number", (*HOST, "connection_state"), 1, "connection_state"),
     ("name a number", (*VM, "name"), 7, "vms[0].name: must be a string"),
     ("cpu a string", (*HOST, "cpu"), "Xeon", "hosts[0] (esx1).cpu: must be an object"),
-    ("level a float", (*HOST, "cpu"), {"cpu_feature": [{"level": 0.5}]}, "cpu_feature[0].level"),
+    ("level a fraction", (*HOST, "cpu"), {"cpu_feature": [{"level": 0.5}]}, "cpu_feature[0].level"),
 ]
 
 
