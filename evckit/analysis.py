@@ -474,7 +474,8 @@ class _Analyzer:
         if d.max_hw is not None and g.hardware_version > d.max_hw:
             out.append(("hardware_version", 0,
                         (f"the VM (vmx-{g.hardware_version}) runs on this host, yet evckit's tables give ESXi "
-                         f"{host.esxi_version} only up to vmx-{d.max_hw}: the host runs a later update release")))
+                         f"{host.esxi_version} only up to vmx-{d.max_hw}: the host runs a later ESXi release or "
+                         "update than the data records (its build tells the update)")))
         elif d.min_hw is not None and g.hardware_version < d.min_hw:
             out.append(("hardware_version", 0,
                         (f"the VM (vmx-{g.hardware_version}) runs on this host, yet evckit's tables give ESXi "

@@ -567,12 +567,23 @@ def render_check(view: CheckView, fmt: str) -> str:
     for dc in conflicts_shown(view):
         conflicts.setdefault((dc.vcenter, dc.host, dc.source, dc.message), []).append(dc)
     if conflicts:
-        drow = [[_short([x.vm for x in same], 3), same[0].host, same[0].cluster or "-", same[0].source, same[0].message]
-                for same in conflicts.values()]
-        parts.append(_title("Data conflicts: running VMs evckit's data says cannot run where they run "
-                            "(the data is wrong there; no verdict refuses them on their host)", fmt)
-                     + table(drow, ["vm", "host", "cluster", "disagreeing data", "conflict"], fmt,
-                             wrap=[30, 24, 24, None, 90]))
+        title = ("Data conflicts: running VMs evckit's data says cannot run where they run "
+                 "(the data is wrong there; no verdict refuses them on their host)")
+        if len(conflicts) <= DETAIL_ROWS or view.explain:
+            drow = [[_short([x.vm for x in dcs], 3), dcs[0].host, dcs[0].cluster or "-", dcs[0].source,
+                     dcs[0].message] for dcs in conflicts.values()]
+            head = ["vm", "host", "cluster", "disagreeing data", "conflict"]
+        else:  # one row per kind of disagreement, not per host
+            kinds: dict[tuple[str, str], list[DataConflict]] = {}
+            for dcs in conflicts.values():
+                kinds.setdefault((dcs[0].source, dcs[0].message), []).extend(dcs)
+            drow = [[f"{len(dcs)} VMs: " + _short([x.vm for x in dcs], 3),
+                     f"{len({(x.vcenter, x.host) for x in dcs})} hosts: " + _short(sorted({x.host for x in dcs}), 3),
+                     _short(sorted({x.cluster or "-" for x in dcs}), 3), dcs[0].source, dcs[0].message]
+                    for dcs in kinds.values()]
+            head = ["vms", "hosts", "clusters", "disagreeing data", "conflict"]
+            title += " (summary: --explain, or --format json, lists each host)"
+        parts.append(_title(title, fmt) + table(drow, head, fmt, wrap=[30, 24, 24, None, 90]))
     if fmt == "table" and any(c.max_evc_mode and c.max_evc_mode.confidence != "confirmed" for c in view.clusters):
         parts.append("* unconfirmed baseline: no public source lists the mode's exact features (evckit modes KEY)")
     return "\n\n".join(parts)

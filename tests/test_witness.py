@@ -311,3 +311,17 @@ def test_issue_10_dump_bdw_in_its_broadwell_cluster_of_named_hosts() -> None:
     assert set(w.verdict.blocked["plain"][0].features) == {"fcmd", "mdclear", "ssbd", "stibp"}
     assert a.data_conflicts == ()
 
+
+
+def test_many_conflicts_are_summarised_in_the_table() -> None:
+    """Above DETAIL_ROWS hosts with conflicts the table gives one row per kind of disagreement; --explain lists each."""
+    n = report.DETAIL_ROWS + 1
+    a = estate({"c": None}, [host(f"h{i:03}", "c", "intel-skylake", esxi="6.7.0") for i in range(n)],
+               [vm(f"v{i:03}", f"h{i:03}", hw=15, min_required_evc_mode="intel-skylake") for i in range(n)])
+    assert len(a.data_conflicts) == n
+    text = report.render_check(report.select(a), "table")
+    section = text[text.index("Data conflicts"):]
+    assert f"{n} VMs" in section and f"{n} hosts" in section and "summary" in section
+    assert section.count("hardware_version") == 1
+    detailed = report.render_check(report.select(a, explain=True), "table")
+    assert detailed[detailed.index("Data conflicts"):].count("hardware_version") == n
