@@ -130,7 +130,7 @@ def _estate(build: str | None) -> dict[str, Any]:
 def _check(tmp_path: Path, capsys: pytest.CaptureFixture[str], estate: dict[str, Any]) -> dict[str, Any]:
     path = tmp_path / "estate.json"
     path.write_text(json.dumps(estate))
-    assert main(["check", str(path), "--format", "json", "--explain"]) == 0
+    assert main(["check", str(path), "--format", "json-expanded", "--explain"]) == 0
     doc: dict[str, Any] = json.loads(capsys.readouterr().out)
     return doc
 
