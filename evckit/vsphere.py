@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from evckit._text import printable
 from evckit.errors import EvckitError
 
 if TYPE_CHECKING:
@@ -782,7 +783,7 @@ def write_snapshot(doc: Mapping[str, Any], path: str | Path) -> None:
 
 
 def _stderr(message: str) -> None:
-    sys.stderr.write(f"evckit: {message}\n")
+    sys.stderr.write(f"evckit: {printable(message)}\n")  # server and object names: no escape sequences
     sys.stderr.flush()
 
 

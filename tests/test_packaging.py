@@ -28,14 +28,15 @@ def test_wheel_installs_and_runs_outside_the_repo(tmp_path: Path) -> None:
     subprocess.run([str(bindir / "python"), "-m", "pip", "install", "-q", str(wheels[0])], check=True, cwd=tmp_path)
     work = tmp_path / "elsewhere"
     work.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # only the installed wheel may be found
     out = subprocess.run([str(bindir / "evckit"), "modes", "--format", "json"], capture_output=True, text=True,
-                         check=True, cwd=work).stdout
+                         check=True, cwd=work, env=env).stdout
     modes = json.loads(out)["modes"]
     assert {m["key"] for m in modes} >= {"intel-sapphirerapids", "amd-zen4"}
     out = subprocess.run([str(bindir / "evckit"), "check", "--example", "--format", "json"], capture_output=True,
-                         text=True, check=True, cwd=work).stdout
+                         text=True, check=True, cwd=work, env=env).stdout
     assert json.loads(out)["clusters"]
     # The tables come from the installed package, not from this checkout.
     where = subprocess.run([str(bindir / "python"), "-c", "import evckit._resources as r; print(r.data_dir())"],
-                           capture_output=True, text=True, check=True, cwd=work).stdout
+                           capture_output=True, text=True, check=True, cwd=work, env=env).stdout
     assert str(ROOT) not in where and "site-packages" in where
