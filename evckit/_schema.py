@@ -109,7 +109,7 @@ class _Generator:
             source += [f"def {name}(v):", "    out = []", *_indent(body, 1), "    return out", ""]
         return "\n".join(source)
 
-    def node(self, schema: Mapping[str, Any] | bool, x: str, p: str) -> list[str]:  # noqa: C901, PLR0912
+    def node(self, schema: Mapping[str, Any] | bool, x: str, p: str) -> list[str]:
         """The statements (indented from 0) that check value ``x`` at path expression ``p``."""
         if schema is True:
             return []

@@ -17,26 +17,43 @@ ever refuses a running VM on its own host.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal
 
 import attrs
 
+from evckit.catalog import Catalog
 from evckit.features import FeatureRegistry, FeatureSet
 from evckit.hosts import HostVerdict, assess, common_modes
-from evckit.inventory import VM, Cluster, Host, Inventory
+from evckit.inventory import VM, Cluster, ClusterKey, Host, Inventory, RequirementSource
 from evckit.modes import EvcMode, ModeTable
 
 __all__ = [
     "Analysis",
     "ClusterResult",
     "DataConflict",
+    "Evidence",
     "GroupVerdict",
     "HostResult",
     "LimitingHost",
     "PowerCycle",
     "Reason",
+    "ReasonKind",
+    "Summary",
+    "TargetStatus",
     "VMResult",
     "analyze",
+    "summarize",
 ]
+
+#: Why a VM cannot move to a cluster (or some of its hosts): see `Reason`.
+ReasonKind = Literal["features", "vendor", "hardware_version", "per_vm_evc", "undetermined", "microcode", "no_hosts"]
+#: Where the requirement a VM is judged by came from: its recorded one, or ``assumed`` from its
+#: cluster's EVC mode or its host's CPU when nothing is recorded.
+VMRequirementSource = RequirementSource | Literal["assumed"]
+
+#: How a VM stands towards one target cluster: every available host takes it live (``live``), it can
+#: move there powered off (``cold``), only some hosts take it (``partial``), or none (``blocked``).
+TargetStatus = Literal["live", "cold", "partial", "blocked"]
 
 _LIST = 5  # names shown in one message before "and N more"
 
@@ -56,7 +73,7 @@ class Reason:
     needed features unknown) or ``no_hosts`` (no connected host out of maintenance).
     """
 
-    kind: str
+    kind: ReasonKind
     message: str
     features: tuple[str, ...] = ()
     hosts: tuple[str, ...] = ()
@@ -110,13 +127,15 @@ class HostResult:
 @attrs.frozen
 class LimitingHost:
     """A host that keeps its cluster from reaching ``mode``: the features it lacks for it, or the newer
-    ESXi release it would need (``needs_esxi``)."""
+    ESXi release it would need (``needs_esxi``); ``vendor`` is the host's CPU vendor when it is not the
+    mode's (then it can never run it, whatever its features)."""
 
     host: str
     mode: str
     missing: FeatureSet
     undetermined: FeatureSet
     needs_esxi: str | None = None
+    vendor: str | None = None
 
 
 @attrs.frozen
@@ -130,6 +149,10 @@ class ClusterResult:
         not_admitted: hosts that do not support the cluster's current EVC mode.
         blocking_lower: lower mode -> running VMs whose requirements it does not cover.
         max_hw_version: the highest hardware version every available host runs.
+        raise_mode: the mode the cluster could be set to that adds features over its current one (its
+            max mode; with EVC off, the mode enabling EVC would reach), or None.
+        power_cycle_to_raise: the running VMs of that mode's vendor that would need a power cycle to
+            use the features ``raise_mode`` adds (judged by what their hardware version exposes).
     """
 
     cluster: Cluster
@@ -146,6 +169,13 @@ class ClusterResult:
     undetermined: Mapping[str, FeatureSet]
     max_hw_version: int | None
     assumed_hosts: tuple[str, ...]
+    raise_mode: EvcMode | None = None
+    power_cycle_to_raise: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> ClusterKey:
+        """The cluster's identity (its label is only how reports name it)."""
+        return self.cluster.key
 
 
 @attrs.frozen
@@ -156,6 +186,21 @@ class GroupVerdict:
     cold_targets: tuple[str, ...]
     partial: Mapping[str, tuple[str, ...]]
     blocked: Mapping[str, tuple[Reason, ...]]
+
+    def status(self, target: str, running: bool) -> TargetStatus:
+        """How a VM of this group (running or not) stands towards one target cluster, by its label."""
+        if target in self.blocked:
+            return "partial" if target in self.partial else "blocked"
+        if running and target in self.live_targets:
+            return "live"
+        if not running and target in self.cold_targets:
+            return "cold"
+        return "blocked"
+
+    def other_vendor_only(self, target: str) -> bool:
+        """True when the only thing that stops the group at ``target`` is another CPU vendor on every host."""
+        reasons = self.blocked.get(target)
+        return bool(reasons) and target not in self.partial and all(r.kind == "vendor" for r in reasons or ())
 
 
 @attrs.frozen
@@ -172,16 +217,32 @@ class PowerCycle:
 
 @attrs.frozen
 class VMResult:
-    """One VM's verdicts: where it can go live or cold, where only some hosts take it, where not and why."""
+    """One VM's verdicts: where it can go live or cold, where only some hosts take it, where not and why.
+
+    ``not_movable_everywhere``: a running VM that no host of some other cluster of its CPU vendor can
+    take (what ``check --fail-on incompatible`` fails on).
+    """
 
     vm: VM
     cluster_label: str | None
     requirement: FeatureSet
-    requirement_source: str
+    requirement_source: VMRequirementSource
     vendor: str | None
     verdict: GroupVerdict
     power_cycle: PowerCycle | None
     notes: tuple[str, ...] = ()
+    not_movable_everywhere: bool = False
+
+    @property
+    def cluster_key(self) -> ClusterKey | None:
+        """The key of the VM's cluster (None: on a standalone host)."""
+        return self.vm.cluster_key
+
+    def evidence(self, target: ClusterResult) -> Evidence:
+        """What holds for this VM at a target it can go to (a "yes" explained the way a "no" is)."""
+        return Evidence(migration="live" if self.vm.running else "cold", vendor=self.vendor,
+                        features=len(self.requirement), evc_mode=target.evc_mode.key if target.evc_mode else None,
+                        hardware_version=self.vm.hardware_version, max_hw_version=target.max_hw_version)
 
     @property
     def migration(self) -> str:
@@ -201,13 +262,14 @@ class Analysis:
     destination_classes: int
     notes: tuple[str, ...] = ()
     data_conflicts: tuple[DataConflict, ...] = ()
+    _memo: _Memo | None = attrs.field(default=None, repr=False)
 
-    def cluster(self, label: str) -> ClusterResult:
-        """The result of one cluster by its label."""
+    def cluster(self, which: ClusterKey | str) -> ClusterResult:
+        """The result of one cluster by its key or its label (``name``, ``vcenter/name`` with several vCenters)."""
         for c in self.clusters:
-            if c.label == label:
+            if (c.key == which) if isinstance(which, ClusterKey) else c.label == which:
                 return c
-        raise KeyError(label)
+        raise KeyError(which)
 
     def vm(self, name: str) -> VMResult:
         """The result of one VM by name (the first one, if several vCenters share the name)."""
@@ -216,11 +278,69 @@ class Analysis:
                 return v
         raise KeyError(name)
 
+    @property
+    def incompatible(self) -> tuple[VMResult, ...]:
+        """Running VMs that no host of some other cluster of their CPU vendor can take."""
+        return tuple(v for v in self.vms if v.not_movable_everywhere)
+
+    @property
+    def summary(self) -> Summary:
+        """The estate's counts."""
+        return summarize(self)
+
+
+@attrs.frozen
+class Evidence:
+    """Why a VM can go to a cluster: its vendor matches, its ``features`` required CPU features are
+    guaranteed by ``evc_mode`` (None: every host has them), its hardware version runs on every available
+    host (up to ``max_hw_version``). A cold move checks the hardware version only."""
+
+    migration: Literal["live", "cold"]
+    vendor: str | None
+    features: int
+    evc_mode: str | None
+    hardware_version: int
+    max_hw_version: int | None
+
+
+@attrs.frozen
+class Summary:
+    """The counts of a report's summary line and JSON ``summary`` object."""
+
+    hosts: int
+    clusters: int
+    vms: int
+    running_vms: int
+    vms_not_movable_everywhere: int
+    vms_needing_power_cycle: int
+    vm_groups: int
+    destination_classes: int
+    data_conflicts: int
+
+    def as_dict(self) -> dict[str, int]:
+        """The JSON ``summary`` object, keys in contract order."""
+        return attrs.asdict(self)
+
+
+def summarize(analysis: Analysis, vms: Sequence[VMResult] | None = None,
+              clusters: Sequence[ClusterResult] | None = None) -> Summary:
+    """Counts over the whole analysis, or over the VMs and clusters a filter kept (hosts: all)."""
+    vms = analysis.vms if vms is None else vms
+    clusters = analysis.clusters if clusters is None else clusters
+    return Summary(
+        hosts=len(analysis.hosts), clusters=len(clusters), vms=len(vms),
+        running_vms=sum(1 for v in vms if v.vm.running),
+        vms_not_movable_everywhere=sum(1 for v in vms if v.not_movable_everywhere),
+        vms_needing_power_cycle=sum(1 for v in vms if v.power_cycle is not None),
+        vm_groups=analysis.vm_groups, destination_classes=analysis.destination_classes,
+        data_conflicts=len(analysis.data_conflicts),
+    )
+
 
 # --- the computation -----------------------------------------------------------------------------
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class _Dest:
     """What a VM meets on one host of one cluster: a destination class (hosts alike for every VM)."""
 
@@ -233,7 +353,7 @@ class _Dest:
     evc_mode: str | None
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class _Group:
     """A VM group: what decides every migration verdict of its VMs."""
 
@@ -260,20 +380,51 @@ class _Witnessed:
 _Contradiction = tuple[str, int, str]
 
 
+class _Memo:
+    """The decisions of one analysis, kept for the next analysis of a changed copy of the estate.
+
+    A decision depends only on the values of a VM group and a destination class, so an analysis of the
+    estate after a what-if asks only about the groups and classes that are new; everything else is
+    taken from here. Host verdicts are kept by CPU, mode table and ESXi release for the same reason.
+    """
+
+    __slots__ = ("assess", "catalog", "decisions", "dests", "exposed", "interned", "interned_reason")
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.assess: dict[tuple[object, ...], HostVerdict] = {}
+        self.exposed: dict[int, int] = {}
+        # Equal decisions become the same objects, so later steps compare and merge them by identity.
+        self.interned: dict[tuple[Reason, ...], tuple[Reason, ...]] = {}
+        self.interned_reason: dict[Reason, Reason] = {}
+        #: The destination classes of the analysis, and each group's decisions against them in that order.
+        self.dests: tuple[_Dest, ...] = ()
+        self.decisions: dict[_Group, tuple[tuple[Reason, ...], ...]] = {}
+
+
 class _Analyzer:
-    def __init__(self, inventory: Inventory) -> None:
+    def __init__(self, inventory: Inventory, reuse: _Memo | None = None) -> None:
         self.inv = inventory
         self.catalog = inventory.catalog
         self.reg: FeatureRegistry = self.catalog.features
         self.any_mask = self.reg.any_mask
         self.mitigations = self.catalog.mitigations.mask
         self.microcode = self.reg.microcode_mask
-        self._exposed: dict[int, int] = {}
-        self._assess_cache: dict[tuple[object, ...], HostVerdict] = {}
-        # Equal decisions become the same objects, so later steps compare and merge them by identity.
-        self._interned: dict[tuple[Reason, ...], tuple[Reason, ...]] = {}
-        self._interned_reason: dict[Reason, Reason] = {}
+        if reuse is not None and reuse.catalog is not self.catalog:
+            reuse = None
+        memo = _Memo(self.catalog)
+        if reuse is not None:
+            memo.assess, memo.exposed = reuse.assess, reuse.exposed
+            memo.interned, memo.interned_reason = reuse.interned, reuse.interned_reason
+        self.memo = memo
+        self._previous = reuse
+        self._remap: list[int | None] | None = None
+        self._exposed = memo.exposed
+        self._assess_cache = memo.assess
+        self._interned = memo.interned
+        self._interned_reason = memo.interned_reason
         self._cold_cache: dict[int, tuple[tuple[Reason, ...], ...]] = {}
+        self._cycle_cache: dict[tuple[int, int, EvcMode], PowerCycle | None] = {}
 
     def exposed(self, hw: int) -> int:
         """Features a VM of hardware version ``hw`` can see (VMware's first HWV per feature)."""
@@ -286,7 +437,7 @@ class _Analyzer:
     def host_result(self, host: Host) -> HostResult:
         p = host.cpu
         modes = self.inv.modes_for(host.vcenter)
-        key = (p.vendor, p.present.mask, p.unknown.mask, p.assumed, id(modes), host.esxi)
+        key = (p.vendor, p.present.mask, p.unknown.mask, p.assumed, modes, host.esxi)
         verdict = self._assess_cache.get(key)
         if verdict is None:
             verdict = assess(p, self.catalog, modes, host.esxi)
@@ -303,14 +454,14 @@ class _Analyzer:
     def run(self) -> Analysis:
         inv = self.inv
         host_results = tuple(self.host_result(h) for h in inv.hosts)
-        by_cluster: dict[tuple[str, str], list[HostResult]] = {}
+        by_cluster: dict[ClusterKey, list[HostResult]] = {}
         by_host: dict[tuple[str, str], HostResult] = {}
         for hr in host_results:
             by_host[(hr.host.vcenter, hr.host.name)] = hr
             if hr.host.cluster is not None:
-                by_cluster.setdefault((hr.host.vcenter, hr.host.cluster), []).append(hr)
-        cluster_of = {(c.vcenter, c.name): c for c in inv.clusters}
-        labels = {(c.vcenter, c.name): inv.cluster_label(c) for c in inv.clusters}
+                by_cluster.setdefault(ClusterKey(hr.host.vcenter, hr.host.cluster), []).append(hr)
+        cluster_of = {c.key: c for c in inv.clusters}
+        labels = {c.key: inv.cluster_label(c) for c in inv.clusters}
 
         # Each VM's requirement and group key; a running VM's group is what it proves about its host.
         reqs = [self._requirement(vm, by_host, cluster_of) for vm in inv.vms]
@@ -329,7 +480,7 @@ class _Analyzer:
         raw: dict[tuple[str, str], _Dest] = {}
         for c in inv.clusters:
             mode = inv.mode(c.vcenter, c.evc_mode) if c.evc_mode else None
-            for hr in by_cluster.get((c.vcenter, c.name), []):
+            for hr in by_cluster.get(c.key, []):
                 raw[(hr.host.vcenter, hr.host.name)] = self._dest(hr, mode)
         conflicts, host_fix, cluster_fix = self._witness(inv.vms, keys, group_of, raw, by_host, labels)
 
@@ -338,22 +489,28 @@ class _Analyzer:
         cluster_classes: list[tuple[Cluster, str, dict[int, list[str]]]] = []
         for c in inv.clusters:
             members: dict[int, list[str]] = {}
-            cfix = cluster_fix.get((c.vcenter, c.name))
-            for hr in by_cluster.get((c.vcenter, c.name), []):
+            cfix = cluster_fix.get(c.key)
+            for hr in by_cluster.get(c.key, []):
                 hk = (hr.host.vcenter, hr.host.name)
                 d = raw[hk]
                 fix = host_fix.get(hk)
                 if fix is not None or cfix is not None:
                     d = self._corrected(d, fix, cfix or (0, 0))
                 members.setdefault(classes.setdefault(d, len(classes)), []).append(hr.host.name)
-            cluster_classes.append((c, labels[(c.vcenter, c.name)], members))
+            cluster_classes.append((c, labels[c.key], members))
         dests = list(classes)
+        self.memo.dests = tuple(dests)
+        if self._previous is not None:
+            old = {d: i for i, d in enumerate(self._previous.dests)}
+            self._remap = [old.get(d) for d in dests]
 
         # VM groups, and the decision of each (group, destination class) pair, made once.
         groups: dict[tuple[object, ...], GroupVerdict] = {}
         vectors: dict[tuple[int, ...], GroupVerdict] = {}
         vm_results: list[VMResult] = []
-        cycle_cache: dict[tuple[int, int, str, str], PowerCycle | None] = {}
+        vendors_of = {label: tuple(sorted({hr.host.cpu.vendor or "unknown" for hr in by_cluster.get(c.key, [])}))
+                      for c, label, _ in cluster_classes}
+        stuck_cache: dict[tuple[int, str | None, str | None], bool] = {}
         sets: dict[int, FeatureSet] = {}
         for vm, (req, source, vendor, notes), key in zip(inv.vms, reqs, keys):
             running = vm.running
@@ -362,41 +519,47 @@ class _Analyzer:
                 verdict = self._group_verdict(group_of[key], dests, cluster_classes, vectors)
                 groups[key] = verdict
             cycle = None
-            cluster = cluster_of.get((vm.vcenter, vm.cluster)) if vm.cluster else None
+            cluster = cluster_of.get(ClusterKey(vm.vcenter, vm.cluster)) if vm.cluster else None
             if (running and cluster is not None and cluster.evc_mode and vm.per_vm_evc is None
                     and source in ("featureRequirement", "minRequiredEVCModeKey")):
-                ck = (req, vm.hardware_version, vm.vcenter, cluster.evc_mode)
-                if ck not in cycle_cache:
-                    cycle_cache[ck] = self._power_cycle(req, vm.hardware_version, inv.mode(vm.vcenter, cluster.evc_mode))
-                cycle = cycle_cache[ck]
-            label = labels[(cluster.vcenter, cluster.name)] if cluster is not None else None
+                cycle = self.power_cycle(req, vm.hardware_version, inv.mode(vm.vcenter, cluster.evc_mode))
+            label = labels[cluster.key] if cluster is not None else None
             fs = sets.get(req)
             if fs is None:
                 fs = sets[req] = self.reg.feature_set(req)
-            vm_results.append(VMResult(vm, label, fs, source, vendor, verdict, cycle, notes))
+            stuck = False
+            if running and vendor is not None:
+                sk = (id(verdict), label, vendor)
+                cached = stuck_cache.get(sk)
+                if cached is None:
+                    cached = stuck_cache[sk] = any(
+                        t != label and t not in verdict.partial and vendors_of.get(t) == (vendor,)
+                        for t in verdict.blocked)
+                stuck = cached
+            vm_results.append(VMResult(vm, label, fs, source, vendor, verdict, cycle, notes,
+                                       not_movable_everywhere=stuck))
 
-        running_by_cluster: dict[tuple[str, str | None], list[VMResult]] = {}
+        running_by_cluster: dict[ClusterKey, list[VMResult]] = {}
         for v in vm_results:
-            if v.vm.running:
-                running_by_cluster.setdefault((v.vm.vcenter, v.vm.cluster), []).append(v)
+            if v.vm.running and v.vm.cluster is not None:
+                running_by_cluster.setdefault(ClusterKey(v.vm.vcenter, v.vm.cluster), []).append(v)
         cluster_results = tuple(
-            self._cluster_result(c, label, by_cluster.get((c.vcenter, c.name), []),
-                                 running_by_cluster.get((c.vcenter, c.name), []))
+            self._cluster_result(c, label, by_cluster.get(c.key, []), running_by_cluster.get(c.key, []))
             for c, label, _ in cluster_classes
         )
         notes = tuple(f"EVC modes {', '.join(m.key for m in vc.modes if m.origin == vc.name)} of vCenter "
                       f"{vc.name} come from its own definitions (capability.supportedEVCMode), not the shipped tables"
                       for vc in inv.vcenters if vc.modes is not None)
         return Analysis(inv, host_results, cluster_results, tuple(vm_results), len(groups), len(dests), notes,
-                        tuple(conflicts))
+                        data_conflicts=tuple(conflicts), memo=self.memo)
 
     # --- the witness step ----------------------------------------------------------------------------
 
     def _witness(
         self, vms: Sequence[VM], keys: Sequence[tuple[object, ...]], group_of: Mapping[tuple[object, ...], _Group],
         raw: Mapping[tuple[str, str], _Dest], by_host: Mapping[tuple[str, str], HostResult],
-        labels: Mapping[tuple[str, str], str],
-    ) -> tuple[list[DataConflict], dict[tuple[str, str], _Witnessed], dict[tuple[str, str], tuple[int, int]]]:
+        labels: Mapping[ClusterKey, str],
+    ) -> tuple[list[DataConflict], dict[tuple[str, str], _Witnessed], dict[ClusterKey, tuple[int, int]]]:
         """Check every running VM against its own host, once per distinct (VM group, host data) pair.
 
         Returns the conflicts, what running VMs prove about their hosts (host -> corrections), and what
@@ -412,7 +575,7 @@ class _Analyzer:
         found: dict[tuple[tuple[object, ...], int], tuple[int, int, tuple[_Contradiction, ...], str | None]] = {}
         conflicts: list[DataConflict] = []
         host_fix: dict[tuple[str, str], _Witnessed] = {}
-        cluster_fix: dict[tuple[str, str], tuple[int, int]] = {}
+        cluster_fix: dict[ClusterKey, tuple[int, int]] = {}
         sets: dict[int, FeatureSet] = {}
         for vm, key in zip(vms, keys):
             if not vm.running or vm.host is None or vm.cluster is None:
@@ -421,7 +584,7 @@ class _Analyzer:
             cid = host_id.get(hk)
             if cid is None:
                 continue
-            ck = (vm.vcenter, vm.cluster)
+            ck = ClusterKey(vm.vcenter, vm.cluster)
             microcode = group_of[key].requirement & self.microcode
             if microcode and dests[cid].evc_mode is not None:
                 base, mc = cluster_fix.get(ck, (0, 0))
@@ -447,7 +610,7 @@ class _Analyzer:
             if table_part:
                 base, mc = cluster_fix.get(ck, (0, 0))
                 cluster_fix[ck] = (base | table_part, mc)
-            label = labels.get((vm.vcenter, vm.cluster))
+            label = labels.get(ck)
             for source, mask, message in contradictions:
                 fs = sets.get(mask)
                 if fs is None:
@@ -536,8 +699,8 @@ class _Analyzer:
                      hr.host.available, None)
 
     def _requirement(
-        self, vm: VM, by_host: Mapping[tuple[str, str], HostResult], clusters: Mapping[tuple[str, str], Cluster],
-    ) -> tuple[int, str, str | None, tuple[str, ...]]:
+        self, vm: VM, by_host: Mapping[tuple[str, str], HostResult], clusters: Mapping[ClusterKey, Cluster],
+    ) -> tuple[int, VMRequirementSource, str | None, tuple[str, ...]]:
         """The features a VM needs at its destination, where that came from, its vendor, notes."""
         r = vm.requirement
         source = r.source
@@ -553,7 +716,7 @@ class _Analyzer:
         # (EVC mode) or, without EVC, what its current host has.
         if not vm.running:
             return 0, "none", r.vendor, tuple(notes)
-        cluster = clusters.get((vm.vcenter, vm.cluster)) if vm.cluster else None
+        cluster = clusters.get(ClusterKey(vm.vcenter, vm.cluster)) if vm.cluster else None
         host = by_host.get((vm.vcenter, vm.host)) if vm.host else None
         if cluster is not None and cluster.evc_mode:
             mode = self.inv.mode(vm.vcenter, cluster.evc_mode)
@@ -565,6 +728,15 @@ class _Analyzer:
             return mask, "assumed", host.host.cpu.vendor, tuple(notes)
         notes.append("no recorded CPU requirement and no host: only vendor and hardware version are checked")
         return 0, "none", r.vendor, tuple(notes)
+
+    def power_cycle(self, req: int, hw: int, mode: EvcMode) -> PowerCycle | None:
+        """What a running VM with requirement ``req`` and hardware version ``hw`` would gain from a power
+        cycle under ``mode`` (None: nothing); decided once per (requirement, version, mode)."""
+        key = (req, hw, mode)
+        if key in self._cycle_cache:
+            return self._cycle_cache[key]
+        cycle = self._cycle_cache[key] = self._power_cycle(req, hw, mode)
+        return cycle
 
     def _power_cycle(self, req: int, hw: int, mode: EvcMode) -> PowerCycle | None:
         exposed = self.exposed(hw)
@@ -617,13 +789,27 @@ class _Analyzer:
         return tuple(reasons)
 
     def _decide(self, g: _Group, dests: Sequence[_Dest]) -> tuple[tuple[Reason, ...], ...]:
-        """The decision of one group against every destination class, with equal answers shared."""
+        """The decision of one group against every destination class, with equal answers shared.
+
+        With a previous analysis to reuse, only the classes it did not have are decided anew.
+        """
         one, many = self._interned_reason, self._interned
+        before = self._previous.decisions.get(g) if self._previous is not None else None
         out = []
-        for d in dests:
-            reasons = tuple(one.setdefault(r, r) for r in self._pair(g, d))
-            out.append(many.setdefault(reasons, reasons))
-        return tuple(out)
+        if before is not None and self._remap is not None:
+            for d, j in zip(dests, self._remap):
+                if j is not None:
+                    out.append(before[j])
+                else:
+                    reasons = tuple(one.setdefault(r, r) for r in self._pair(g, d))
+                    out.append(many.setdefault(reasons, reasons))
+        else:
+            for d in dests:
+                reasons = tuple(one.setdefault(r, r) for r in self._pair(g, d))
+                out.append(many.setdefault(reasons, reasons))
+        decided = tuple(out)
+        self.memo.decisions[g] = decided
+        return decided
 
     def _group_verdict(
         self, g: _Group, dests: Sequence[_Dest], clusters: Sequence[tuple[Cluster, str, dict[int, list[str]]]],
@@ -743,17 +929,27 @@ class _Analyzer:
             for hr in hosts:
                 p = hr.host.cpu
                 lacking = evc.required & ~p.present.mask
-                if lacking or (p.vendor and p.vendor != evc.vendor):
-                    if p.vendor and p.vendor != evc.vendor:
+                other_vendor = p.vendor if p.vendor and p.vendor != evc.vendor else None
+                if lacking or other_vendor:
+                    if other_vendor:
                         lacking = evc.required
                     not_admitted.append(LimitingHost(hr.host.name, evc.key,
                                                      self.reg.feature_set(lacking & ~p.unknown.mask),
-                                                     self.reg.feature_set(lacking & p.unknown.mask)))
+                                                     self.reg.feature_set(lacking & p.unknown.mask),
+                                                     vendor=other_vendor))
             for low in self._lower_modes(modes, evc):
                 allowed = low.features.mask | self.mitigations | self.any_mask
                 blocking[low.key] = tuple(v.vm.name for v in running if v.requirement.mask & ~allowed)
+        raise_mode = top[0] if top and (evc is None or top[0].features.mask & ~evc.features.mask) else None
+        cycling: tuple[str, ...] = ()
+        if raise_mode is not None:
+            # A VM of another vendor is not cycled into the mode: it has to leave the cluster.
+            cycling = tuple(v.vm.name for v in running
+                            if v.vm.per_vm_evc is None and v.vendor in (None, raise_mode.vendor)
+                            and self.power_cycle(v.requirement.mask, v.vm.hardware_version, raise_mode) is not None)
         return ClusterResult(c, label, tuple(hosts), vendors, evc, top[0] if top else None, tuple(top), reason,
-                             tuple(limiting), tuple(not_admitted), blocking, undetermined, max_hw, assumed)
+                             tuple(limiting), tuple(not_admitted), blocking, undetermined, max_hw, assumed,
+                             raise_mode=raise_mode, power_cycle_to_raise=cycling)
 
     @staticmethod
     def _lower_modes(modes: ModeTable, mode: EvcMode) -> list[EvcMode]:
@@ -768,6 +964,11 @@ class _Analyzer:
         return out
 
 
-def analyze(inventory: Inventory) -> Analysis:
-    """Analyse a whole estate: host, cluster and VM verdicts with every reason."""
-    return _Analyzer(inventory).run()
+def analyze(inventory: Inventory, reuse: Analysis | None = None) -> Analysis:
+    """Analyse a whole estate: host, cluster and VM verdicts with every reason.
+
+    ``reuse``, the analysis of an estate this one was derived from (a what-if), lends its decisions:
+    only VM groups and destination classes it did not have are decided anew. The result is the same
+    as without it.
+    """
+    return _Analyzer(inventory, reuse._memo if reuse is not None else None).run()

@@ -23,6 +23,27 @@ from evckit.hardware import EsxiRelease, HardwareTable, HardwareVersion, parse_e
 from evckit.identify import GenerationTable
 from evckit.modes import EvcMode, FeatureGroup, ModeTable
 
+#: CPUID vendor strings (leaf 0, vSphere's ``cpuid.Intel``-style vendor features) -> evckit's vendor
+#: words. The one vendor table: readers, CPU profiles and VM requirements all read it. EVC modes exist
+#: for "intel" and "amd" only.
+VENDORS: Mapping[str, str] = {
+    "GenuineIntel": "intel",
+    "AuthenticAMD": "amd",
+    "HygonGenuine": "hygon",
+    "CentaurHauls": "centaur",
+    "  Shanghai  ": "zhaoxin",
+    "CyrixInstead": "cyrix",
+    "VIA VIA VIA ": "via",
+}
+
+
+def vendor_word(vendor_string: str | None) -> str | None:
+    """The vendor word of a CPUID vendor string (``GenuineIntel`` -> ``intel``); a string the table does
+    not list is lower-cased, an empty one is None."""
+    if vendor_string is None:
+        return None
+    return VENDORS.get(vendor_string, vendor_string.strip().lower() or None)
+
 __all__ = ["Catalog"]
 
 FEATURES_FILE = "features.json"

@@ -118,7 +118,7 @@ def _check_into(args: argparse.Namespace, out: TextIO) -> int:
         report.write_scenario(result, view, args.format, out, warn=_warn)
     else:
         report.write_check(view, args.format, out, csv_table=args.csv_table, warn=_warn)
-    if args.fail_on == "incompatible" and report.incompatible(analysis):
+    if args.fail_on == "incompatible" and analysis.incompatible:
         return 1
     return 0
 

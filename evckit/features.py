@@ -80,14 +80,12 @@ class Feature:
 class FeatureRegistry:
     """The features of one catalog, in bit order, with lookups by every name they are known by."""
 
-    __slots__ = ("_by_libvirt", "_by_linux", "_by_name", "_by_vsphere", "any_mask", "features", "microcode_mask")
+    __slots__ = ("_by_name", "_by_vsphere", "any_mask", "features", "microcode_mask")
 
     def __init__(self, features: Iterable[Feature]) -> None:
         self.features: tuple[Feature, ...] = tuple(features)
         self._by_name = {f.name: f for f in self.features}
         self._by_vsphere = {k.lower(): f for f in self.features for k in f.vsphere_keys}
-        self._by_linux = {f.linux: f for f in self.features if f.linux}
-        self._by_libvirt = {f.libvirt: f for f in self.features if f.libvirt}
         #: Features the hypervisor can expose without host support (VMware ``ANY``).
         self.any_mask: int = sum(f.bit for f in self.features if f.monitor_support == "ANY")
         #: Features of kind ``microcode``: only measured, current host data can tell whether a host has them.
@@ -115,14 +113,6 @@ class FeatureRegistry:
     def by_vsphere_key(self, key: str) -> Feature | None:
         """The feature of a vSphere key (``cpuid.AES``, ``cpuid.aes``: case does not matter)."""
         return self._by_vsphere.get(key.lower())
-
-    def by_linux_flag(self, flag: str) -> Feature | None:
-        """The feature of a ``/proc/cpuinfo`` flag."""
-        return self._by_linux.get(flag)
-
-    def by_libvirt_name(self, name: str) -> Feature | None:
-        """The feature of a libvirt feature name."""
-        return self._by_libvirt.get(name)
 
     def mask(self, names: Iterable[str]) -> int:
         """The mask of canonical names; an unknown name raises `InputError`."""

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import attrs
 
-from evckit.catalog import Catalog
+from evckit.catalog import Catalog, vendor_word
 from evckit.cpuid import CpuidDump, NamedFeatures
 from evckit.cpuid.identity import brand_string, hypervisor, hypervisor_vendor, signature, vendor_string
 from evckit.features import FeatureSet
@@ -21,18 +21,6 @@ from evckit.identify import Generation
 from evckit.modes import EvcMode, ModeTable
 
 __all__ = ["CommonModes", "CpuProfile", "HostVerdict", "assess", "common_modes", "profile_from_data", "profile_from_mode", "profile_from_name"]
-
-#: CPUID vendor strings -> evckit's vendor words (EVC modes exist for "intel" and "amd" only).
-VENDORS = {
-    "GenuineIntel": "intel",
-    "AuthenticAMD": "amd",
-    "HygonGenuine": "hygon",
-    "CentaurHauls": "centaur",
-    "  Shanghai  ": "zhaoxin",
-    "CyrixInstead": "cyrix",
-    "VIA VIA VIA ": "via",
-}
-
 
 @attrs.frozen
 class CpuProfile:
@@ -101,16 +89,10 @@ XSTATE_FLAGS = {
 }
 
 
-def _vendor_word(vendor: str | None) -> str | None:
-    if vendor is None:
-        return None
-    return VENDORS.get(vendor, vendor.strip().lower() or None)
-
-
 def _vendor_mask(catalog: Catalog, vendor: str | None) -> int:
     mask = 0
     for f in catalog.features:
-        if f.kind == "vendor" and f.vendor_string and _vendor_word(f.vendor_string) == vendor:
+        if f.kind == "vendor" and f.vendor_string and vendor_word(f.vendor_string) == vendor:
             mask |= f.bit
     return mask
 
@@ -123,7 +105,7 @@ def profile_from_data(data: CpuidDump | NamedFeatures, catalog: Catalog) -> CpuP
 
 
 def _profile_from_dump(dump: CpuidDump, catalog: Catalog) -> CpuProfile:
-    vendor = _vendor_word(vendor_string(dump))
+    vendor = vendor_word(vendor_string(dump))
     read = catalog.features.read_registers(dump.leaves, vendor, dump.unknown_bits)
     present, unknown = read.present, read.unknown
     lacking = [f"{leaf:#x}.{sub}" for leaf, sub in read.lacking]
@@ -319,32 +301,3 @@ def common_modes(profiles: Sequence[CpuProfile], modes: ModeTable,
             undetermined[m.key] = chk.undetermined
     best = modes.best(supported)
     return CommonModes(tuple(supported), best, undetermined, None if supported else "some host supports no EVC mode")
-
-
-def verdict_json(v: HostVerdict) -> dict[str, object]:
-    """One host as the ``evckit host --format json`` contract shows it."""
-    p = v.profile
-    return {
-        "source": p.source,
-        "format": p.input_format,
-        "vendor": p.vendor,
-        "family": p.family,
-        "model": p.model,
-        "stepping": p.stepping,
-        "brand": p.brand,
-        "codename": p.generation.label if p.generation else None,
-        "generation": p.generation.key if p.generation else None,
-        "hypervisor": p.hypervisor,
-        "max_evc_mode": v.max_mode.key if v.max_mode else None,
-        "max_evc_modes": [m.key for m in v.max_modes],
-        "supported_modes": [m.key for m in v.supported],
-        "missing_for_next": {k: list(fs.names()) for k, fs in v.missing_for_next.items()},
-        "undetermined": {k: list(fs.names()) for k, fs in v.undetermined.items()},
-        "esxi_limited": dict(v.esxi_limited),
-        "unknown_features": len(p.unknown),
-        "assumed": p.assumed,
-        "confidence": (v.max_mode.confidence if v.max_mode else None),
-        "reason": v.reason,
-        "notes": list(p.notes),
-    }
-

@@ -7,26 +7,28 @@ raises one `SnapshotError` that lists every problem with its place.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, NamedTuple
 
 import attrs
 
-from evckit.catalog import Catalog
+from evckit._schema import place, snapshot_problems
+from evckit.catalog import Catalog, vendor_word
 from evckit.errors import EvckitError, InputError, SnapshotError
 from evckit.features import FeatureSet
 from evckit.hardware import EsxiVersion, parse_esxi, parse_hw_version
-from evckit.hosts import VENDORS, CpuProfile, profile_from_data, profile_from_mode, profile_from_name
+from evckit.hosts import CpuProfile, profile_from_data, profile_from_mode, profile_from_name
 from evckit.modes import EvcMode, ModeTable
-from evckit._schema import place, snapshot_problems
 from evckit.vcmodes import modes_from_vcenter
 
 __all__ = [
     "SNAPSHOT_VERSION",
     "Cluster",
+    "ClusterKey",
     "Host",
     "Inventory",
     "VCenter",
@@ -41,9 +43,16 @@ __all__ = [
 #: The snapshot format version this evckit reads and writes.
 SNAPSHOT_VERSION = 1
 
-POWER_STATES = {"poweredon": "poweredOn", "poweredoff": "poweredOff", "suspended": "suspended",
-                "on": "poweredOn", "off": "poweredOff"}
-CONNECTION_STATES = ("connected", "disconnected", "notResponding")
+#: A VM's power state, as vSphere names it.
+PowerState = Literal["poweredOn", "poweredOff", "suspended"]
+#: A host's connection state, as vSphere names it.
+ConnectionState = Literal["connected", "disconnected", "notResponding"]
+#: Where a VM's recorded requirement came from (vSphere's property names; ``none``: nothing recorded).
+RequirementSource = Literal["featureRequirement", "minRequiredEVCModeKey", "perVmEvc", "none"]
+
+POWER_STATES: dict[str, PowerState] = {"poweredon": "poweredOn", "poweredoff": "poweredOff",
+                                       "suspended": "suspended", "on": "poweredOn", "off": "poweredOff"}
+CONNECTION_STATES: tuple[ConnectionState, ...] = ("connected", "disconnected", "notResponding")
 _REQ = re.compile(r"^(?:(Bool|Num|Str):)?(Min|Max|Match):(.+)$", re.IGNORECASE)
 
 
@@ -57,6 +66,22 @@ class VCenter:
     modes: ModeTable | None = None
 
 
+class ClusterKey(NamedTuple):
+    """The one identity of a cluster across an estate: its vCenter and its name.
+
+    Cluster names repeat across vCenters (every site has its ``gold``), so a bare name never identifies
+    a cluster; every lookup, filter and what-if goes through this key. A tuple, so that building and
+    hashing one per VM costs what a plain tuple does.
+    """
+
+    vcenter: str
+    name: str
+
+    def __str__(self) -> str:
+        """``vcenter/name``, with ``/`` and ``\\`` inside either part escaped so that it names one cluster."""
+        return f"{_label_part(self.vcenter)}/{_label_part(self.name)}"
+
+
 @attrs.frozen
 class Cluster:
     """A cluster: its name, its vCenter, and its current EVC mode (None: EVC disabled)."""
@@ -64,6 +89,11 @@ class Cluster:
     name: str
     vcenter: str
     evc_mode: str | None = None
+
+    @property
+    def key(self) -> ClusterKey:
+        """The cluster's identity across the estate."""
+        return ClusterKey(self.vcenter, self.name)
 
 
 @attrs.frozen
@@ -83,7 +113,7 @@ class Host:
     cluster: str | None
     cpu: CpuProfile
     esxi_version: str | None = None
-    connection_state: str = "connected"
+    connection_state: ConnectionState = "connected"
     maintenance: bool = False
     cpu_model: str | None = None
     vcenter_max_evc_mode: str | None = None
@@ -99,6 +129,11 @@ class Host:
         """True when the host can receive VMs: connected and not in maintenance mode."""
         return self.connection_state == "connected" and not self.maintenance
 
+    @property
+    def cluster_key(self) -> ClusterKey | None:
+        """The key of the host's cluster (None: a standalone host)."""
+        return ClusterKey(self.vcenter, self.cluster) if self.cluster is not None else None
+
 
 @attrs.frozen
 class Requirement:
@@ -112,7 +147,7 @@ class Requirement:
     """
 
     features: FeatureSet
-    source: str
+    source: RequirementSource
     vendor: str | None = None
     unevaluated: tuple[str, ...] = ()
 
@@ -125,7 +160,7 @@ class VM:
     vcenter: str
     host: str | None
     cluster: str | None
-    power_state: str
+    power_state: PowerState
     hardware_version: int
     requirement: Requirement
     min_required_evc_mode: str | None = None
@@ -137,6 +172,11 @@ class VM:
     def running(self) -> bool:
         """Powered on or suspended: it carries CPU features and needs a live (vMotion) target."""
         return self.power_state in ("poweredOn", "suspended") and not self.template
+
+    @property
+    def cluster_key(self) -> ClusterKey | None:
+        """The key of the VM's cluster (None: on a standalone host)."""
+        return ClusterKey(self.vcenter, self.cluster) if self.cluster is not None else None
 
 
 @attrs.frozen(eq=False)
@@ -161,15 +201,49 @@ class Inventory:
         """An EVC mode as one vCenter defines it."""
         return self.modes_for(vcenter).get(key)
 
-    def cluster_label(self, cluster: Cluster | tuple[str, str]) -> str:
+    def cluster_label(self, cluster: Cluster | ClusterKey) -> str:
         """How reports name a cluster: ``name``, or ``vcenter/name`` when the snapshot has several vCenters.
 
         In the two-part form a ``/`` or ``\\`` inside either name is written ``\\/`` or ``\\\\``, so
         that two clusters never share a label (vCenter ``a`` with cluster ``b/c`` is ``a/b\\/c``,
         vCenter ``a/b`` with cluster ``c`` is ``a\\/b/c``).
         """
-        vc, name = (cluster.vcenter, cluster.name) if isinstance(cluster, Cluster) else cluster
-        return f"{_label_part(vc)}/{_label_part(name)}" if len(self.vcenters) > 1 else name
+        vcenter, name = (cluster.vcenter, cluster.name) if isinstance(cluster, Cluster) else cluster
+        return str(ClusterKey(vcenter, name)) if len(self.vcenters) > 1 else name
+
+    def match_clusters(self, patterns: Sequence[str]) -> tuple[Cluster, ...]:
+        """The clusters whose name, or ``vcenter/name``, matches any of the shell patterns.
+
+        ``gold`` matches the ``gold`` of every vCenter (a filter shows them all); ``vc-dr/gold`` one.
+        """
+        return tuple(c for c in self.clusters
+                     if any(fnmatch.fnmatchcase(c.name, p) or fnmatch.fnmatchcase(str(c.key), p) for p in patterns))
+
+    def resolve_cluster(self, text: str, option: str = "cluster") -> Cluster:
+        """The one cluster a user means by ``name`` or ``vcenter/name``.
+
+        Raises `InputError` naming ``option`` when no cluster has that name, or when several vCenters
+        have it (the message lists the candidates as ``vcenter/name``, the form that picks one).
+        """
+        matches = [c for c in self.clusters if text in (c.name, str(c.key))]
+        if not matches:
+            known = ", ".join(self.cluster_label(c) for c in self.clusters)
+            raise InputError(f"{option} {text!r}: unknown cluster {text!r} (clusters: {known})")
+        if len(matches) > 1:
+            raise InputError(f"{option} {text!r}: cluster {text!r} is in several vCenters: "
+                             f"{', '.join(str(c.key) for c in matches)}; name one as VCENTER/CLUSTER")
+        return matches[0]
+
+    def resolve_host(self, text: str, option: str = "host") -> Host:
+        """The one host a user means by ``name`` or ``vcenter/name``; unknown or ambiguous raises `InputError`."""
+        matches = [h for h in self.hosts if text in (h.name, f"{_label_part(h.vcenter)}/{_label_part(h.name)}")]
+        if not matches:
+            raise InputError(f"{option} {text!r}: no such host")
+        if len(matches) > 1:
+            raise InputError(f"{option} {text!r}: host {text!r} is in several vCenters: "
+                             f"{', '.join(f'{_label_part(h.vcenter)}/{_label_part(h.name)}' for h in matches)}; "
+                             "name one as VCENTER/HOST")
+        return matches[0]
 
 
 def _label_part(name: str) -> str:
@@ -217,7 +291,7 @@ def load_snapshot(path: str | Path, catalog: Catalog | None = None,
     return parse_snapshot(obj, source, catalog, base_dir=path.parent, cpuid_dirs=cpuid_dirs)
 
 
-def parse_snapshot(  # noqa: PLR0913
+def parse_snapshot(
     obj: object, source: str = "<snapshot>", catalog: Catalog | None = None, base_dir: Path | None = None,
     cpuid_dirs: Sequence[str | Path] = (),
 ) -> Inventory:
@@ -532,13 +606,13 @@ def _parse_vm(  # noqa: PLR0913
     min_req = v.get("min_required_evc_mode") or None
     if min_req is not None:
         min_req = _mode_key(min_req, table, where + ".min_required_evc_mode", problems)
-    if len(problems.items) > bad:
+    if state is None or len(problems.items) > bad:
         return None
     host_vendor = hosts[host].cpu.vendor if isinstance(host, str) and host in hosts else None
     req = _requirement(v, where, per_vm, min_req, host_vendor, table, catalog, problems)
     if req is None:
         return None
-    return VM(v["name"], vc_name, host, cluster, str(state), hw, req, min_req, per_vm,
+    return VM(v["name"], vc_name, host, cluster, state, hw, req, min_req, per_vm,
               bool(v.get("template", False)), _str(v.get("guest_id")))
 
 
@@ -577,7 +651,7 @@ def _requirement(  # noqa: PLR0913
                 continue
             if f.kind == "vendor":
                 if num:
-                    vendor = _vendor_of(f.vendor_string)
+                    vendor = vendor_word(f.vendor_string)
                 continue
             if m.group(2).lower() in ("min", "match") and num >= 1:
                 mask |= f.bit
@@ -586,10 +660,6 @@ def _requirement(  # noqa: PLR0913
         mode = table.get(min_req)
         return Requirement(mode.features, "minRequiredEVCModeKey", mode.vendor)
     return Requirement(reg.feature_set(0), "none", host_vendor)
-
-
-def _vendor_of(vendor_string: str | None) -> str | None:
-    return VENDORS.get(vendor_string or "")
 
 
 def example_path() -> Path:

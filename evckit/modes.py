@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Literal
 
 import attrs
 
 from evckit.errors import UnknownModeError
 from evckit.features import FeatureRegistry, FeatureSet
 
-__all__ = ["EvcMode", "FeatureGroup", "ModeCheck", "ModeTable"]
+__all__ = ["CheckStatus", "EvcMode", "FeatureGroup", "ModeCheck", "ModeTable"]
+
+#: Whether a CPU runs a mode: it does, it lacks a feature, or its data leaves a needed feature unknown.
+CheckStatus = Literal["yes", "no", "unknown"]
 
 
 @attrs.frozen
@@ -93,7 +97,7 @@ class ModeCheck:
     """
 
     mode: EvcMode
-    status: str
+    status: CheckStatus
     missing: int = 0
     undetermined: int = 0
 
@@ -134,10 +138,6 @@ class ModeTable:
         """A short list of valid keys for error messages."""
         firsts = [ms[0].key + " … " + ms[-1].key for ms in self._by_vendor.values()]
         return ", ".join(firsts)
-
-    def vendors(self) -> tuple[str, ...]:
-        """The vendors that have EVC modes."""
-        return tuple(self._by_vendor)
 
     def for_vendor(self, vendor: str | None) -> tuple[EvcMode, ...]:
         """The modes of one vendor, lowest tier first (empty for a vendor without EVC)."""

@@ -17,12 +17,14 @@ import attrs
 
 from evckit._text import csv_safe, printable
 from evckit._version import version
-from evckit.analysis import Analysis, ClusterResult, DataConflict, GroupVerdict, HostResult, LimitingHost, VMResult
-from evckit.catalog import Catalog
-from evckit.hosts import HostVerdict, verdict_json
-from evckit.modes import EvcMode
+from evckit.analysis import (
+    Analysis, ClusterResult, DataConflict, Evidence, GroupVerdict, HostResult, LimitingHost, VMResult,
+)
 
 if TYPE_CHECKING:
+    from evckit.catalog import Catalog
+    from evckit.hosts import HostVerdict
+    from evckit.modes import EvcMode
     from evckit.whatif import Candidate, ScenarioResult
 
 __all__ = ["dumps", "mode_diff_json", "mode_json", "render_mode", "render_mode_diff", "render_modes", "table"]
@@ -184,6 +186,34 @@ def render_mode_diff(catalog: Catalog, a: EvcMode, b: EvcMode, fmt: str) -> str:
 # --- hosts ---------------------------------------------------------------------------------------
 
 
+def verdict_json(v: HostVerdict) -> dict[str, object]:
+    """One host as the ``evckit host --format json`` contract shows it."""
+    p = v.profile
+    return {
+        "source": p.source,
+        "format": p.input_format,
+        "vendor": p.vendor,
+        "family": p.family,
+        "model": p.model,
+        "stepping": p.stepping,
+        "brand": p.brand,
+        "codename": p.generation.label if p.generation else None,
+        "generation": p.generation.key if p.generation else None,
+        "hypervisor": p.hypervisor,
+        "max_evc_mode": v.max_mode.key if v.max_mode else None,
+        "max_evc_modes": [m.key for m in v.max_modes],
+        "supported_modes": [m.key for m in v.supported],
+        "missing_for_next": {k: list(fs.names()) for k, fs in v.missing_for_next.items()},
+        "undetermined": {k: list(fs.names()) for k, fs in v.undetermined.items()},
+        "esxi_limited": dict(v.esxi_limited),
+        "unknown_features": len(p.unknown),
+        "assumed": p.assumed,
+        "confidence": (v.max_mode.confidence if v.max_mode else None),
+        "reason": v.reason,
+        "notes": list(p.notes),
+    }
+
+
 def render_hosts(verdicts: Sequence[HostVerdict], fmt: str) -> str:
     """``evckit host``: one row per CPU with identity, maximum mode and what the next mode needs."""
     if fmt == "json":
@@ -237,17 +267,17 @@ class CheckView:
 
 def select(analysis: Analysis, vm_patterns: Sequence[str] = (), cluster_patterns: Sequence[str] = (),
            explain: bool = False) -> CheckView:
-    """Filter an analysis to VMs and clusters whose names match shell patterns (all when none given)."""
+    """Filter an analysis to VMs and clusters whose names match shell patterns (all when none given).
 
-    def match(name: str, patterns: Sequence[str]) -> bool:
-        return not patterns or any(fnmatch.fnmatchcase(name, p) for p in patterns)
-
-    clusters = tuple(c for c in analysis.clusters
-                     if match(c.label, cluster_patterns) or match(c.cluster.name, cluster_patterns))
+    A cluster pattern matches a cluster's name or its ``vcenter/name``: ``gold`` selects the ``gold`` of
+    every vCenter and the VMs in them.
+    """
+    keys = {c.key for c in analysis.inventory.match_clusters(cluster_patterns)} if cluster_patterns else None
+    clusters = tuple(c for c in analysis.clusters if keys is None or c.key in keys)
     vms = tuple(
         v for v in analysis.vms
-        if match(v.vm.name, vm_patterns)
-        and (not cluster_patterns or any(fnmatch.fnmatchcase(v.cluster_label or "", p) for p in cluster_patterns))
+        if (not vm_patterns or any(fnmatch.fnmatchcase(v.vm.name, p) for p in vm_patterns))
+        and (keys is None or v.cluster_key in keys)
     )
     return CheckView(analysis, vms, clusters, explain)
 
@@ -410,19 +440,8 @@ def write_check(view: CheckView, fmt: str, out: TextIO, *, csv_table: str | None
 
 
 def summary(a: Analysis) -> dict[str, int]:
-    """Counts for the summary line and the JSON ``summary`` object."""
-    running = [v for v in a.vms if v.vm.running]
-    return {
-        "hosts": len(a.hosts),
-        "clusters": len(a.clusters),
-        "vms": len(a.vms),
-        "running_vms": len(running),
-        "vms_not_movable_everywhere": len(incompatible(a)),
-        "vms_needing_power_cycle": sum(1 for v in a.vms if v.power_cycle is not None),
-        "vm_groups": a.vm_groups,
-        "destination_classes": a.destination_classes,
-        "data_conflicts": len(a.data_conflicts),
-    }
+    """The analysis's counts as the summary line and the JSON ``summary`` object show them."""
+    return a.summary.as_dict()
 
 
 def _group_limiting(items: Sequence[LimitingHost]) -> list[tuple[list[str], LimitingHost]]:
@@ -497,10 +516,10 @@ def render_check(view: CheckView, fmt: str) -> str:
                                                        "held back by", "notes"], fmt,
                                                  wrap=[None, None, None, None, None, 50, 50]))
     hrow = []
-    names = {c.cluster.name for c in view.clusters}
+    keys = {c.key for c in view.clusters}
     for hr in a.hosts:
         h = hr.host
-        if h.cluster is not None and h.cluster not in names:
+        if h.cluster is not None and h.cluster_key not in keys:
             continue
         state = h.connection_state + (", maintenance" if h.maintenance else "")
         hrow.append([h.name, h.cluster or "-", h.esxi_version or "?", hr.max_hw_version or "?",
@@ -518,8 +537,7 @@ def render_check(view: CheckView, fmt: str) -> str:
     together: dict[tuple[object, ...], list[VMResult]] = {}
     for v in view.vms:
         g = v.verdict
-        only_vendor = all(t not in g.partial and rs and all(r.kind == "vendor" for r in rs)
-                          for t, rs in g.blocked.items())
+        only_vendor = all(g.other_vendor_only(t) for t in g.blocked)
         if not view.explain and only_vendor and v.power_cycle is None:
             continue  # it can go everywhere its CPU vendor can
         together.setdefault((id(g), v.cluster_label, _state(v)), []).append(v)
@@ -530,8 +548,7 @@ def render_check(view: CheckView, fmt: str) -> str:
         if not detailed:
             vrow.append([who, v.cluster_label or "-", _state(v), _short(list(g.blocked), 4), _kinds(g)])
             continue
-        other_vendor = [t for t, rs in g.blocked.items()
-                        if t not in g.partial and rs and all(r.kind == "vendor" for r in rs)]
+        other_vendor = [t for t in g.blocked if g.other_vendor_only(t)]
         for target, reasons in g.blocked.items():
             if target in other_vendor:
                 continue
@@ -545,7 +562,7 @@ def render_check(view: CheckView, fmt: str) -> str:
                          f"other CPU vendor (VM runs on {v.vendor})"])
         if view.explain:
             for target in g.live_targets if v.vm.running else g.cold_targets:
-                vrow.append([who, v.cluster_label or "-", _state(v), target, _why_yes(v, clusters[target])])
+                vrow.append([who, v.cluster_label or "-", _state(v), target, _why_yes(v.evidence(clusters[target]))])
     if vrow:
         title = "VM verdicts" if view.explain else "VMs that cannot move everywhere"
         if not detailed:
@@ -589,17 +606,17 @@ def render_check(view: CheckView, fmt: str) -> str:
     return "\n\n".join(parts)
 
 
-def _why_yes(v: VMResult, c: ClusterResult) -> str:
-    """A "yes" explained the way a "no" is: what was checked and why it holds."""
-    hw = f"vmx-{v.vm.hardware_version} runs on every available host" + (
-        f" (up to vmx-{c.max_hw_version})" if c.max_hw_version else "")
-    if not v.vm.running:
+def _why_yes(e: Evidence) -> str:
+    """A "yes" explained the way a "no" is: what the analysis checked and why it holds."""
+    hw = f"vmx-{e.hardware_version} runs on every available host" + (
+        f" (up to vmx-{e.max_hw_version})" if e.max_hw_version else "")
+    if e.migration == "cold":
         return f"cold migration possible: {hw}"
-    if c.evc_mode is not None:
-        cpu = f"its {len(v.requirement)} required CPU features are guaranteed by EVC mode {c.evc_mode.key}"
+    if e.evc_mode is not None:
+        cpu = f"its {e.features} required CPU features are guaranteed by EVC mode {e.evc_mode}"
     else:
-        cpu = f"every host has its {len(v.requirement)} required CPU features"
-    return f"live migration possible: {v.vendor or 'same'} CPU vendor; {cpu}; {hw}"
+        cpu = f"every host has its {e.features} required CPU features"
+    return f"live migration possible: {e.vendor or 'same'} CPU vendor; {cpu}; {hw}"
 
 
 def _title(text: str, fmt: str) -> str:
@@ -610,18 +627,6 @@ def _state(v: VMResult) -> str:
     return f"{v.vm.power_state} vmx-{v.vm.hardware_version}" + (f" per-VM EVC {v.vm.per_vm_evc}" if v.vm.per_vm_evc else "")
 
 
-def incompatible(analysis: Analysis) -> list[VMResult]:
-    """Running VMs that no host of some other cluster of their CPU vendor can take (``--fail-on``)."""
-    vendor_of = {c.label: c.vendors for c in analysis.clusters}
-    out = []
-    for v in analysis.vms:
-        if not v.vm.running or v.vendor is None:
-            continue
-        for label in v.verdict.blocked:
-            if label != v.cluster_label and vendor_of.get(label) == (v.vendor,) and label not in v.verdict.partial:
-                out.append(v)
-                break
-    return out
 
 
 # --- what-if -------------------------------------------------------------------------------------

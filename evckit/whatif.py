@@ -10,7 +10,7 @@ live target, and the running VMs that would need a power cycle to use a raised m
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import attrs
@@ -19,12 +19,13 @@ from evckit.analysis import Analysis, ClusterResult, analyze
 from evckit.catalog import Catalog
 from evckit.errors import InputError
 from evckit.features import FeatureSet
-from evckit.hosts import CpuProfile, assess, profile_from_data, profile_from_mode, profile_from_name
-from evckit.inventory import Host, Inventory
+from evckit.hosts import CpuProfile, profile_from_data, profile_from_mode, profile_from_name
+from evckit.inventory import ClusterKey, Host, Inventory
 from evckit.modes import EvcMode
 
 __all__ = [
     "AddHosts",
+    "Applied",
     "Candidate",
     "ClusterChange",
     "NewHost",
@@ -32,6 +33,7 @@ __all__ = [
     "ReplaceHosts",
     "Scenario",
     "ScenarioResult",
+    "apply",
     "compare_cpus",
     "parse_host_spec",
     "resolve_cpu",
@@ -117,7 +119,7 @@ class NewHost:
     """A hypothetical host and whether it can join its cluster at the cluster's current EVC mode."""
 
     name: str
-    cluster: str
+    cluster: ClusterKey
     cpu: str
     assumed: bool
     max_evc_mode: str | None
@@ -152,49 +154,57 @@ class ScenarioResult:
     changes: tuple[ClusterChange, ...]
 
 
-def apply(inventory: Inventory, scenario: Scenario) -> tuple[Inventory, list[NewHost], dict[str, list[str]]]:
-    """The inventory after the scenario, the new hosts, and the removed hosts per cluster."""
+@attrs.frozen
+class Applied:
+    """An inventory with a scenario applied: the estate after it, the hosts added, the hosts retired."""
+
+    inventory: Inventory
+    added: tuple[Host, ...]
+    removed: Mapping[ClusterKey, tuple[str, ...]]
+
+
+def apply(inventory: Inventory, scenario: Scenario) -> Applied:
+    """The estate after the scenario, as an inventory the analysis reads like any other.
+
+    Clusters and hosts named by the user are resolved once: ``vcenter/name`` picks one, a bare name
+    that several vCenters share is an `InputError` listing the candidates.
+    """
     catalog = inventory.catalog
     hosts = list(inventory.hosts)
-    clusters = {(c.vcenter, c.name): c for c in inventory.clusters}
     names = {h.name for h in hosts}
-    new: list[NewHost] = []
-    removed: dict[str, list[str]] = {}
+    added: list[Host] = []
+    removed: dict[ClusterKey, list[str]] = {}
     counter = 0
-
-    def cluster_of(name: str) -> tuple[str, str]:
-        matches = [c for c in inventory.clusters if name in (c.name, inventory.cluster_label(c))]
-        if not matches:
-            known = ", ".join(inventory.cluster_label(c) for c in inventory.clusters)
-            raise InputError(f"unknown cluster {name!r} (clusters: {known})")
-        return matches[0].vcenter, matches[0].name
-
     for change in scenario.changes:
         if isinstance(change, RemoveHost):
-            victim = next((h for h in hosts if h.name == change.host), None)
-            if victim is None:
-                raise InputError(f"--remove-host {change.host!r}: no such host")
+            victim = attrs.evolve(inventory, hosts=tuple(hosts)).resolve_host(change.host, "--remove-host")
             hosts.remove(victim)
-            removed.setdefault(victim.cluster or "", []).append(victim.name)
+            if victim.cluster_key is not None:
+                removed.setdefault(victim.cluster_key, []).append(victim.name)
             continue
-        vc, cname = cluster_of(change.cluster)
+        option = "--replace-hosts" if isinstance(change, ReplaceHosts) else "--add-host"
+        cluster = inventory.resolve_cluster(change.cluster, option)
         if isinstance(change, ReplaceHosts):
-            for h in [h for h in hosts if h.vcenter == vc and h.cluster == cname]:
+            for h in [h for h in hosts if h.cluster_key == cluster.key]:
                 hosts.remove(h)
-                removed.setdefault(cname, []).append(h.name)
+                if h in added:
+                    added.remove(h)
+                else:
+                    removed.setdefault(cluster.key, []).append(h.name)
         profile = resolve_cpu(change.cpu, catalog)
         esxi = scenario.esxi_version or _newest_esxi(inventory)
-        mode_key = clusters[(vc, cname)].evc_mode
         for _ in range(change.count):
             counter += 1
             while f"{scenario.prefix}{counter}" in names:
                 counter += 1
             name = f"{scenario.prefix}{counter}"
             names.add(name)
-            hosts.append(Host(name, vc, cname, attrs.evolve(profile, source=name), esxi, cpu_model=change.cpu))
-            new.append(_join(name, cname, change.cpu, profile, mode_key, inventory, vc))
+            host = Host(name=name, vcenter=cluster.vcenter, cluster=cluster.name,
+                        cpu=attrs.evolve(profile, source=name), esxi_version=esxi, cpu_model=change.cpu)
+            hosts.append(host)
+            added.append(host)
     after = attrs.evolve(inventory, hosts=tuple(hosts), source=inventory.source + " (what-if)")
-    return after, new, removed
+    return Applied(after, tuple(added), {k: tuple(v) for k, v in removed.items()})
 
 
 def _newest_esxi(inventory: Inventory) -> str | None:
@@ -204,38 +214,45 @@ def _newest_esxi(inventory: Inventory) -> str | None:
     return max(versions, key=lambda v: catalog.hardware.release(v).version) if versions else None
 
 
-def _join(name: str, cluster: str, cpu: str, profile: CpuProfile, mode_key: str | None, inventory: Inventory,
-          vcenter: str) -> NewHost:
-    catalog = inventory.catalog
-    verdict = assess(profile, catalog, inventory.modes_for(vcenter))
-    top = verdict.max_mode.key if verdict.max_mode else None
-    if mode_key is None:
-        return NewHost(name, cluster, cpu, profile.assumed, top, None, (), None)
-    mode = inventory.mode(vcenter, mode_key)
-    if profile.vendor != mode.vendor:
-        return NewHost(name, cluster, cpu, profile.assumed, top, False, (),
-                       f"CPU vendor {profile.vendor} cannot join a {mode.vendor} EVC mode ({mode.key})")
-    check = inventory.modes_for(vcenter).check(mode, profile.present.mask, profile.unknown.mask)
-    missing = catalog.features.names(check.missing | check.undetermined)
-    if check.status == "yes":
-        return NewHost(name, cluster, cpu, profile.assumed, top, True, (), None)
-    why = (f"lacks features of {mode.key}: {', '.join(missing)}" if check.status == "no"
+def _new_host(host: Host, after: Analysis, cluster: ClusterResult) -> NewHost:
+    """A new host as the analysis of the estate after the scenario judges it: its maximum mode and
+    whether it is admitted to its cluster's current EVC mode (and if not, why)."""
+    hr = next(r for r in after.hosts if r.host is host)
+    top = hr.verdict.max_mode.key if hr.verdict.max_mode else None
+    key = cluster.key
+    assumed = host.cpu.assumed
+    cpu = host.cpu_model or host.cpu.source
+    mode = cluster.evc_mode
+    if mode is None:
+        return NewHost(host.name, key, cpu, assumed, top, None, (), None)
+    refused = next((x for x in cluster.not_admitted if x.host == host.name), None)
+    if refused is None:
+        return NewHost(host.name, key, cpu, assumed, top, True, (), None)
+    if refused.vendor is not None:
+        return NewHost(host.name, key, cpu, assumed, top, False, (),
+                       f"CPU vendor {refused.vendor} cannot join a {mode.vendor} EVC mode ({mode.key})")
+    missing = (refused.missing | refused.undetermined).names()
+    why = (f"lacks features of {mode.key}: {', '.join(missing)}" if refused.missing
            else f"cannot tell: CPU data does not show {', '.join(missing)}")
-    return NewHost(name, cluster, cpu, profile.assumed, top, check.status == "yes", missing, why)
+    return NewHost(host.name, key, cpu, assumed, top, False, missing, why)
 
 
 def run_scenario(inventory: Inventory, scenario: Scenario, before: Analysis | None = None) -> ScenarioResult:
-    """Analyse the estate before and after a scenario and describe the changes per affected cluster."""
+    """Analyse the estate before and after a scenario and describe the changes per affected cluster.
+
+    The estate after is ``analyze(apply(inventory, scenario).inventory)``, computed reusing the
+    decisions of ``before`` for every VM group and destination class the scenario leaves unchanged.
+    """
     before = before or analyze(inventory)
-    after_inv, new, removed = apply(inventory, scenario)
-    after = analyze(after_inv)
-    affected = {n.cluster for n in new} | {c for c in removed if c}
+    applied = apply(inventory, scenario)
+    after = analyze(applied.inventory, reuse=before)
+    affected = {h.cluster_key for h in applied.added} | set(applied.removed)
     b_vms = {(v.vm.vcenter, v.vm.name): v for v in before.vms}
     changes = []
     for ca in after.clusters:
-        if ca.cluster.name not in affected:
+        if ca.key not in affected:
             continue
-        cb = next(c for c in before.clusters if c.label == ca.label)
+        cb = before.cluster(ca.key)
         gaining, losing = [], []
         for va in after.vms:
             vb = b_vms[(va.vm.vcenter, va.vm.name)]
@@ -246,34 +263,19 @@ def run_scenario(inventory: Inventory, scenario: Scenario, before: Analysis | No
                 gaining.append(va.vm.name)
             elif was and not now:
                 losing.append(va.vm.name)
-        cycle_mode, cycling = _power_cycle(after, ca)
-        gone = set(removed.get(ca.cluster.name, ()))
-        evacuate = tuple(v.vm.name for v in after.vms if v.vm.host in gone)
+        gone = set(applied.removed.get(ca.key, ()))
+        evacuate = tuple(v.vm.name for v in after.vms if v.vm.host in gone and v.vm.vcenter == ca.key.vcenter)
+        new = tuple(_new_host(h, after, ca) for h in applied.added if h.cluster_key == ca.key)
         changes.append(ClusterChange(
             ca.label, ca.evc_mode.key if ca.evc_mode else None, _key(cb.max_evc_mode), _key(ca.max_evc_mode),
-            tuple(n for n in new if n.cluster == ca.cluster.name), tuple(sorted(gone)), tuple(gaining),
-            tuple(losing), cycle_mode, cycling, evacuate,
+            new, tuple(sorted(gone)), tuple(gaining), tuple(losing), _key(ca.raise_mode),
+            ca.power_cycle_to_raise, evacuate,
         ))
     return ScenarioResult(before, after, tuple(changes))
 
 
 def _key(mode: EvcMode | None) -> str | None:
     return mode.key if mode else None
-
-
-def _power_cycle(after: Analysis, cluster: ClusterResult) -> tuple[str | None, tuple[str, ...]]:
-    """If the cluster could raise its EVC mode, the running VMs that would need a power cycle to use it."""
-    target = cluster.max_evc_mode
-    current = cluster.evc_mode
-    if target is None or (current is not None and target.features.mask & ~current.features.mask == 0):
-        return None, ()
-    any_mask = after.inventory.catalog.features.any_mask
-    need = []
-    for v in after.vms:
-        if v.vm.running and v.vm.vcenter == cluster.cluster.vcenter and v.vm.cluster == cluster.cluster.name \
-                and v.vm.per_vm_evc is None and target.required & ~any_mask & ~v.requirement.mask:
-            need.append(v.vm.name)
-    return target.key, tuple(need)
 
 
 @attrs.frozen
@@ -294,42 +296,57 @@ class Candidate:
     reason: str | None
 
 
-def compare_cpus(inventory: Inventory, cluster: str, cpus: Sequence[str]) -> list[Candidate]:
+def compare_cpus(inventory: Inventory, cluster: str, cpus: Sequence[str],
+                 before: Analysis | None = None) -> list[Candidate]:
     """Rank candidate CPUs for a cluster: the mode the cluster would reach with one such host, how many
-    of today's running VMs (of that vendor) could live-migrate onto it, and which of its features the
-    cluster's mode would hide. Best first."""
+    of today's running VMs (of that vendor) could live-migrate onto it there (none, if the cluster does
+    not admit it), and which of its features the cluster's mode would hide. A CPU of another vendor than the cluster's hosts cannot join: it
+    ranks last and hides nothing. Best first.
+
+    The estate is analysed once; each candidate's estate reuses those decisions and decides only the
+    new host's destination class.
+    """
     catalog = inventory.catalog
+    target = inventory.resolve_cluster(cluster, "--cluster")
+    before = before or analyze(inventory)
+    vendors = {v for v in before.cluster(target.key).vendors if v != "unknown"}
     out: list[Candidate] = []
     for cpu in cpus:
-        result = run_scenario(inventory, Scenario((AddHosts(cluster, cpu, 1),), prefix="candidate-"))
+        result = run_scenario(inventory, Scenario((AddHosts(str(target.key), cpu, 1),), prefix="candidate-"),
+                              before=before)
         change = result.changes[0]
         host = change.new_hosts[0]
-        new = next(h for h in result.after.hosts if h.host.name == host.name)
-        profile = new.host.cpu
+        ca = result.after.cluster(target.key)
+        profile = next(hr.host.cpu for hr in result.after.hosts if hr.host.name == host.name
+                       and hr.host.cluster_key == target.key)
+        joins, reason = host.joins_current_mode, host.reason
+        foreign = bool(vendors) and profile.vendor not in vendors
+        if foreign and joins is not False:
+            joins, reason = False, (f"CPU vendor {profile.vendor or 'unknown'}: the cluster's hosts are "
+                                    f"{'/'.join(sorted(vendors))}, and VMs never live-migrate between vendors")
         running = [v for v in result.after.vms if v.vm.running and v.vendor == profile.vendor]
-        fits = 0
-        for v in running:
-            lacking = v.requirement.mask & ~profile.present.mask & ~catalog.features.any_mask
-            hw_ok = new.max_hw_version is None or v.vm.hardware_version <= new.max_hw_version
-            if not lacking and hw_ok:
-                fits += 1
-        ca = next(c for c in result.after.clusters if c.label == change.cluster)
+        # A host the cluster does not admit takes no VM there; otherwise the analysis says which VMs
+        # it takes (at the cluster's EVC mode, if any).
+        fits = 0 if joins is False else sum(1 for v in running if ca.label in v.verdict.live_targets
+                                            or host.name in v.verdict.partial.get(ca.label, ()))
         guard = ca.evc_mode or ca.max_evc_mode
         hidden = 0
-        if guard is not None:  # without a common mode (mixed vendors) nothing is "hidden", it just cannot join
+        if guard is not None and not foreign and guard.vendor == profile.vendor:
             hidden = profile.present.mask & ~guard.features.mask & ~catalog.mitigations.mask
             hidden &= ~sum(f.bit for f in catalog.features if f.kind == "vendor" or f.monitor_support != "YES")
         out.append(Candidate(
             cpu, profile.vendor, profile.generation.label if profile.generation else None, profile.assumed,
-            host.max_evc_mode, change.max_evc_mode_after, host.joins_current_mode, host.missing_for_current,
-            fits, len(running), catalog.features.feature_set(hidden), host.reason,
+            host.max_evc_mode, change.max_evc_mode_after, joins, host.missing_for_current,
+            fits, len(running), catalog.features.feature_set(hidden), reason,
         ))
 
     def size(key: str | None) -> int:
         return len(catalog.modes.get(key).features) if key else -1
 
-    def rank(c: Candidate) -> tuple[bool, int, int, int]:
-        # Joining at all first, then the mode the cluster reaches, the VMs it can take, its own headroom.
-        return (c.joins_current_mode is not False, size(c.cluster_max_evc_mode), c.vms_that_fit, size(c.max_evc_mode))
+    def rank(c: Candidate) -> tuple[bool, bool, int, int, int]:
+        # Its vendor and joining at all first, then the mode the cluster reaches, the VMs it can take,
+        # its own headroom.
+        return (c.vendor in vendors or not vendors, c.joins_current_mode is not False, size(c.cluster_max_evc_mode),
+                c.vms_that_fit, size(c.max_evc_mode))
 
     return sorted(out, key=rank, reverse=True)

@@ -94,9 +94,9 @@ def hosts_of(view: CheckView) -> list[HostResult]:
     """The hosts shown: those of the selected clusters (all, unfiltered) and hosts outside clusters."""
     if len(view.clusters) == len(view.analysis.clusters):
         return list(view.analysis.hosts)
-    names = {c.cluster.name for c in view.clusters} | {c.label for c in view.clusters}
+    keys = {c.key for c in view.clusters}
     return [hr for hr in view.analysis.hosts
-            if hr.host.cluster is None or hr.host.cluster in names or not view.clusters]
+            if hr.host.cluster is None or hr.host.cluster_key in keys or not view.clusters]
 
 
 def _is_filtered(view: CheckView) -> bool:
@@ -253,13 +253,7 @@ def write_check_csv(view: CheckView, out: TextIO, table: str = "vms") -> None:
 
 
 def _status(g: GroupVerdict, running: bool, target: str) -> str:
-    if target in g.blocked:
-        return "partial" if target in g.partial else "blocked"
-    if running and target in g.live_targets:
-        return "live"
-    if not running and target in g.cold_targets:
-        return "cold"
-    return "blocked"
+    return g.status(target, running)  # decided by the analysis
 
 
 def _kind_counts(g: GroupVerdict) -> str:

@@ -6,7 +6,7 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import attrs
 import pytest
@@ -17,7 +17,7 @@ from evckit import report
 from evckit.analysis import Analysis, VMResult, analyze
 from evckit.cli import main
 from evckit.hardware import parse_esxi_version
-from evckit.inventory import Cluster, Host, Inventory, parse_snapshot
+from evckit.inventory import Cluster, ClusterKey, Host, Inventory, parse_snapshot
 from evckit.modes import EvcMode
 
 from .estate_strategies import CATALOG, CPU_FEATURES, KEY_OF, REG, VENDOR_KEY, estates, host_cpus
@@ -145,7 +145,10 @@ def oracle(inv: Inventory, v: VMResult, witnessed: tuple[dict[tuple[str, str], P
                                                       dict[tuple[str, str], frozenset[str]]]) -> Expected:
     """Decide one VM against every host of every cluster, one by one, from the documented rules."""
     by_host, by_cluster = witnessed
-    live, cold, partial, blocked = set(), set(), {}, {}
+    live: set[str] = set()
+    cold: set[str] = set()
+    partial: dict[str, Any] = {}
+    blocked: dict[str, Any] = {}
     for c in inv.clusters:
         label = inv.cluster_label(c)
         mode = inv.mode(c.vcenter, c.evc_mode) if c.evc_mode else None
@@ -252,7 +255,7 @@ def test_adding_a_host_never_raises_max_mode(obj: dict[str, Any], data: st.DataO
            "cpu": data.draw(host_cpus(data.draw(st.sampled_from(("intel", "amd")))))}
     vc["hosts"] = [*vc["hosts"], new]
     after = analyze(parse(obj))
-    label = before.inventory.cluster_label((vc["name"], cname))
+    label = before.inventory.cluster_label(ClusterKey(vc["name"], cname))
     old, now = before.cluster(label), after.cluster(label)
     if old.max_evc_mode is None:
         assert now.max_evc_mode is None
@@ -510,7 +513,7 @@ def test_unknown_mitigation_in_evc_cluster_is_undetermined() -> None:
 def check_json_of_example(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     """``evckit check --example --format json-expanded`` (each VM with its verdict inline), parsed."""
     assert main(["check", "--example", "--format", "json-expanded"]) == 0
-    return json.loads(capsys.readouterr().out)
+    return cast("dict[str, Any]", json.loads(capsys.readouterr().out))
 
 
 def by_name(items: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -573,3 +576,27 @@ def test_example_table_matches_golden(capsys: pytest.CaptureFixture[str]) -> Non
     if os.environ.get("EVCKIT_REGEN_GOLDEN") == "1":
         path.write_text(text, encoding="utf-8")
     assert text == path.read_text(encoding="utf-8")
+
+
+def test_target_status_summary_and_evidence_are_the_analysis() -> None:
+    """What renderers and the exit status read is decided in the analysis: per-target status, the VMs that
+    cannot move everywhere, the counts, and the evidence for a yes."""
+    from evckit.inventory import load_inventories  # noqa: PLC0415
+
+    a = analyze(load_inventories([], example=True))
+    for v in a.vms:
+        g = v.verdict
+        for c in a.clusters:
+            status = g.status(c.label, v.vm.running)
+            assert (status == "partial") == (c.label in g.partial)
+            assert (status in ("live", "cold")) == (c.label not in g.blocked and c.label in (
+                g.live_targets if v.vm.running else g.cold_targets))
+        others = [c for c in a.clusters if c.key != v.cluster_key and c.vendors == (v.vendor,)]
+        assert v.not_movable_everywhere == (v.vm.running and any(
+            g.status(c.label, True) == "blocked" for c in others))
+    assert a.summary.vms_not_movable_everywhere == len(a.incompatible) > 0
+    assert a.summary.vms == len(a.vms) and a.summary.running_vms == sum(v.vm.running for v in a.vms)
+    db = a.vm("db-01")
+    e = db.evidence(a.cluster("gold"))
+    assert (e.migration, e.evc_mode, e.vendor) == ("live", "intel-cascadelake", "intel")
+    assert e.features == len(db.requirement)

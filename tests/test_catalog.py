@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,12 +38,12 @@ def test_copy_loads_like_builtin(tables: Path) -> None:
 def test_every_problem_listed_once(tables: Path) -> None:
     """Several breakages in several files come back together, each with file and location."""
 
-    def break_modes(o: dict) -> None:
+    def break_modes(o: dict[str, Any]) -> None:
         o["modes"][3]["add"][0]["features"].append("no_such_feature")
         o["modes"][5]["base"] = "intel-nowhere"
         o["modes"].append(dict(o["modes"][0]))  # duplicate key
 
-    def break_features(o: dict) -> None:
+    def break_features(o: dict[str, Any]) -> None:
         o["features"][1]["cpuid"] = o["features"][0]["cpuid"]  # two features, one bit
         o["features"][2]["confidence"] = "maybe"
 

@@ -110,3 +110,16 @@ def test_json_groups_is_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert plain == grouped and json.loads(plain)["form"] == "grouped"
     status, out, _ = run(capsys, "check", "--example", "--add-host", "gold=Xeon Gold 6430", "--format", "json-groups")
     assert status == 0 and json.loads(out)["changes"]
+
+
+def test_renderers_import_no_mode_or_host_logic() -> None:
+    """report.py formats: at run time it imports the analysis results, never the mode or host logic."""
+    import ast  # noqa: PLC0415
+
+    import evckit.report  # noqa: PLC0415
+
+    tree = ast.parse(Path(evckit.report.__file__).read_text(encoding="utf-8"))
+    runtime = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    modules = {n.module for n in runtime if isinstance(n, ast.ImportFrom)}
+    assert "evckit.analysis" in modules
+    assert not modules & {"evckit.modes", "evckit.hosts", "evckit.catalog", "evckit.inventory", "evckit.whatif"}

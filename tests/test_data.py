@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 from itertools import combinations
 
 import pytest
@@ -33,7 +34,7 @@ def test_mode_features_exist_and_modes_have_sources(catalog: Catalog) -> None:
 
 def test_each_track_mode_contains_its_predecessor(catalog: Catalog) -> None:
     """Within a track, each mode contains every feature of the mode before it."""
-    tracks: dict[str, list] = {}
+    tracks: dict[str, list[Any]] = {}
     for m in catalog.modes:
         for t in m.tracks:
             tracks.setdefault(t, []).append(m)
@@ -80,7 +81,7 @@ def test_unconfirmed_is_marked(catalog: Catalog) -> None:
 
 def test_feature_keys_and_positions_unique(catalog: Catalog) -> None:
     """No two features share a vSphere key or (except declared aliases) a CPUID position."""
-    seen: dict[tuple, str] = {}
+    seen: dict[tuple[Any, ...], str] = {}
     keys: dict[str, str] = {}
     raw = json.loads((data_dir() / "features.json").read_text())
     shares = {f["name"]: f.get("shares_bit_with") for f in raw["features"]}
@@ -207,7 +208,7 @@ def test_every_mode_from_vsphere_7_on_has_an_esxi_cap(catalog: Catalog) -> None:
 
 def test_zen5_on_esxi_7_0_3_is_capped_below_zen4(capsys: pytest.CaptureFixture[str]) -> None:
     """`evckit host --cpu "EPYC 9575F" --esxi 7.0.3`: Zen 4 needs ESXi 8.0 U1, so the answer is amd-zen3."""
-    from evckit.cli import main
+    from evckit.cli import main  # noqa: PLC0415
 
     assert main(["host", "--cpu", "EPYC 9575F", "--esxi", "7.0.3", "--format", "json"]) == 0
     host = json.loads(capsys.readouterr().out)["hosts"][0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from typing import Any, cast
 from pathlib import Path
 
 import jsonschema
@@ -52,7 +53,7 @@ def test_feature_requirement_parsing() -> None:
     assert r.vendor == "intel" and r.unevaluated == ("cpuid.FUTURE_THING",)
 
 
-def bad_snapshot() -> dict:
+def bad_snapshot() -> dict[str, Any]:
     """The example with five problems in it."""
     snap = copy.deepcopy(EXAMPLE)
     vc = snap["vcenters"][0]
@@ -61,7 +62,7 @@ def bad_snapshot() -> dict:
     vc["vms"][1]["name"] = vc["vms"][2]["name"]
     vc["hosts"][1]["cluster"] = "no-such-cluster"
     vc["vms"][3]["hardware_version"] = "version nineteen"
-    return snap
+    return cast("dict[str, Any]", snap)
 
 
 def test_every_problem_with_its_place() -> None:
@@ -176,7 +177,7 @@ def test_vcenter_mode_definitions_take_precedence(capsys: pytest.CaptureFixture[
     assert "gold" in parse_and_check(snap)["vnni-vm"]
 
 
-def parse_and_check(snap: dict) -> dict[str, list[str]]:
+def parse_and_check(snap: dict[str, Any]) -> dict[str, list[str]]:
     """VM name -> live targets, analysing a snapshot dict."""
     from evckit.analysis import analyze  # noqa: PLC0415
 

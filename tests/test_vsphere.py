@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import attrs
 import jsonschema
@@ -209,7 +209,7 @@ def estate() -> dict[str, Any]:
                     "hardware_version": "vmx-14"}]}
     doc["vcenters"].append(lab)
     parse_snapshot(doc)  # the estate itself is valid
-    return doc
+    return cast("dict[str, Any]", doc)
 
 
 def one_vcenter(doc: dict[str, Any], name: str) -> dict[str, Any]:
@@ -288,7 +288,8 @@ def facts(inv: Inventory, vc_names: dict[str, str]) -> dict[str, Any]:
     for v in inv.vms:
         d = attrs.asdict(v, recurse=False)
         d["vcenter"] = vc_names.get(v.vcenter, v.vcenter)
-        d["requirement"] = attrs.evolve(v.requirement, features=v.requirement.features.mask)
+        d["requirement"] = (v.requirement.features.mask, v.requirement.source, v.requirement.vendor,
+                            v.requirement.unevaluated)
         out["vms"][d["vcenter"], v.name] = d
     return out
 
@@ -314,7 +315,7 @@ def verdicts(text: str) -> dict[str, Any]:
         if isinstance(x, list):
             return sorted((strip(v) for v in x), key=lambda v: json.dumps(v, sort_keys=True))
         return x
-    return strip(doc)
+    return cast("dict[str, Any]", strip(doc))
 
 
 # --- tests ---------------------------------------------------------------------------------------
@@ -412,7 +413,7 @@ def test_api_calls_grow_with_pages_not_objects(start: Any, tmp_path: Path, capsy
 def test_read_only_methods(estate_sims: dict[str, Vcsim], tmp_path: Path, password: str) -> None:
     """The server sees only login, logout, view creation and destruction and property retrieval; the
     client's stub refuses anything else, lazy property reads included."""
-    from evckit import vsphere
+    from evckit import vsphere  # noqa: PLC0415
 
     sim = estate_sims["vc-prod"]
     before = len(sim.calls())
@@ -601,7 +602,7 @@ def test_cli_does_not_import_pyvmomi() -> None:
 
 def test_parse_server() -> None:
     """--server takes HOST, HOST:PORT, [IPv6]:PORT or an https URL; anything else is one clear error."""
-    from evckit.vsphere import CollectError, parse_server
+    from evckit.vsphere import CollectError, parse_server  # noqa: PLC0415
 
     assert parse_server("vc01.example.com") == ("vc01.example.com", 443)
     assert parse_server("10.0.0.5:8443") == ("10.0.0.5", 8443)
@@ -614,7 +615,7 @@ def test_parse_server() -> None:
 
 def test_duplicate_names_are_told_apart() -> None:
     """Names that repeat in one vCenter (two datacenters may each have a VM `web`) get their moid."""
-    from evckit.vsphere import _unique_names
+    from evckit.vsphere import _unique_names  # noqa: PLC0415
 
     names = _unique_names({"vm-1": {"name": "web"}, "vm-2": {"name": "web"}, "vm-3": {"name": "db"}})
     assert names == {"vm-1": "web (vm-1)", "vm-2": "web (vm-2)", "vm-3": "db"}
@@ -622,7 +623,7 @@ def test_duplicate_names_are_told_apart() -> None:
 
 def test_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A write that fails at the rename leaves the previous file as it was and no temporary file."""
-    from evckit import vsphere
+    from evckit import vsphere  # noqa: PLC0415
 
     out = tmp_path / "estate.json"
     out.write_text("previous\n")
@@ -630,7 +631,7 @@ def test_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     def fail(*_args: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(vsphere.os, "replace", fail)
+    monkeypatch.setattr("evckit.vsphere.os.replace", fail)
     with pytest.raises(vsphere.CollectError, match="cannot write .*estate.json: No space left on device"):
         vsphere.write_snapshot({"evckit_snapshot": 1, "vcenters": []}, out)
     assert out.read_text() == "previous\n" and [p.name for p in tmp_path.iterdir()] == ["estate.json"]

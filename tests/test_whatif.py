@@ -3,27 +3,44 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from evckit.analysis import Analysis, analyze
 from evckit.cli import main
 from evckit.errors import InputError, UnknownCpuError
-from evckit.inventory import load_inventories
-from evckit.whatif import AddHosts, RemoveHost, ReplaceHosts, Scenario, compare_cpus, parse_host_spec, run_scenario
+from evckit.inventory import Inventory, load_inventories, parse_snapshot
+from evckit.whatif import (
+    AddHosts,
+    ClusterChange,
+    RemoveHost,
+    ReplaceHosts,
+    Scenario,
+    ScenarioResult,
+    apply,
+    compare_cpus,
+    parse_host_spec,
+    run_scenario,
+)
+
+from .estate_strategies import CATALOG, estates
 
 
 @pytest.fixture(scope="module")
-def estate():  # type: ignore[no-untyped-def]
+def estate() -> Inventory:
     """The embedded example estate."""
     return load_inventories([], example=True)
 
 
-def change(result, cluster):  # type: ignore[no-untyped-def]
+def change(result: ScenarioResult, cluster: str) -> ClusterChange:
     """The change entry of one cluster."""
     return next(c for c in result.changes if c.cluster == cluster)
 
 
-def test_newer_hosts_join_older_evc_cluster(estate) -> None:  # type: ignore[no-untyped-def]
+def test_newer_hosts_join_older_evc_cluster(estate: Inventory) -> None:
     """Two Sapphire Rapids hosts join 'gold' at Cascade Lake; esx-gold-1 still caps the cluster."""
     r = run_scenario(estate, Scenario((AddHosts("gold", "Xeon Gold 6430", 2),)))
     c = change(r, "gold")
@@ -34,7 +51,7 @@ def test_newer_hosts_join_older_evc_cluster(estate) -> None:  # type: ignore[no-
     assert len(r.before.hosts) + 2 == len(r.after.hosts)
 
 
-def test_retiring_the_limiting_host_raises_the_mode(estate) -> None:  # type: ignore[no-untyped-def]
+def test_retiring_the_limiting_host_raises_the_mode(estate: Inventory) -> None:
     """Retiring esx-gold-1 lets 'gold' reach Ice Lake; its VMs must be evacuated; app-02 still needs a cycle."""
     r = run_scenario(estate, Scenario((RemoveHost("esx-gold-1"),)))
     c = change(r, "gold")
@@ -44,7 +61,7 @@ def test_retiring_the_limiting_host_raises_the_mode(estate) -> None:  # type: ig
     assert c.power_cycle_mode == "intel-icelake" and "web-01" in c.vms_needing_power_cycle
 
 
-def test_replacing_a_clusters_hosts(estate) -> None:  # type: ignore[no-untyped-def]
+def test_replacing_a_clusters_hosts(estate: Inventory) -> None:
     """Replacing 'legacy' with Sapphire Rapids raises its reach; Skylake+ VMs gain it as a live target."""
     r = run_scenario(estate, Scenario((ReplaceHosts("legacy", "sapphirerapids", 2),)))
     c = change(r, "legacy")
@@ -56,7 +73,7 @@ def test_replacing_a_clusters_hosts(estate) -> None:  # type: ignore[no-untyped-
     assert all(h.host.esxi_version == "8.0.3" for h in r.after.hosts if h.host.name.startswith("new-"))
 
 
-def test_other_vendor_cannot_join(estate) -> None:  # type: ignore[no-untyped-def]
+def test_other_vendor_cannot_join(estate: Inventory) -> None:
     """An AMD host cannot join an Intel EVC cluster, and says why; the cluster then has no common mode."""
     r = run_scenario(estate, Scenario((AddHosts("gold", "EPYC 9354"),)))
     c = change(r, "gold")
@@ -65,21 +82,61 @@ def test_other_vendor_cannot_join(estate) -> None:  # type: ignore[no-untyped-de
     assert c.max_evc_mode_after is None
 
 
-def test_older_host_cannot_join_at_current_mode(estate) -> None:  # type: ignore[no-untyped-def]
+def test_older_host_cannot_join_at_current_mode(estate: Inventory) -> None:
     """A Broadwell host cannot join 'gold' at Cascade Lake: it lacks AVX-512 and VNNI, named."""
     r = run_scenario(estate, Scenario((AddHosts("gold", "E5-2690 v4"),)))
     n = change(r, "gold").new_hosts[0]
     assert n.joins_current_mode is False and {"avx512f", "avx512vnni"} <= set(n.missing_for_current)
 
 
-def test_compare_cpus_ranks_with_reasons(estate) -> None:  # type: ignore[no-untyped-def]
+def test_compare_cpus_ranks_with_reasons(estate: Inventory) -> None:
     """For 'gold', Intel candidates that join rank above an AMD one; hidden features are named."""
     ranked = compare_cpus(estate, "gold", ["EPYC 9354", "Xeon Gold 6430", "E5-2690 v4", "Xeon 6740P"])
-    assert [c.cpu for c in ranked][:2] == ["Xeon 6740P", "Xeon Gold 6430"]
-    assert ranked[-1].joins_current_mode is False
-    spr = ranked[1]
+    assert {c.cpu for c in ranked[:2]} == {"Xeon 6740P", "Xeon Gold 6430"}
+    assert [c.cpu for c in ranked[2:]] == ["E5-2690 v4", "EPYC 9354"]
+    spr = next(c for c in ranked if c.cpu == "Xeon Gold 6430")
     assert spr.cluster_max_evc_mode == "intel-cascadelake" and "amx_tile" in spr.hidden
-    assert spr.vms_that_fit == spr.vms_considered
+    # At gold's Cascade Lake EVC mode the new host takes the VMs that fit that mode: not ml-01 and
+    # build-01, which use Sapphire Rapids features in the spr cluster (no EVC).
+    assert spr.vms_considered == 7 and spr.vms_that_fit == 5
+    # Granite Rapids on the estate's ESXi 8.0.3 stops at Sapphire Rapids (intel-graniterapids needs 9.0).
+    assert next(c for c in ranked if c.cpu == "Xeon 6740P").max_evc_mode == "intel-sapphirerapids"
+    # A host that cannot join takes no VM there.
+    assert ranked[2].joins_current_mode is False and ranked[2].vms_that_fit == 0
+
+
+def test_compare_cpus_other_vendor_ranks_last_and_hides_nothing(estate: Inventory) -> None:
+    """An EPYC for an Intel cluster without EVC: it cannot serve the cluster's VMs, ranks below every Intel
+    candidate even one that lowers the cluster, and no "features hidden" are counted for it."""
+    ranked = compare_cpus(estate, "legacy", ["EPYC 9354", "E5-2680 v2", "Xeon Gold 6430"])
+    assert ranked[-1].cpu == "EPYC 9354"
+    epyc = ranked[-1]
+    assert epyc.joins_current_mode is False and epyc.reason and "amd" in epyc.reason
+    assert len(epyc.hidden) == 0 and epyc.vms_that_fit == 0
+
+
+def test_compare_cpus_analyses_the_estate_once(estate: Inventory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four candidates: one full analysis of the estate; each candidate's reuses its decisions."""
+    import evckit.whatif as whatif  # noqa: PLC0415
+
+    calls: list[bool] = []
+
+    def counting(inventory: Inventory, reuse: Analysis | None = None) -> Analysis:
+        calls.append(reuse is not None)
+        return analyze(inventory, reuse=reuse)
+
+    monkeypatch.setattr(whatif, "analyze", counting)
+    compare_cpus(estate, "gold", ["EPYC 9354", "Xeon Gold 6430", "E5-2690 v4", "Xeon 6740P"])
+    assert calls == [False, True, True, True, True]
+
+
+def test_power_cycle_leaves_out_other_vendor_vms(estate: Inventory) -> None:
+    """Replacing legacy's Intel hosts by EPYCs: report-01 (Intel) must be evacuated, not power-cycled into
+    amd-zen4, in the JSON and in the table."""
+    r = run_scenario(estate, Scenario((ReplaceHosts("legacy", "EPYC 9354", 2),)))
+    c = change(r, "legacy")
+    assert c.power_cycle_mode == "amd-zen4" and "report-01" not in c.vms_needing_power_cycle
+    assert "report-01" in c.vms_to_evacuate
 
 
 def test_cli_changes_json(capsys: pytest.CaptureFixture[str]) -> None:
@@ -124,7 +181,7 @@ def test_parse_host_spec() -> None:
         parse_host_spec("=x", "--add-host")
 
 
-def test_unknown_cpu_in_python_api(estate) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_cpu_in_python_api(estate: Inventory) -> None:
     """The Python API raises the specific error type."""
     with pytest.raises(UnknownCpuError):
         run_scenario(estate, Scenario((AddHosts("gold", "Pentium 4"),)))
@@ -151,3 +208,144 @@ def test_same_cluster_name_in_two_vcenters() -> None:
     assert n.joins_current_mode is False and "amx_tile" in n.missing_for_current
     r = run_scenario(inv, Scenario((AddHosts("vc-prod/gold", "Xeon Gold 6348"),)))
     assert change(r, "vc-prod/gold").new_hosts[0].joins_current_mode is True
+
+
+# --- two vCenters holding the same names (ClusterKey) ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def twin_snapshot(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The example estate as vc-prod and an identical copy as vc-dr: every cluster, host and VM name twice."""
+    from evckit._resources import data_dir  # noqa: PLC0415
+
+    snap = json.loads((data_dir() / "examples" / "estate.json").read_text())
+    dr = json.loads(json.dumps(snap["vcenters"][0]))
+    dr["name"] = "vc-dr"
+    snap["vcenters"].append(dr)
+    path = tmp_path_factory.mktemp("twins") / "twins.json"
+    path.write_text(json.dumps(snap))
+    return str(path)
+
+
+def twin_check(capsys: pytest.CaptureFixture[str], path: str, *argv: str) -> tuple[int, str, str]:
+    """Run `evckit check` on the twin estate; (status, stdout, stderr)."""
+    status = main(["check", path, *argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+@pytest.mark.parametrize(("argv", "candidates"), [
+    (["--remove-host", "esx-gold-1"], "vc-prod/esx-gold-1, vc-dr/esx-gold-1"),
+    (["--add-host", "gold=Xeon Gold 6430"], "vc-prod/gold, vc-dr/gold"),
+    (["--replace-hosts", "legacy=sapphirerapids"], "vc-prod/legacy, vc-dr/legacy"),
+    (["--compare-cpus", "Xeon Gold 6430", "--cluster", "gold"], "vc-prod/gold, vc-dr/gold"),
+])
+def test_ambiguous_names_are_an_error_listing_candidates(
+        capsys: pytest.CaptureFixture[str], twin_snapshot: str, argv: list[str], candidates: str) -> None:
+    """A bare name two vCenters share never silently picks the first: one line, status 2, the candidates."""
+    status, out, err = twin_check(capsys, twin_snapshot, *argv)
+    assert status == 2 and out == "" and err.count("\n") == 1
+    assert "several vCenters" in err and candidates in err
+
+
+def test_remove_host_by_vcenter_path(capsys: pytest.CaptureFixture[str], twin_snapshot: str) -> None:
+    """`--remove-host vc-dr/esx-gold-1` retires only that host: one change, its own VMs to evacuate."""
+    status, out, _ = twin_check(capsys, twin_snapshot, "--remove-host", "vc-dr/esx-gold-1", "--format", "json")
+    assert status == 0
+    doc = json.loads(out)
+    assert [c["cluster"] for c in doc["changes"]] == ["vc-dr/gold"]
+    (c,) = doc["changes"]
+    assert c["removed_hosts"] == ["esx-gold-1"]
+    assert sorted(c["vms_to_evacuate"]) == ["app-02", "archive-01"]  # vc-dr's only, each once
+    hosts = {(h["vcenter"], h["name"]) for h in doc["hosts"]}
+    assert ("vc-prod", "esx-gold-1") in hosts and ("vc-dr", "esx-gold-1") not in hosts
+
+
+def test_add_host_by_vcenter_path(capsys: pytest.CaptureFixture[str], twin_snapshot: str) -> None:
+    """`--add-host vc-dr/gold=…` adds the host to vc-dr's gold only and reports it under that cluster only."""
+    status, out, _ = twin_check(capsys, twin_snapshot, "--add-host", "vc-dr/gold=Xeon Gold 6430",
+                                "--format", "json")
+    assert status == 0
+    doc = json.loads(out)
+    assert [(c["cluster"], [h["name"] for h in c["new_hosts"]]) for c in doc["changes"]] == [("vc-dr/gold", ["new-1"])]
+    new = [h for h in doc["hosts"] if h["name"] == "new-1"]
+    assert [(h["vcenter"], h["cluster"]) for h in new] == [("vc-dr", "gold")]
+
+
+def test_compare_cpus_by_vcenter_path(twin_snapshot: str) -> None:
+    """`compare_cpus` takes vcenter/cluster and ranks against that cluster."""
+    from evckit.inventory import load_snapshot  # noqa: PLC0415
+
+    ranked = compare_cpus(load_snapshot(twin_snapshot), "vc-dr/gold", ["Xeon Gold 6430", "EPYC 9354"])
+    assert [c.cpu for c in ranked] == ["Xeon Gold 6430", "EPYC 9354"]
+    assert ranked[0].cluster_max_evc_mode == "intel-cascadelake"
+
+
+def test_cluster_filter_matches_every_vcenter_and_their_vms(capsys: pytest.CaptureFixture[str],
+                                                            twin_snapshot: str) -> None:
+    """`--cluster gold` selects the gold of both vCenters with their VMs and hosts; `vc-dr/gold` just one."""
+    status, out, _ = twin_check(capsys, twin_snapshot, "--cluster", "gold", "--format", "json")
+    assert status == 0
+    doc = json.loads(out)
+    assert [c["name"] for c in doc["clusters"]] == ["vc-prod/gold", "vc-dr/gold"]
+    assert sorted((v["vcenter"], v["name"]) for v in doc["vms"]) == sorted(
+        (vc, n) for vc in ("vc-prod", "vc-dr") for n in ("web-01", "app-02", "db-01", "archive-01"))
+    assert {(h["vcenter"], h["cluster"]) for h in doc["hosts"]} == {("vc-prod", "gold"), ("vc-dr", "gold")}
+    status, out, _ = twin_check(capsys, twin_snapshot, "--cluster", "vc-dr/gold", "--format", "json")
+    doc = json.loads(out)
+    assert [c["name"] for c in doc["clusters"]] == ["vc-dr/gold"]
+    assert {v["vcenter"] for v in doc["vms"]} == {"vc-dr"} and len(doc["vms"]) == 4
+    assert {(h["vcenter"], h["cluster"]) for h in doc["hosts"]} == {("vc-dr", "gold")}
+
+
+# --- what-if is the analysis of the changed estate ------------------------------------------------
+
+CANDIDATE_CPUS = ("Xeon Gold 6430", "EPYC 9354", "E5-2690 v4", "intel-broadwell", "amd-zen2", "sapphirerapids",
+                  "Xeon 6740P", "EPYC 7713")
+
+
+@st.composite
+def scenarios(draw: st.DrawFn, inventory: Inventory) -> Scenario:
+    """One to three random changes to an estate: add or replace hosts by CPU, retire a host."""
+    clusters = [str(c.key) for c in inventory.clusters]
+    # Hosts that can still be retired, with their cluster: a replaced cluster's hosts are gone already.
+    hosts = {f"{h.vcenter}/{h.name}": str(h.cluster_key) for h in inventory.hosts}
+    changes: list[AddHosts | ReplaceHosts | RemoveHost] = []
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(("add", "replace", "remove") if hosts else ("add", "replace")))
+        if kind == "remove":
+            name = draw(st.sampled_from(sorted(hosts)))
+            del hosts[name]
+            changes.append(RemoveHost(name))
+            continue
+        cluster = draw(st.sampled_from(clusters))
+        if kind == "replace":
+            hosts = {h: c for h, c in hosts.items() if c != cluster}
+        cls = AddHosts if kind == "add" else ReplaceHosts
+        changes.append(cls(cluster, draw(st.sampled_from(CANDIDATE_CPUS)), draw(st.integers(1, 2))))
+    esxi = draw(st.none() | st.sampled_from(("7.0.3", "8.0.3", "9.0.0")))
+    return Scenario(tuple(changes), esxi_version=esxi)
+
+
+def assert_same_analysis(got: Analysis, want: Analysis) -> None:
+    """Every verdict of two analyses is equal: hosts, clusters, VMs, notes and the grouping counts."""
+    assert got.inventory.hosts == want.inventory.hosts
+    assert got.hosts == want.hosts
+    assert got.clusters == want.clusters
+    assert got.vms == want.vms
+    assert (got.notes, got.vm_groups, got.destination_classes) == (want.notes, want.vm_groups,
+                                                                    want.destination_classes)
+
+
+@settings(deadline=None, max_examples=60)
+@given(estates(), st.data())
+def test_what_if_is_the_analysis_of_the_changed_estate(obj: dict[str, Any], data: st.DataObject) -> None:
+    """`run_scenario(...).after`, which reuses the decisions of the estate before, equals a fresh
+    `analyze(apply(...))`; and so does a second scenario analysed reusing the first's."""
+    inv = parse_snapshot(obj, "<random>", CATALOG)
+    scenario = data.draw(scenarios(inv))
+    result = run_scenario(inv, scenario)
+    assert_same_analysis(result.after, analyze(apply(inv, scenario).inventory))
+    again = data.draw(scenarios(inv))
+    chained = analyze(apply(inv, again).inventory, reuse=result.after)
+    assert_same_analysis(chained, analyze(apply(inv, again).inventory))

@@ -56,8 +56,6 @@ class NamedFeatures:
         family / model / stepping: display values, or None.
         brand: the model-name string, or None.
         hypervisor: True when the data says it was taken inside a VM, None if it does not say.
-        complete: True when a name missing from ``values`` means "absent" (Linux lists every flag the
-            kernel knows); False when it means "unknown".
         notes: facts about the input a user should see.
     """
 
@@ -71,5 +69,4 @@ class NamedFeatures:
     stepping: int | None = None
     brand: str | None = None
     hypervisor: bool | None = None
-    complete: bool = False
     notes: tuple[str, ...] = ()

@@ -1,7 +1,7 @@
 """Reader of vSphere feature capability lists (``config.featureCapability``) as JSON.
 
 Each entry is ``{"key": "cpuid.AES", "featureName": "cpuid.AES", "value": "1"}``. The list names only
-what vSphere chose to report, so a missing key means unknown (``complete=False``).
+what vSphere chose to report, so a missing key means unknown.
 """
 
 from __future__ import annotations
@@ -76,5 +76,4 @@ def capability_from_data(data: object, source: str) -> NamedFeatures:
         family=values.get("cpuid.family"),
         model=values.get("cpuid.model"),
         stepping=values.get("cpuid.stepping"),
-        complete=False,
     )

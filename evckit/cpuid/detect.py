@@ -11,7 +11,6 @@ import os
 import re
 import stat
 from collections.abc import Mapping
-from pathlib import Path
 
 from evckit.cpuid._dump import CpuidDump, NamedFeatures
 from evckit.cpuid.aida64 import parse_aida64

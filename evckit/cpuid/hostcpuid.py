@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from evckit.catalog import VENDORS
 from evckit.cpuid._dump import REGISTERS, CpuidDump, Regs
 from evckit.cpuid._vsphere_json import loads, lower_keys, object_list
 from evckit.cpuid.identity import require_leaf0
@@ -26,7 +27,6 @@ SUBLEAF_LEAVES = frozenset(
     | {0x8000001D, 0x80000020, 0x80000026}
 )
 
-_VENDORS = {"GenuineIntel": "intel", "AuthenticAMD": "amd", "HygonGenuine": "hygon"}
 
 
 def parse_register_string(text: str) -> tuple[int, int]:
@@ -134,5 +134,5 @@ def _own_vendor(parsed: list[tuple[int, str, Regs, Regs]]) -> str | None:
     for leaf, vendor, regs, mask in parsed:
         if leaf == 0 and not vendor and not any(mask[1:]):
             text = b"".join(r.to_bytes(4, "little") for r in (regs[1], regs[3], regs[2]))
-            return _VENDORS.get(text.decode("latin-1"))
+            return VENDORS.get(text.decode("latin-1"))
     return None

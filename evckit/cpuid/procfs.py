@@ -1,11 +1,12 @@
 """Reader of Linux ``/proc/cpuinfo`` (x86): identity and the kernel's flag list of the first processor.
 
 The kernel prints every flag it knows that the CPU has, so a flag missing from the list is absent
-(``complete=True``). Inside a VM the list shows what the hypervisor exposes, flagged ``hypervisor``.
+(a flag it does not list is absent). Inside a VM the list shows what the hypervisor exposes, flagged ``hypervisor``.
 """
 
 from __future__ import annotations
 
+from evckit.catalog import vendor_word
 from evckit.cpuid._dump import NamedFeatures
 from evckit.errors import InputError
 
@@ -14,7 +15,6 @@ __all__ = ["FORMAT", "parse_cpuinfo"]
 #: Reader name stored in ``NamedFeatures.format``.
 FORMAT = "proc-cpuinfo"
 
-_VENDORS = {"GenuineIntel": "intel", "AuthenticAMD": "amd", "HygonGenuine": "hygon"}
 
 
 def _first_block(text: str) -> dict[str, str]:
@@ -55,7 +55,7 @@ def parse_cpuinfo(text: str, source: str) -> NamedFeatures:
         raise InputError(f"{source}: first processor block has no 'flags' line (truncated or not x86)")
     flags = {flag.lower(): 1 for flag in fields["flags"].split()}
     vendor_id = fields.get("vendor_id")
-    vendor = None if not vendor_id else _VENDORS.get(vendor_id, vendor_id.lower())
+    vendor = vendor_word(vendor_id) if vendor_id else None
     return NamedFeatures(
         source=source,
         format=FORMAT,
@@ -67,5 +67,4 @@ def parse_cpuinfo(text: str, source: str) -> NamedFeatures:
         stepping=_number(fields, "stepping", source),
         brand=fields.get("model name") or None,
         hypervisor="hypervisor" in flags,
-        complete=True,
     )
