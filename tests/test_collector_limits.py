@@ -17,8 +17,8 @@ import pytest
 
 pytest.importorskip("pyVmomi", reason="the collector needs the vsphere extra (pyVmomi)")
 
-from evckit.cli import main  # noqa: E402
-from evckit.vsphere import (  # noqa: E402
+from evckit.cli import main
+from evckit.vsphere import (
     CollectError,
     CollectTimeoutError,
     ResponseTooLargeError,

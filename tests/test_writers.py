@@ -11,7 +11,7 @@ import sys
 import tracemalloc
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, cast
 
 import pytest
 
@@ -21,7 +21,7 @@ from evckit.cli import main
 from evckit.inventory import load_inventories, parse_snapshot
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from generate import estate  # noqa: E402
+from generate import estate
 
 VERDICT_FIELDS = ("live_targets", "cold_targets", "partial_targets", "blocked")
 
@@ -191,7 +191,7 @@ def _writer_peak(view: report.CheckView, fmt: str, table: str | None) -> tuple[i
     sink = _Sink()
     tracemalloc.start()
     try:
-        report.write_check(view, fmt, sink, csv_table=table)
+        report.write_check(view, fmt, cast("TextIO", sink), csv_table=table)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
