@@ -190,11 +190,14 @@ def profile_from_name(name: str, catalog: Catalog) -> CpuProfile:
     reg = catalog.features
     notes = [f"assumed from the name ({match.matched_form}): features are the expected baseline of "
              f"{gen.label}, not measured"]
-    if gen.expected_max_evc is None:
+    expected = match.expected_max_evc
+    if match.max_evc is not None:
+        notes.append(match.note or f"this product is expected to reach only {match.max_evc}")
+    if expected is None:
         present = _vendor_mask(catalog, gen.vendor)
         notes.append(gen.note or f"{gen.label} has no EVC mode")
     else:
-        mode = catalog.mode(gen.expected_max_evc)
+        mode = catalog.mode(expected)
         present = mode.features.mask | _vendor_mask(catalog, gen.vendor)
     return CpuProfile(
         source=name, input_format="cpu-name", vendor=gen.vendor,

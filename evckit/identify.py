@@ -22,16 +22,25 @@ The table lives in ``data/cpu_generations.json`` and has four sections besides `
   ``xeon-e``                ``line`` (3, 5, 7), ``version`` (1 = no "vN", or " 0")       ``E5-2690 v4``
   ``xeon-scalable``         ``digit`` (second digit), optional ``suffixes``              ``Gold 6348``
   ``xeon-6``                ``series`` (first two digits), ``suffixes`` (``P``/``E``)    ``6740P``
-  ``xeon-legacy``           ``series`` (first two digits of the number)                  ``X5670``
+  ``xeon-legacy``           ``series`` (first two digits), optional ``numbers``          ``X5670``
   ``epyc``                  ``series`` (first digit), ``digit`` (last digit)             ``EPYC 9354``
   ``opteron``               ``series`` (first two digits)                                ``Opteron 6234``
+  ``pattern``               ``pattern`` (regular expression), optional ``max_evc``       ``Core i7-8700``
   ========================  ==========================================================  ====================
 
   A ``xeon-scalable`` rule with ``suffixes`` wins over the one without (Cooper Lake's ``H``/``HL`` in the
-  third generation). Every rule carries an ``example`` that must resolve to its own generation.
+  third generation). ``pattern`` rules (Core i3-i9, Core Ultra, Xeon W/D/E-2xxx/Max, Atom C, Ryzen,
+  Threadripper, three-digit Opterons, Hygon, Sapphire Rapids Bronze) are tried first, in table order;
+  their ``max_evc`` gives the lower mode of a product whose generation has variants without a mode's
+  features (Bronze 3408U: no AMX, ``intel-icelake``). Every rule carries an ``example`` that must
+  resolve to its own generation.
+
+A bare ``Xeon 6530`` (no tier word, letter or suffix) is a product only when the number is itself one
+(``Xeon 5160``); otherwise, when it reads as products of several generations (Gold 6530, a 6500-series
+E/L/X part, 6530P), :class:`AmbiguousCpuError` lists them instead of guessing.
 
 A generation reached from a name is an assumption (``NameMatch.assumed``): the CPUID features of the
-host decide. Client product names (Core, Ryzen, Pentium, Atom) are not resolved: they raise
+host decide. Names no rule covers (Core 2, Pentium, Celeron, A-series APUs) raise
 :class:`~evckit.errors.UnknownCpuError` rather than guess.
 """
 
@@ -48,6 +57,7 @@ import attrs
 from evckit.errors import DataError, UnknownCpuError
 
 __all__ = [
+    "AmbiguousCpuError",
     "Generation",
     "GenerationTable",
     "NameMatch",
@@ -58,7 +68,7 @@ __all__ = [
 ]
 
 CONFIDENCES: Final = frozenset({"confirmed", "unconfirmed"})
-FORMS: Final = ("xeon-e", "xeon-scalable", "xeon-6", "xeon-legacy", "epyc", "opteron")
+FORMS: Final = ("xeon-e", "xeon-scalable", "xeon-6", "xeon-legacy", "epyc", "opteron", "pattern")
 
 # The vendor strings of CPUID leaf 0, accepted wherever a vendor is asked for.
 _VENDOR_ALIASES: Final = {"genuineintel": "intel", "authenticamd": "amd", "hygongenuine": "hygon"}
@@ -70,11 +80,13 @@ _FORM_NAMES: Final = {
     "xeon-legacy": "an older Xeon",
     "epyc": "an EPYC",
     "opteron": "an Opteron",
+    "pattern": "a product",
 }
 _FORMS_HELP: Final = (
     "expected a Xeon E5/E7 name ('E5-2690 v4'), a Xeon Scalable name ('Gold 6348'), "
     "a Xeon 6 name ('6740P'), an EPYC name ('EPYC 9354'), an older Xeon ('X5670'), "
-    "an Opteron ('Opteron 6234') or a codename ('sapphirerapids')"
+    "an Opteron ('Opteron 6234'), Xeon W/D/E-2xxx/Max, Core i3-i9/Core Ultra, Atom C, Ryzen, "
+    "Threadripper, Hygon, or a codename ('sapphirerapids')"
 )
 
 
@@ -132,17 +144,40 @@ class ProductRule:
     digit: int | None = None
     series: tuple[str, ...] = ()
     suffixes: tuple[str, ...] = ()
+    pattern: str | None = None
+    max_evc: str | None = None
+    numbers: tuple[str, ...] = ()
 
 
 @attrs.frozen
 class NameMatch:
-    """The generation a product name or codename resolved to, and how; a name never proves the features."""
+    """The generation a product name or codename resolved to, and how; a name never proves the features.
+
+    ``max_evc`` overrides the generation's expected mode for products of a generation whose variants
+    lack a mode's features (Sapphire Rapids Bronze parts have no AMX: ``intel-icelake``); ``note``
+    says why.
+    """
 
     generation: Generation
     matched_form: str
     text: str
     confidence: str
     assumed: bool = True
+    max_evc: str | None = None
+    note: str | None = None
+
+    @property
+    def expected_max_evc(self) -> str | None:
+        """The EVC mode a product of this name is expected to reach (override first, then the generation's)."""
+        return self.max_evc or self.generation.expected_max_evc
+
+
+class AmbiguousCpuError(UnknownCpuError):
+    """A CPU name that reads as several products of different generations; lists the candidates."""
+
+    def __init__(self, message: str, candidates: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.candidates = candidates
 
 
 def _codename_key(text: str) -> str:
@@ -247,16 +282,17 @@ _SIGNATURE_FIELDS: Final = (
 )  # fmt: skip
 _RULE_FIELDS: Final = (
     "form", "line", "version", "digit", "series", "suffixes", "generation", "example", "sources",
-    "confidence", "note",
+    "confidence", "note", "pattern", "max_evc", "numbers",
 )  # fmt: skip
 # Which optional fields each rule form requires (R), allows (A) or forbids (absent).
 _RULE_SHAPE: Final[Mapping[str, Mapping[str, str]]] = {
     "xeon-e": {"line": "R", "version": "R"},
     "xeon-scalable": {"digit": "R", "suffixes": "A"},
     "xeon-6": {"series": "R", "suffixes": "R"},
-    "xeon-legacy": {"series": "R"},
+    "xeon-legacy": {"series": "R", "numbers": "A"},
     "epyc": {"series": "R", "digit": "R"},
     "opteron": {"series": "R"},
+    "pattern": {"pattern": "R", "max_evc": "A"},
 }
 _SERIES_WIDTH: Final = {"xeon-6": 2, "xeon-legacy": 2, "epyc": 1, "opteron": 2}
 
@@ -439,7 +475,8 @@ def _rule_keys(rule: ProductRule) -> list[tuple[object, ...]]:
 
 
 def _parse_rules(
-    items: object, p: _Problems, sources: Mapping[str, Source], used: set[str], gens: Mapping[str, Generation]
+    items: object, p: _Problems, sources: Mapping[str, Source], used: set[str], gens: Mapping[str, Generation],
+    mode_keys: Collection[str] | None = None,
 ) -> list[ProductRule]:
     """Read the ``product_rules`` section, checking each form's fields and that no two rules share a key."""
     out: list[ProductRule] = []
@@ -455,7 +492,7 @@ def _parse_rules(
             p.add(rec.where, f"unknown form {form!r}; expected one of {list(FORMS)}")
             shape = {}
         shape = shape or {}
-        for name in ("line", "version", "digit", "series", "suffixes"):
+        for name in ("line", "version", "digit", "series", "suffixes", "pattern", "max_evc", "numbers"):
             if name in shape and shape[name] == "R" and not rec.has(name):
                 p.add(rec.where, f"form {form!r} needs {name}")
             if name not in shape and rec.has(name):
@@ -472,6 +509,20 @@ def _parse_rules(
         generation = rec.text("generation")
         if generation and generation not in gens:
             p.add(rec.where, f"unknown generation {generation!r}")
+        pattern = rec.opt_text("pattern")
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                p.add(rec.where, f"pattern {pattern!r} is not a regular expression: {exc}")
+                pattern = None
+        max_evc = rec.opt_text("max_evc")
+        if max_evc is not None and mode_keys is not None and max_evc not in mode_keys:
+            p.add(rec.where, f"max_evc {max_evc!r} is not an EVC mode")
+        numbers = rec.texts("numbers", required=False)
+        for n in numbers:
+            if not re.fullmatch(r"\d{4}", n):
+                p.add(rec.where, f"number {n!r} must be four digits")
         rule = ProductRule(
             form=form,
             generation=generation,
@@ -484,8 +535,11 @@ def _parse_rules(
             digit=rec.opt_number("digit"),
             series=series,
             suffixes=suffixes,
+            pattern=pattern,
+            max_evc=max_evc,
+            numbers=numbers,
         )
-        if form in _RULE_SHAPE:
+        if form in _RULE_SHAPE and form != "pattern":
             for key in _rule_keys(rule):
                 full = (form, *key)
                 if full in seen:
@@ -512,7 +566,9 @@ _XEON_E: Final = re.compile(r"(?<![A-Z0-9])E([357])[-\s](\d{4})([A-Z]{0,2})(?:\s
 _XEON_6: Final = re.compile(r"(?:^|\bXEON\s+(?:6\s+)?)(6\d)(\d{2})([PE])(?=\s|$)")
 _LEGACY: Final = re.compile(r"(?:^|\s)([EXLW])(\d{2})(\d{2})(?=\s|$)")
 _LEGACY_BARE: Final = re.compile(r"([EXLW]?)(\d{2})(\d{2})")
-_EPYC: Final = re.compile(r"\bEPYC\s+(\d)([0-9A-Z]{2})(\d)([A-Z]{0,2})(?=\s|$)")
+_EPYC: Final = re.compile(r"\bEPYC\s+(?:EMBEDDED\s+)?(\d)([0-9A-Z]{2})(\d)([A-Z]{0,2})(?=\s|$)")
+_BARE_XEON: Final = re.compile(r"XEON (\d{4})")
+_TIERS: Final = {"3": "Bronze", "4": "Silver", "5": "Gold", "6": "Gold", "8": "Platinum", "9": "Platinum"}
 _OPTERON: Final = re.compile(r"\bOPTERON\s+(\d{2})(\d{2})(?:\s*(?:HE|SE|EE))?(?=\s|$)")
 
 
@@ -543,6 +599,8 @@ class GenerationTable:
     )
     _aliases: dict[str, str] = attrs.field(init=False, repr=False)
     _rules: dict[tuple[object, ...], ProductRule] = attrs.field(init=False, repr=False)
+    _patterns: tuple[tuple[re.Pattern[str], ProductRule], ...] = attrs.field(init=False, repr=False)
+    _letterless: dict[str, ProductRule] = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         """Build the lookup indexes once; the table is immutable afterwards."""
@@ -563,6 +621,9 @@ class GenerationTable:
         object.__setattr__(self, "_by_model", by_model)
         object.__setattr__(self, "_aliases", aliases)
         object.__setattr__(self, "_rules", rules)
+        object.__setattr__(self, "_patterns", tuple(
+            (re.compile(r.pattern), r) for r in self.product_rules if r.form == "pattern" and r.pattern))
+        object.__setattr__(self, "_letterless", {n: r for r in self.product_rules for n in r.numbers})
 
     # -- construction ------------------------------------------------------------------------------
 
@@ -582,7 +643,7 @@ class GenerationTable:
         gens = _parse_generations(top.obj.get("generations", []), p, sources, used, mode_keys)
         by_key = {g.key: g for g in gens}
         sigs = _parse_signatures(top.obj.get("signatures", []), p, sources, used, by_key)
-        rules = _parse_rules(top.obj.get("product_rules", []), p, sources, used, by_key)
+        rules = _parse_rules(top.obj.get("product_rules", []), p, sources, used, by_key, mode_keys)
         owner: dict[str, str] = {}
         for i, g in enumerate(gens):
             for alias in (g.key, *g.aliases):
@@ -662,6 +723,16 @@ class GenerationTable:
         if alias is not None:
             return NameMatch(self._by_key[alias], "codename", name.strip(), "confirmed")
         text = normalize_name(name)
+        for regex, prule in self._patterns:
+            pm = regex.search(text)
+            if pm is not None:
+                return NameMatch(self._by_key[prule.generation], "pattern", pm.group(0).strip(), prule.confidence,
+                                 max_evc=prule.max_evc, note=prule.note)
+        bare = _BARE_XEON.fullmatch(text)
+        if bare is not None:
+            found_bare = self._match_bare_xeon(name, bare.group(1))
+            if found_bare is not None:
+                return found_bare
         for attempt in (
             self._match_scalable,
             self._match_xeon_e,
@@ -681,6 +752,39 @@ class GenerationTable:
                     )
                 return NameMatch(self._by_key[rule.generation], form, matched, rule.confidence)
         raise UnknownCpuError(f"unrecognised CPU name {name!r}: {_FORMS_HELP}")
+
+    def _match_bare_xeon(self, name: str, number: str) -> NameMatch | None:
+        """'Xeon 6530' without a tier word, letter or suffix: every product it can be, or an error.
+
+        A letterless number that is itself a product's name ('Xeon 5160', Woodcrest) is that product.
+        Otherwise the candidates are a Xeon Scalable part of the tier its first digit stands for
+        ('Gold 6530'), an older lettered Xeon ('X6550'-style, series 65) and a Xeon 6 part ('6530P');
+        when they belong to different generations the name is ambiguous and raises, listing them.
+        """
+        exact = self._letterless.get(number)
+        if exact is not None:
+            return NameMatch(self._by_key[exact.generation], "xeon-legacy", f"XEON {number}", exact.confidence)
+        found: list[tuple[str, ProductRule]] = []
+        tier = _TIERS.get(number[0])
+        rule = self._rules.get(("xeon-scalable", int(number[1]), None))
+        if tier is not None and rule is not None:
+            found.append((f"Xeon {tier} {number}", rule))
+        rule = self._rules.get(("xeon-legacy", number[:2]))
+        if rule is not None:
+            found.append((f"Xeon E/L/X{number}", rule))
+        for suffix in ("P", "E"):
+            rule = self._rules.get(("xeon-6", number[:2], suffix))
+            if rule is not None:
+                found.append((f"Xeon 6 {number}{suffix}", rule))
+        gens = {r.generation for _, r in found}
+        if len(gens) == 1:
+            label, rule = found[0]
+            return NameMatch(self._by_key[rule.generation], rule.form, f"XEON {number}", rule.confidence)
+        if not gens:
+            return None
+        listed = tuple(f"{label} ({self._by_key[r.generation].label})" for label, r in found)
+        raise AmbiguousCpuError(
+            f"ambiguous CPU name {name!r}: it can be " + "; ".join(listed) + ". Give the full name", listed)
 
     # Each matcher returns (form, rule key, matched text) or None; the rule key mirrors _rule_keys.
 
