@@ -82,22 +82,27 @@ def _run_check(args: argparse.Namespace) -> int:
 
     # The output file is opened (as a temporary file beside it) before any work, so an unwritable
     # place fails at once, and renamed into place only when the whole report is written.
-    with open_output(args.output) as out:
-        return _check_into(args, out)
+    from evckit.output import bulk_gc  # noqa: PLC0415
+
+    with open_output(args.output) as out, bulk_gc() as loaded:
+        return _check_into(args, out, loaded)
 
 
-def _check_into(args: argparse.Namespace, out: TextIO) -> int:
-    """``evckit check`` writing its report to ``out``."""
+def _check_into(args: argparse.Namespace, out: TextIO, loaded: Callable[[], None]) -> int:
+    """``evckit check`` writing its report to ``out``; ``loaded()`` once the inventory is read (GC policy)."""
     from evckit import report  # noqa: PLC0415
     from evckit.analysis import analyze  # noqa: PLC0415
     from evckit.inventory import load_inventories  # noqa: PLC0415
+    from evckit.output import paused_gc  # noqa: PLC0415
 
     if args.server:
         from evckit.vsphere import load_with_servers  # noqa: PLC0415
 
         inventory = load_with_servers(args)
     else:
-        inventory = load_inventories(args.snapshots, example=args.example, cpuid_dirs=args.allow_cpuid_dir or ())
+        with paused_gc():
+            inventory = load_inventories(args.snapshots, example=args.example, cpuid_dirs=args.allow_cpuid_dir or ())
+    loaded()
     if args.compare_cpus:
         return _compare(args, inventory, out)
     scenario = _scenario(args)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -19,7 +19,7 @@ import attrs
 from evckit._schema import place, snapshot_problems
 from evckit.catalog import Catalog, vendor_word
 from evckit.errors import EvckitError, InputError, SnapshotError
-from evckit.features import FeatureSet
+from evckit.features import FeatureRegistry, FeatureSet
 from evckit.hardware import EsxiVersion, parse_esxi, parse_hw_version
 from evckit.hosts import CpuProfile, profile_from_data, profile_from_mode, profile_from_name
 from evckit.modes import EvcMode, ModeTable
@@ -255,8 +255,17 @@ def _label_part(name: str) -> str:
 
 
 class _Problems:
+    """The problems found while reading one snapshot, and what that reading learnt once for all objects.
+
+    ``cpus`` and ``entries`` are memos of decisions that depend only on text the snapshot repeats:
+    the profile of a CPU model name (10,000 hosts, a dozen models), the meaning of one
+    ``featureRequirement`` entry (440,000 entries at 100,000 VMs, a few hundred distinct).
+    """
+
     def __init__(self) -> None:
         self.items: list[str] = []
+        self.cpus: dict[str, CpuProfile] = {}
+        self.entries: dict[tuple[str, str], tuple[int, str | None] | None] = {}
 
     def add(self, where: str, message: str) -> None:
         self.items.append(f"{where}: {message}" if where else message)
@@ -527,7 +536,11 @@ def _host_cpu(  # noqa: PLR0913
             return profile_from_mode(table.get(str(mode_key)).key, catalog, source=f"{h['name']} (maxEVCModeKey)",
                                      modes=table)
         if cpu.get("model"):
-            return profile_from_name(str(cpu["model"]), catalog)
+            model = str(cpu["model"])
+            profile = problems.cpus.get(model)
+            if profile is None:
+                profile = problems.cpus[model] = profile_from_name(model, catalog)
+            return profile
     except EvckitError as exc:
         problems.add(src, str(exc))
         return None
@@ -574,7 +587,7 @@ def _combine(profiles: Sequence[CpuProfile], catalog: Catalog) -> CpuProfile:
 
 
 def _parse_vm(  # noqa: PLR0913
-    v: Mapping[str, Any], vc_name: str, where: str, hosts: Mapping[str, Host], clusters: Iterable[str],
+    v: Mapping[str, Any], vc_name: str, where: str, hosts: Mapping[str, Host], clusters: Set[str],
     table: ModeTable, catalog: Catalog, problems: _Problems,
 ) -> VM | None:
     bad = len(problems.items)
@@ -586,7 +599,7 @@ def _parse_vm(  # noqa: PLR0913
             cluster = hosts[host].cluster
         elif hosts[host].cluster != cluster:
             problems.add(where, f"host {host!r} is in cluster {hosts[host].cluster!r}, not {cluster!r}")
-    if cluster is not None and cluster not in set(clusters):
+    if cluster is not None and cluster not in clusters:
         problems.add(where, f"cluster {cluster!r} is not a cluster of this vCenter")
     if host is None and cluster is None:
         problems.add(where, "needs 'host' or 'cluster'")
@@ -631,35 +644,53 @@ def _requirement(  # noqa: PLR0913
             problems.add(where + ".feature_requirement", "must be a list of {key, value}")
             return None
         mask, vendor, unevaluated = 0, None, []
+        memo = problems.entries
         for j, e in enumerate(entries):
-            ew = f"{where}.feature_requirement[{j}]"
+            # The place of an entry is spelt out only when it is wrong: valid entries cost a lookup.
             if not isinstance(e, dict) or not isinstance(e.get("key"), str):
-                problems.add(ew, "needs 'key' and 'value'")
+                problems.add(f"{where}.feature_requirement[{j}]", "needs 'key' and 'value'")
                 continue
             key, value = e["key"], str(e.get("value", ""))
-            m = _REQ.match(value)
-            if not m:
-                problems.add(ew, f"value {value!r} is not like Bool:Min:1 or Num:Min:13")
+            meaning = memo.get((key, value), _UNSEEN)
+            if meaning is _UNSEEN:
+                meaning = memo[(key, value)] = _entry_meaning(key, value, reg)
+            if meaning is None:
+                problems.add(f"{where}.feature_requirement[{j}]",
+                             f"value {value!r} is not like Bool:Min:1 or Num:Min:13")
                 continue
-            try:
-                num = int(m.group(3), 0)
-            except ValueError:
-                num = 1 if m.group(3).upper() == "TRUE" else 0
-            f = reg.by_vsphere_key(key)
-            if f is None:
+            bit, entry_vendor = meaning
+            if bit < 0:
                 unevaluated.append(key)
-                continue
-            if f.kind == "vendor":
-                if num:
-                    vendor = vendor_word(f.vendor_string)
-                continue
-            if m.group(2).lower() in ("min", "match") and num >= 1:
-                mask |= f.bit
+            elif entry_vendor is not None:
+                vendor = entry_vendor
+            else:
+                mask |= bit
         return Requirement(reg.feature_set(mask), "featureRequirement", vendor or host_vendor, tuple(unevaluated))
     if min_req is not None:
         mode = table.get(min_req)
         return Requirement(mode.features, "minRequiredEVCModeKey", mode.vendor)
     return Requirement(reg.feature_set(0), "none", host_vendor)
+
+
+_UNSEEN: Any = object()
+
+
+def _entry_meaning(key: str, value: str, reg: FeatureRegistry) -> tuple[int, str | None] | None:
+    """What one ``featureRequirement`` entry asks: (feature bit or 0, None), (0, vendor) for a vendor
+    entry that is set, (-1, None) for a key evckit does not know; None for a malformed value."""
+    m = _REQ.match(value)
+    if not m:
+        return None
+    try:
+        num = int(m.group(3), 0)
+    except ValueError:
+        num = 1 if m.group(3).upper() == "TRUE" else 0
+    f = reg.by_vsphere_key(key)
+    if f is None:
+        return -1, None
+    if f.kind == "vendor":
+        return 0, vendor_word(f.vendor_string) if num else None
+    return (f.bit if m.group(2).lower() in ("min", "match") and num >= 1 else 0), None
 
 
 def example_path() -> Path:

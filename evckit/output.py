@@ -8,16 +8,17 @@ a full disk, Ctrl-C) leaves FILE as it was: absent, or the previous report.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
 
 from evckit.errors import OutputError
 
-__all__ = ["atomic_output", "open_output"]
+__all__ = ["BULK_GC_THRESHOLD", "atomic_output", "bulk_gc", "open_output", "paused_gc"]
 
 
 def _one_line(exc: OSError) -> str:
@@ -70,3 +71,48 @@ def open_output(path: str | None) -> Iterator[TextIO]:
         return
     with atomic_output(path) as stream:
         yield stream
+
+
+#: gen-0 threshold while a loaded estate is analysed and written (CPython's default is 700).
+BULK_GC_THRESHOLD = 100_000
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection inside the block (reading a snapshot makes millions of objects and
+    no cycles worth collecting: at 100,000 VMs the collector spent 0.5 s of 2.6 s scanning them)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+@contextlib.contextmanager
+def bulk_gc() -> Iterator[Callable[[], None]]:
+    """The command's GC policy for one estate; yields ``loaded()`` to call once the inventory is read.
+
+    ``loaded()`` freezes what exists (the inventory lives to the end: later collections need not scan
+    it again) and raises the gen-0 threshold to `BULK_GC_THRESHOLD`, so the analysis and the writers,
+    which allocate many small objects that live until the report is written, are not interrupted every
+    700 allocations. Measured at 100,000 VMs in 1,000 clusters: the collector's time over load,
+    analysis and JSON writing falls from 1.24 s to 0.09 s; peak RSS is unchanged (benchmarks/README.md).
+    Everything is restored on the way out (the command may run in-process, e.g. in tests).
+    """
+    threshold = gc.get_threshold()
+    frozen = False
+
+    def loaded() -> None:
+        nonlocal frozen
+        gc.freeze()
+        frozen = True
+        gc.set_threshold(BULK_GC_THRESHOLD, threshold[1], threshold[2])
+
+    try:
+        yield loaded
+    finally:
+        gc.set_threshold(*threshold)
+        if frozen:
+            gc.unfreeze()

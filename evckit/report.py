@@ -10,6 +10,7 @@ import csv
 import fnmatch
 import io
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -270,16 +271,31 @@ def select(analysis: Analysis, vm_patterns: Sequence[str] = (), cluster_patterns
     """Filter an analysis to VMs and clusters whose names match shell patterns (all when none given).
 
     A cluster pattern matches a cluster's name or its ``vcenter/name``: ``gold`` selects the ``gold`` of
-    every vCenter and the VMs in them.
+    every vCenter and the VMs in them. VM patterns are compiled once (names without wildcards become a
+    set lookup, the others one regular expression): 200 patterns over 100,000 VMs cost one match per VM.
     """
     keys = {c.key for c in analysis.inventory.match_clusters(cluster_patterns)} if cluster_patterns else None
     clusters = tuple(c for c in analysis.clusters if keys is None or c.key in keys)
-    vms = tuple(
-        v for v in analysis.vms
-        if (not vm_patterns or any(fnmatch.fnmatchcase(v.vm.name, p) for p in vm_patterns))
-        and (keys is None or v.cluster_key in keys)
-    )
+    vms = analysis.vms
+    if keys is not None:
+        vms = tuple(v for v in vms if v.cluster_key in keys)
+    if vm_patterns:
+        vmatch = _matcher(vm_patterns)
+        vms = tuple(v for v in vms if vmatch(v.vm.name))
     return CheckView(analysis, vms, clusters, explain)
+
+
+def _matcher(patterns: Sequence[str]) -> Callable[[str], bool]:
+    """A test of whether a name matches any of the shell ``patterns`` (`fnmatch.fnmatchcase` rules)."""
+    exact = {p for p in patterns if not _WILDCARD.search(p)}
+    wild = [fnmatch.translate(p) for p in patterns if _WILDCARD.search(p)]
+    if not wild:
+        return exact.__contains__
+    regex = re.compile("|".join(wild)).match
+    return lambda name: name in exact or regex(name) is not None
+
+
+_WILDCARD = re.compile(r"[*?\[]")
 
 
 def host_json(hr: HostResult) -> dict[str, Any]:
@@ -535,9 +551,13 @@ def render_check(view: CheckView, fmt: str) -> str:
     # VMs that share a verdict (same group, same cluster, same state) share rows: an estate of
     # 100,000 VMs prints as many rows as it has distinct situations, not VMs.
     together: dict[tuple[object, ...], list[VMResult]] = {}
+    vendor_only: dict[int, bool] = {}  # per-verdict facts, worked out once for all VMs sharing the verdict
+    kinds: dict[int, tuple[str, str]] = {}
     for v in view.vms:
         g = v.verdict
-        only_vendor = all(g.other_vendor_only(t) for t in g.blocked)
+        only_vendor = vendor_only.get(id(g))
+        if only_vendor is None:  # per verdict, not per VM
+            only_vendor = vendor_only[id(g)] = all(g.other_vendor_only(t) for t in g.blocked)
         if not view.explain and only_vendor and v.power_cycle is None:
             continue  # it can go everywhere its CPU vendor can
         together.setdefault((id(g), v.cluster_label, _state(v)), []).append(v)
@@ -546,7 +566,9 @@ def render_check(view: CheckView, fmt: str) -> str:
         v, g = same[0], same[0].verdict
         who = _short([x.vm.name for x in same], 3)
         if not detailed:
-            vrow.append([who, v.cluster_label or "-", _state(v), _short(list(g.blocked), 4), _kinds(g)])
+            if id(g) not in kinds:
+                kinds[id(g)] = (_short(list(g.blocked), 4), _kinds(g))
+            vrow.append([who, v.cluster_label or "-", _state(v), *kinds[id(g)]])
             continue
         other_vendor = [t for t in g.blocked if g.other_vendor_only(t)]
         for target, reasons in g.blocked.items():

@@ -186,6 +186,14 @@ def write_check_json(view: CheckView, out: TextIO, *, expanded: bool = False,
     doc.close()
 
 
+def _encode_str(text: str) -> str:
+    """A JSON string as ``json.dumps(text, ensure_ascii=False)`` writes it (the C encoder, directly)."""
+    return _ENCODE(text)
+
+
+_ENCODE: Callable[[str], str] = getattr(json.encoder, "c_encode_basestring", None) or json.encoder.py_encode_basestring
+
+
 def _verdict_fragment(verdict: dict[str, Any]) -> str:
     """A verdict's members as JSON text without the braces (``"live_targets": [...], ...``)."""
     return _dump(verdict)[1:-1]
@@ -193,16 +201,37 @@ def _verdict_fragment(verdict: dict[str, Any]) -> str:
 
 def _vm_lines(vms: Sequence[VMResult], ids: dict[tuple[int, bool], int], fragments: Sequence[str],
               expanded: bool) -> Iterator[str]:
+    """Each VM as `report.vm_json` (expanded) or with ``"verdict": id``, one line each, byte for byte
+    what ``json.dumps`` prints for those dicts.
+
+    Only the VM's own names are encoded per VM; the members that VMs share (requirement, per-VM EVC,
+    power cycle, notes: a few hundred distinct combinations) are serialised once and reused.
+    """
     from evckit.report import _vm_parts  # noqa: PLC0415
 
+    enc = _encode_str
+    shared: dict[tuple[object, ...], tuple[str, str]] = {}
     for v in vms:
-        head, tail = _vm_parts(v)
+        vm = v.vm
         i = ids[_key(v)]
+        key = (v.migration, v.vendor, v.requirement_source, vm.min_required_evc_mode, id(v.requirement),
+               vm.per_vm_evc, id(v.power_cycle), v.notes)
+        parts = shared.get(key)
+        if parts is None:
+            head, tail = _vm_parts(v)
+            for k in ("name", "vcenter", "cluster", "host", "power_state", "hardware_version"):
+                del head[k]  # the VM's own members, written below
+            parts = shared[key] = (_dump(head)[1:-1], _dump(tail)[1:-1])
+        middle, end = parts
+        line = ('{"name": ' + enc(vm.name) + ', "vcenter": ' + enc(vm.vcenter)
+                + ', "cluster": ' + (enc(v.cluster_label) if v.cluster_label is not None else "null")
+                + ', "host": ' + (enc(vm.host) if vm.host is not None else "null")
+                + ', "power_state": ' + enc(vm.power_state)
+                + ', "hardware_version": "vmx-' + str(vm.hardware_version) + '", ' + middle)
         if expanded:
-            yield _dump(head)[:-1] + ", " + fragments[i] + ", " + _dump(tail)[1:]
+            yield line + ", " + fragments[i] + ", " + end + "}"
         else:
-            tail["verdict"] = i
-            yield _dump({**head, **tail})
+            yield line + ", " + end + ', "verdict": ' + str(i) + "}"
 
 
 # --- CSV -----------------------------------------------------------------------------------------
@@ -210,7 +239,9 @@ def _vm_lines(vms: Sequence[VMResult], ids: dict[tuple[int, bool], int], fragmen
 
 def _cell(value: object) -> object:
     """A CSV cell: control characters escaped, no spreadsheet formula."""
-    return csv_safe(printable(value)) if isinstance(value, str) else value
+    if isinstance(value, str):
+        return csv_safe(printable(value)) if value else value
+    return value
 
 
 def _join(items: Iterable[str]) -> str:
@@ -227,6 +258,12 @@ class _Rows:
 
     def add(self, row: Sequence[object]) -> None:
         self.chunk.append([_cell(x) for x in row])
+        if len(self.chunk) >= _CHUNK:
+            self.flush()
+
+    def add_clean(self, row: list[object]) -> None:
+        """A row whose cells are already sanitised."""
+        self.chunk.append(row)
         if len(self.chunk) >= _CHUNK:
             self.flush()
 
@@ -275,14 +312,20 @@ def _csv_vms(view: CheckView, out: TextIO) -> None:
         ok = len(g.live_targets) if v.vm.running else len(g.cold_targets)
         partial = len(g.partial)
         per_verdict.append((ok, partial, len(g.blocked) - partial, _kind_counts(g)))
+    # The cells after the VM's own names repeat across VMs: sanitised once per combination.
+    shared: dict[tuple[object, ...], list[object]] = {}
     for v in view.vms:
         vm = v.vm
         i = ids[_key(v)]
-        ok, partial, blocked, kinds = per_verdict[i]
-        rows.add([vm.name, vm.vcenter, v.cluster_label or "", vm.host or "", vm.power_state,
-                  f"vmx-{vm.hardware_version}", v.vendor or "", v.migration, v.requirement_source,
-                  vm.per_vm_evc or "", ok, partial, blocked, kinds,
-                  v.power_cycle.mode if v.power_cycle is not None else "", i])
+        key = (i, v.vendor, v.requirement_source, vm.per_vm_evc, v.power_cycle.mode if v.power_cycle else None)
+        tail = shared.get(key)
+        if tail is None:
+            ok, partial, blocked, kinds = per_verdict[i]
+            tail = shared[key] = [_cell(x) for x in (
+                v.vendor or "", v.migration, v.requirement_source, vm.per_vm_evc or "", ok, partial, blocked,
+                kinds, v.power_cycle.mode if v.power_cycle is not None else "", i)]
+        rows.add_clean([_cell(vm.name), _cell(vm.vcenter), _cell(v.cluster_label or ""), _cell(vm.host or ""),
+                        vm.power_state, f"vmx-{vm.hardware_version}", *tail])
     rows.flush()
 
 
@@ -308,7 +351,7 @@ def _csv_targets(view: CheckView, out: TextIO) -> None:
     rows = _Rows(out, ["vm", "vcenter", "cluster", "power_state", "hardware_version", "target", "status",
                        "reason_kinds", "reasons", "hosts_that_can"])
     # Per verdict once: the cells of each target it does not fully reach.
-    cache: dict[tuple[int, bool], list[tuple[str, str, str, str, str]]] = {}
+    cache: dict[tuple[int, bool], list[tuple[object, ...]]] = {}
     targets = [c.label for c in view.analysis.clusters]
     for v in view.vms:
         k = _key(v)
@@ -321,12 +364,14 @@ def _csv_targets(view: CheckView, out: TextIO) -> None:
                 if status in ("live", "cold"):
                     continue
                 reasons = g.blocked.get(t, ())
-                cells.append((t, status, _join(dict.fromkeys(r.kind for r in reasons)),
-                              " | ".join(r.message for r in reasons), _join(g.partial.get(t, ()))))
+                cells.append(tuple(_cell(x) for x in (
+                    t, status, _join(dict.fromkeys(r.kind for r in reasons)), " | ".join(r.message for r in reasons),
+                    _join(g.partial.get(t, ())))))
         vm = v.vm
-        own = (vm.name, vm.vcenter, v.cluster_label or "", vm.power_state, f"vmx-{vm.hardware_version}")
+        own = (_cell(vm.name), _cell(vm.vcenter), _cell(v.cluster_label or ""), vm.power_state,
+               f"vmx-{vm.hardware_version}")
         for c in cells:
-            rows.add(own + c)
+            rows.add_clean([*own, *c])
     rows.flush()
 
 

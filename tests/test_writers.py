@@ -78,7 +78,11 @@ def test_streamed_document_is_the_library_document() -> None:
     """What the command streams parses to what `report.check_json` builds, in both forms."""
     for view in views():
         assert json.loads(streamed(view, "json")) == report.check_json(view)
-        assert json.loads(streamed(view, "json-expanded")) == report.check_json(view, expanded=True)
+        expanded = streamed(view, "json-expanded")
+        assert json.loads(expanded) == report.check_json(view, expanded=True)
+        lines = set(expanded.splitlines())
+        assert all("    " + json.dumps(report.vm_json(v), ensure_ascii=False) + "," in lines
+                   or "    " + json.dumps(report.vm_json(v), ensure_ascii=False) in lines for v in view.vms)
         assert [report.vm_json(v) for v in view.vms] == report.check_json(view, expanded=True)["vms"]
 
 

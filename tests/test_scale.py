@@ -1,0 +1,110 @@
+"""Work done once instead of per VM: compiled filters, per-verdict facts, parsing memos, the GC policy.
+Each fast path is checked against the straightforward definition it replaces."""
+
+from __future__ import annotations
+
+import fnmatch
+import gc
+import json
+import sys
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from evckit import report
+from evckit.analysis import Analysis, VMResult, analyze
+from evckit.cli import main
+from evckit.errors import SnapshotError
+from evckit.inventory import load_inventories, parse_snapshot
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from generate import estate  # noqa: E402
+
+
+@cache
+def generated() -> Analysis:
+    return analyze(parse_snapshot(estate(3000, 300, seed=5), "gen"))
+
+
+def naive_select(a: Analysis, vm_patterns: list[str], cluster_patterns: list[str]) -> tuple[list[str], list[str]]:
+    def match(name: str, patterns: list[str]) -> bool:
+        return not patterns or any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+    clusters = [c.label for c in a.clusters if match(c.label, cluster_patterns) or match(c.cluster.name, cluster_patterns)]
+    vms = [v.vm.name for v in a.vms if match(v.vm.name, vm_patterns)
+           and (not cluster_patterns or match(v.cluster_label or "", cluster_patterns))]
+    return vms, clusters
+
+
+@pytest.mark.parametrize(("vm_patterns", "cluster_patterns"), [
+    ([], []),
+    (["vm00001*"], []),
+    ([f"vm{i:07d}" for i in range(1, 3000, 15)], []),  # 200 exact names: a set lookup
+    (["vm000[0-1]?[05]", "*7", "vm0002000", "nothing"], ["cl0000[1-9]", "cl00011"]),
+    (["[!v]*", "v?00001*"], []),
+    ([], ["*"]),
+])
+def test_compiled_filters_match_fnmatch(vm_patterns: list[str], cluster_patterns: list[str]) -> None:
+    """The compiled patterns select exactly what fnmatchcase pattern by pattern selects."""
+    a = generated()
+    view = report.select(a, vm_patterns, cluster_patterns)
+    assert ([v.vm.name for v in view.vms], [c.label for c in view.clusters]) == \
+        naive_select(a, vm_patterns, cluster_patterns)
+
+
+def test_special_characters_in_names_are_matched_literally() -> None:
+    """Regex metacharacters in a pattern are plain text to a shell pattern (and to the compiled one)."""
+    names = ["a.b", "a+b", "a(b)", "a$b", "a^b", "a|b", "a{1}", "a\\b"]
+    matcher = report._matcher(["a.b", "a(b)", "a|b", "a\\b", "a{1}*"])
+    assert [n for n in names if matcher(n)] == [n for n in names if any(
+        fnmatch.fnmatchcase(n, p) for p in ["a.b", "a(b)", "a|b", "a\\b", "a{1}*"])]
+
+
+def naive_incompatible(a: Analysis) -> list[VMResult]:
+    vendor_of = {c.label: c.vendors for c in a.clusters}
+    return [v for v in a.vms if v.vm.running and v.vendor is not None and any(
+        t != v.cluster_label and vendor_of.get(t) == (v.vendor,) and t not in v.verdict.partial
+        for t in v.verdict.blocked)]
+
+
+def test_incompatible_per_verdict_equals_per_vm() -> None:
+    """--fail-on's test, decided once per verdict, finds exactly the VMs the per-VM walk finds."""
+    for a in (generated(), analyze(load_inventories([], example=True))):
+        assert report.incompatible(a) == naive_incompatible(a)
+        assert report.incompatible(a, a.vms[:50]) == [v for v in naive_incompatible(a) if v in a.vms[:50]]
+
+
+def test_requirement_entries_memo_keeps_places(tmp_path: Path) -> None:
+    """Repeated requirement entries are decided once, yet a bad one is still reported at its place."""
+    snap = json.loads(Path(load_inventories([], example=True).source).read_text(encoding="utf-8"))
+    vms = snap["vcenters"][0]["vms"]
+    entries = [{"key": "cpuid.AVX2", "value": "Bool:Min:1"}, {"key": "cpuid.Intel", "value": "Bool:Min:1"}]
+    vms[0]["feature_requirement"] = entries
+    vms[1]["feature_requirement"] = [*entries, {"key": "cpuid.SSE3", "value": "Bool:Sometimes:1"}]
+    vms[1].pop("min_required_evc_mode", None)
+    with pytest.raises(SnapshotError) as err:
+        parse_snapshot(snap, "s.json")
+    assert f"vms[1] ({vms[1]['name']}).feature_requirement[2]" in str(err.value)
+    vms[1]["feature_requirement"] = list(entries)
+    inv = parse_snapshot(snap, "s.json")
+    a, b = (next(v for v in inv.vms if v.name == vms[i]["name"]) for i in (0, 1))
+    assert a.requirement == b.requirement and "avx2" in a.requirement.features and a.requirement.vendor == "intel"
+
+
+def test_hosts_with_one_model_share_one_profile() -> None:
+    """Hosts known by the same model name get the same (immutable) profile object."""
+    inv = parse_snapshot(estate(50, 40, seed=2), "gen")
+    by_model: dict[str | None, set[int]] = {}
+    for h in inv.hosts:
+        by_model.setdefault(h.cpu_model, set()).add(id(h.cpu))
+    assert all(len(ids) == 1 for ids in by_model.values()) and len(by_model) > 1
+
+
+def test_gc_policy_is_restored(capsys: pytest.CaptureFixture[str]) -> None:
+    """The command's GC policy (paused while loading, frozen and a higher threshold after) ends with it."""
+    before = gc.get_threshold(), gc.isenabled(), gc.get_freeze_count()
+    assert main(["check", "--example", "--format", "json"]) == 0
+    assert main(["check", "--example", "--vm", "no-such-vm"]) == 2
+    capsys.readouterr()
+    assert (gc.get_threshold(), gc.isenabled(), gc.get_freeze_count()) == before
