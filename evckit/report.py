@@ -552,7 +552,7 @@ def render_check(view: CheckView, fmt: str) -> str:
     # 100,000 VMs prints as many rows as it has distinct situations, not VMs.
     together: dict[tuple[object, ...], list[VMResult]] = {}
     vendor_only: dict[int, bool] = {}  # per-verdict facts, worked out once for all VMs sharing the verdict
-    kinds: dict[int, tuple[str, str]] = {}
+    situation: dict[int, tuple[str, str]] = {}
     for v in view.vms:
         g = v.verdict
         only_vendor = vendor_only.get(id(g))
@@ -566,9 +566,9 @@ def render_check(view: CheckView, fmt: str) -> str:
         v, g = same[0], same[0].verdict
         who = _short([x.vm.name for x in same], 3)
         if not detailed:
-            if id(g) not in kinds:
-                kinds[id(g)] = (_short(list(g.blocked), 4), _kinds(g))
-            vrow.append([who, v.cluster_label or "-", _state(v), *kinds[id(g)]])
+            if id(g) not in situation:
+                situation[id(g)] = (_short(list(g.blocked), 4), _kinds(g))
+            vrow.append([who, v.cluster_label or "-", _state(v), *situation[id(g)]])
             continue
         other_vendor = [t for t in g.blocked if g.other_vendor_only(t)]
         for target, reasons in g.blocked.items():
