@@ -291,11 +291,11 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="analyse an estate: cluster EVC modes, where each VM can live-migrate, why not")
     p.add_argument("snapshots", nargs="*", metavar="SNAPSHOT", help="inventory snapshot JSON file(s)")
     p.add_argument("--example", action="store_true", help="analyse the embedded example estate")
-    p.add_argument("--format", choices=["table", "json", "json-expanded", "csv", "markdown", "json-groups"],
+    p.add_argument("--format", choices=["table", "json", "json-expanded", "csv", "markdown", "html", "json-groups"],
                    default="table",
                    help="json: each distinct VM verdict once, referenced by id from its VMs; json-expanded: each "
-                        "VM with its verdict inline (large: use it with --vm/--cluster); json-groups: former name "
-                        "of json")
+                        "VM with its verdict inline (large: use it with --vm/--cluster); html: one self-contained "
+                        "page to read, mail and print (extra html); json-groups: former name of json")
     p.add_argument("--csv-table", choices=["vms", "verdicts", "targets", "clusters", "hosts"],
                    help="which CSV table: one row per VM (default), per verdict and target cluster, per VM and "
                         "target it cannot fully reach (default with --explain), per cluster, per host")

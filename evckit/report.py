@@ -505,6 +505,10 @@ def _mode_text(mode: EvcMode | None, fallback: str = "-") -> str:
 
 def render_check(view: CheckView, fmt: str) -> str:
     """The readable report: clusters, hosts, then VMs that cannot move everywhere, with reasons."""
+    if fmt == "html":
+        from evckit.html import render_html  # noqa: PLC0415 - Jinja2 loads only for this format
+
+        return render_html(view)
     if fmt in STREAMED_FORMATS:
         buf = io.StringIO()
         write_check(view, fmt, buf)
@@ -685,6 +689,10 @@ def write_scenario(result: ScenarioResult, view: CheckView, fmt: str, out: TextI
 
 def render_scenario(result: ScenarioResult, view: CheckView, fmt: str) -> str:
     """The estate after a what-if, preceded by a before/after summary of each affected cluster."""
+    if fmt == "html":
+        from evckit.html import render_html  # noqa: PLC0415 - Jinja2 loads only for this format
+
+        return render_html(view, result)
     if fmt in ("json", "json-groups", "json-expanded"):
         buf = io.StringIO()
         write_scenario(result, view, fmt, buf)
