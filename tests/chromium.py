@@ -165,8 +165,15 @@ class Browser:
         return base64.b64decode(self.call("Page.printToPDF", landscape=True, printBackground=True)["data"])
 
     def requests(self) -> list[str]:
-        """Every URL the page asked for so far (main document included)."""
+        """Every URL the page asked for so far (main document included), blocked or not."""
         return [e["params"]["request"]["url"] for e in self.events if e["method"] == "Network.requestWillBeSent"]
+
+    def blocked(self) -> dict[str, str]:
+        """URL -> why the browser refused to send it (``csp``, …), for requests it stopped itself."""
+        urls = {e["params"]["requestId"]: e["params"]["request"]["url"]
+                for e in self.events if e["method"] == "Network.requestWillBeSent"}
+        return {urls.get(e["params"]["requestId"], "?"): e["params"]["blockedReason"]
+                for e in self.events if e["method"] == "Network.loadingFailed" and e["params"].get("blockedReason")}
 
     def console_errors(self) -> list[str]:
         """Errors the page reported: console errors, uncaught exceptions, CSP violations."""

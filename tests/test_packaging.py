@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,8 @@ def test_wheel_installs_and_runs_outside_the_repo(tmp_path: Path) -> None:
                    check=True, cwd=tmp_path)
     wheels = list(dist.glob("evckit-*.whl"))
     assert len(wheels) == 1
+    with zipfile.ZipFile(wheels[0]) as whl:  # the HTML report's template, style and script ship too
+        assert {"evckit/html/report.html.j2", "evckit/html/report.css", "evckit/html/report.js"} <= set(whl.namelist())
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     bindir = env_dir / ("Scripts" if os.name == "nt" else "bin")
@@ -36,6 +39,10 @@ def test_wheel_installs_and_runs_outside_the_repo(tmp_path: Path) -> None:
     out = subprocess.run([str(bindir / "evckit"), "check", "--example", "--format", "json"], capture_output=True,
                          text=True, check=True, cwd=work, env=env).stdout
     assert json.loads(out)["clusters"]
+    # Without the html extra (no Jinja2 here) the HTML report says what to install, in one line.
+    html = subprocess.run([str(bindir / "evckit"), "check", "--example", "--format", "html"], capture_output=True,
+                          text=True, cwd=work, env=env, check=False)
+    assert html.returncode == 2 and html.stdout == "" and "pip install 'evckit[html]'" in html.stderr
     # The tables come from the installed package, not from this checkout.
     where = subprocess.run([str(bindir / "python"), "-c", "import evckit._resources as r; print(r.data_dir())"],
                            capture_output=True, text=True, check=True, cwd=work, env=env).stdout

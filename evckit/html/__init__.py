@@ -260,7 +260,7 @@ def _cluster_rows(view: CheckView, cycles: Mapping[str, list[VMResult]]) -> list
                              f"from moving in: {_names(vms)}")
         pc = cycles.get(c.label, [])
         if pc:
-            costs.append(f"{len(pc)} running VM{'s' if len(pc) != 1 else ''} need a power cycle to use the current "
+            costs.append(f"{len(pc)} running VM{'s need' if len(pc) != 1 else ' needs'} a power cycle to use the current "
                          f"mode: {_names([v.vm.name for v in pc])}")
         out.append(ClusterRow(
             c.label, c.cluster.vcenter, "/".join(c.vendors) or "-", len(c.hosts), len(c.assumed_hosts),
