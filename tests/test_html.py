@@ -28,6 +28,8 @@ HOSTILE = {
     "gold": "\"><img src=x onerror=alert('cluster')>",
     "esx-gold-1": "</script><script>alert('host')</script>&amp;",
 }
+#: A name that would display reversed (right-to-left override) and span two lines.
+BIDI = ("app-02", "app\u202e20-ppa\nsecond line")
 
 
 def example_doc() -> dict[str, object]:
@@ -37,7 +39,7 @@ def example_doc() -> dict[str, object]:
 def hostile_snapshot(tmp_path: Path) -> Path:
     """The example estate with some names replaced by markup."""
     text = json.dumps(example_doc())
-    for old, new in HOSTILE.items():
+    for old, new in [*HOSTILE.items(), BIDI]:
         text = text.replace(json.dumps(old), json.dumps(new))
     path = tmp_path / "hostile.json"
     path.write_text(text)
@@ -122,6 +124,7 @@ def test_names_are_escaped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
         assert not any(any(k.startswith("on") for k in a) for _, a in doc.tags)
         text = "".join(doc.text)
         assert "<script>alert('vm')</script>" in text  # shown literally
+        assert BIDI[1] not in html and "app\\u202e20-ppa\\x0asecond line" in html  # controls made visible
         if compact:
             data = json.loads(html.split('id="evckit-data">', 1)[1].split("</script>", 1)[0])
             assert HOSTILE["gold"] in data["clusters"]
@@ -226,3 +229,13 @@ def test_scenario_html_via_report_module() -> None:
 def test_copy_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
     """The same input gives the same bytes (no clock, no random ids): reports diff cleanly."""
     assert render("--example", capsys=capsys) == render("--example", capsys=capsys)
+
+
+def test_output_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`check --format html -o FILE` writes the whole report to FILE and nothing to stdout."""
+    path = tmp_path / "report.html"
+    assert main(["check", "--example", "--add-host", "gold=Xeon Gold 6430", "--format", "html", "-o", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert out == "" and err == ""
+    html = path.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>") and 'id="whatif"' in html

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from evckit._text import printable
 from evckit._version import version
 from evckit.analysis import ClusterResult, GroupVerdict, LimitingHost, Reason, VMResult
 from evckit.errors import EvckitError
@@ -281,7 +282,7 @@ def _host_rows(view: CheckView) -> list[HostRow]:
             continue
         cpu = h.cpu_model or h.cpu.brand or (h.cpu.generation.label if h.cpu.generation else "?")
         state = h.connection_state + (", maintenance" if h.maintenance else "")
-        lacks = "; ".join([f"{k}: {', '.join(fs.names())}" for k, fs in v.missing_for_next.items() if fs]
+        lacks = "; ".join([f"{k}: {_names(fs.names(), 6)}" for k, fs in v.missing_for_next.items() if fs]
                           + [f"{k}: {why}" for k, why in v.esxi_limited.items()])
         und = "; ".join(f"{k}: {', '.join(fs.names())}" for k, fs in v.undetermined.items())
         mode = v.max_mode
@@ -383,7 +384,7 @@ def _matrix(view: CheckView) -> _Matrix:
     data = None
     if not inline:
         data = _json_text({
-            "clusters": labels, "columns": members, "strings": list(strings),
+            "clusters": [printable(t) for t in labels], "columns": members, "strings": [printable(t) for t in strings],
             "sets": [[list(x) for x in s] for s in sets], "cells": cell_sets,
         })
     return _Matrix(tuple(rows), tuple(columns), inline, data)
@@ -447,8 +448,17 @@ def render_html(view: CheckView, scenario: ScenarioResult | None = None) -> str:
     pkg = resources.files(__package__ or "evckit.html")
     css = pkg.joinpath("report.css").read_text(encoding="utf-8")
     script = pkg.joinpath("report.js").read_text(encoding="utf-8")
+    def shown(value: object) -> object:
+        """Every value written into the page: control characters and bidi overrides made visible."""
+        return value if isinstance(value, markupsafe.Markup) or not isinstance(value, str) else printable(value)
+
+    def join(items: Iterable[object], sep: str = ", ") -> markupsafe.Markup:
+        """Jinja's ``join`` with each item escaped and made printable."""
+        return markupsafe.Markup(markupsafe.escape(sep)).join(markupsafe.escape(printable(str(x))) for x in items)
+
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
-                             lstrip_blocks=True, keep_trailing_newline=True)
+                             lstrip_blocks=True, keep_trailing_newline=True, finalize=shown)
+    env.filters["join"] = join
     template = env.from_string(pkg.joinpath("report.html.j2").read_text(encoding="utf-8"))
 
     a = view.analysis
