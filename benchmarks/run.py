@@ -4,6 +4,8 @@
     python benchmarks/run.py --quick    # small sizes only, within a minute
     python benchmarks/run.py --json     # {"benchmarks": [{name, seconds, baseline, baseline_seconds, ratio}], "peak_rss_mb"}
 
+The HTML report rows need Debian's chromium for the browser part (left out without it).
+
 ``ratio`` is ``seconds / baseline_seconds``: below 1 evckit is faster than the baseline, and
 ``1 / ratio`` is the speed-up. Timings are the best of several runs (noise on a shared machine only
 ever adds time). Nothing here is asserted: targets are reported, see benchmarks/README.md.
@@ -164,6 +166,48 @@ def bench_scaling(sizes: list[str]) -> list[dict[str, Any]]:
     return out
 
 
+def bench_html(size: str) -> list[dict[str, Any]]:
+    """The HTML report of an estate, as a user makes and opens it: the whole `evckit check SNAPSHOT
+    --format html -o FILE` process against the same command writing `--format json-groups`; the file's
+    size against that JSON's; and headless Chromium loading and painting it against an empty page in the
+    same browser (Debian's chromium; left out when none is installed)."""
+    sys.path.insert(0, str(HERE.parent))
+    from tests import chromium  # noqa: PLC0415 - the browser tests' DevTools driver
+
+    vms, hosts = SIZES[size]
+    out: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="evckit-bench-html-") as tmp:
+        snap, html, js, empty = (Path(tmp) / n for n in ("estate.json", "report.html", "report.json", "empty.html"))
+        snap.write_text(json.dumps(estate(vms, hosts)))
+        empty.write_text("<!DOCTYPE html><title>empty</title><p>empty</p>")
+
+        def command(fmt: str, target: Path) -> float:
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "evckit", "check", str(snap), "--format", fmt, "-o", str(target)],
+                           check=True, stdout=subprocess.DEVNULL)
+            return time.perf_counter() - t
+
+        seconds = min(command("html", html) for _ in range(2))
+        baseline = min(command("json-groups", js) for _ in range(2))
+        out.append(row(f"html-report-{size}-command", seconds, "same command, --format json-groups", baseline,
+                       vms=vms, clusters=hosts // 10))
+        mb, json_mb = html.stat().st_size / 1e6, js.stat().st_size / 1e6
+        out.append(row(f"html-report-{size}-size", mb, "json-groups of the same estate", json_mb, unit="MB"))
+        exe = chromium.find()
+        if exe is not None:
+            with chromium.browser(exe, width=1400, height=1000) as b:
+                b.call("Performance.enable")
+                base = min(b.load(empty) for _ in range(3))
+                loads = []
+                for _ in range(3):
+                    loads.append(b.load(html))
+                metrics = {m["name"]: m["value"] for m in b.call("Performance.getMetrics")["metrics"]}
+            out.append(row(f"html-report-{size}-chromium-load-and-paint", min(loads), "an empty page, same browser",
+                           base, dom_nodes=int(metrics.get("Nodes", 0)),
+                           layout_seconds=metrics.get("LayoutDuration"), style_seconds=metrics.get("RecalcStyleDuration")))
+    return out
+
+
 def bench_archspec() -> dict[str, Any] | None:
     """archspec's compatibility test of two targets vs evckit's single check (when archspec is installed)."""
     try:
@@ -225,6 +269,7 @@ def main() -> int:
     mem, peak = bench_memory(sizes[-1])
     results.extend(mem)
     results.extend(bench_scaling(sizes))
+    results.extend(bench_html("1k" if a.quick else sizes[-1]))
     for peer in (bench_archspec(), bench_virsh(100 if a.quick else 1000)):
         if peer is not None:
             results.append(peer)

@@ -156,8 +156,8 @@ class Browser:
 
     def screenshot(self, scale: float = 1.0) -> bytes:
         """A PNG of the viewport, optionally scaled down (small ones are quick to inspect)."""
-        w, h = self.evaluate("[window.innerWidth, window.innerHeight]")
-        clip = {"x": 0, "y": 0, "width": w, "height": h, "scale": scale}
+        x, y, w, h = self.evaluate("[window.scrollX, window.scrollY, window.innerWidth, window.innerHeight]")
+        clip = {"x": x, "y": y, "width": w, "height": h, "scale": scale}  # page coordinates
         return base64.b64decode(self.call("Page.captureScreenshot", format="png", clip=clip)["data"])
 
     def pdf(self) -> bytes:

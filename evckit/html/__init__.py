@@ -234,17 +234,35 @@ def _limiting(items: Sequence[LimitingHost]) -> tuple[tuple[tuple[str, ...], str
     return tuple(out)
 
 
-def _recommendation(c: ClusterResult, modes: Mapping[str, EvcMode]) -> tuple[EvcMode | None, str | None]:
-    """The analysis's recommendation for a cluster, where it makes one (an optional attribute)."""
+def _recommendation(c: ClusterResult, modes: Mapping[str, EvcMode]) -> tuple[EvcMode | None, str | None, list[str]]:
+    """The analysis's recommendation for a cluster, where it makes one: the mode, one sentence, and
+    what following it costs (VMs to power off or move, power cycles, guest OS floors, hidden features)."""
     rec = getattr(c, "recommendation", None)
     if rec is None:
-        return None, None
+        return None, None, []
     mode = getattr(rec, "mode", None)
     if isinstance(mode, str):
         mode = modes.get(mode)
-    text = next((str(v) for v in (getattr(rec, a, None) for a in ("message", "summary", "reason", "why"))
-                 if v), None)
-    return (mode if isinstance(mode, EvcMode) else None), (text or str(rec))
+    action, reason = getattr(rec, "action", None), getattr(rec, "reason", None)
+    head = f"{action} {mode.key}" if action and isinstance(mode, EvcMode) else (action or "")
+    text = f"Recommended: {head}" + (f": {reason}" if reason else "") if head else (str(reason) if reason else None)
+    costs: list[str] = []
+    for attr, what in (("evacuate", "to power off or move out first"), ("power_cycle", "needing a power cycle to use it")):
+        vms = [str(getattr(x, "vm", x)) for x in getattr(rec, attr, ()) or ()]
+        if vms:
+            costs.append(f"{len(vms)} running VM{'s' if len(vms) != 1 else ''} {what}: {_names(vms)}")
+    for x in getattr(rec, "excluded_hosts", ()) or ():
+        costs.append(f"{getattr(x, 'host', x)} cannot join it: {getattr(x, 'reason', '')}".rstrip(": "))
+    costs.extend(str(getattr(x, "message", x)) for x in getattr(rec, "guest_floors", ()) or ())
+    hidden: dict[tuple[str, ...], list[str]] = {}
+    for x in getattr(rec, "cost", ()) or ():
+        hidden_set = getattr(x, "hidden", None)
+        names = tuple(hidden_set.names()) if hidden_set is not None else ()
+        if names:
+            hidden.setdefault(names, []).append(str(getattr(x, "host", "?")))
+    for names, hosts in hidden.items():
+        costs.append(f"hides {_names(list(names), 6)} from VMs on {_names(hosts)}")
+    return (mode if isinstance(mode, EvcMode) else None), text, costs
 
 
 def _cluster_rows(view: CheckView, cycles: Mapping[str, list[VMResult]]) -> list[ClusterRow]:
@@ -252,8 +270,8 @@ def _cluster_rows(view: CheckView, cycles: Mapping[str, list[VMResult]]) -> list
     out = []
     for c in view.clusters:
         table = inv.modes_for(c.cluster.vcenter)
-        rec_mode, rec_text = _recommendation(c, {m.key: m for m in table})
-        costs = [f"{x.host} cannot run the current mode {x.mode}" + (
+        rec_mode, rec_text, rec_costs = _recommendation(c, {m.key: m for m in table})
+        costs = rec_costs + [f"{x.host} cannot run the current mode {x.mode}" + (
             f" (lacks {', '.join(x.missing.names())})" if x.missing else "") for x in c.not_admitted]
         for key, vms in c.blocking_lower.items():
             if vms:
