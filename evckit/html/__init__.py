@@ -272,7 +272,7 @@ def _cluster_rows(view: CheckView, cycles: Mapping[str, list[VMResult]]) -> list
         table = inv.modes_for(c.cluster.vcenter)
         rec_mode, rec_text, rec_costs = _recommendation(c, {m.key: m for m in table})
         costs = rec_costs + [f"{x.host} cannot run the current mode {x.mode}" + (
-            f" (lacks {', '.join(x.missing.names())})" if x.missing else "") for x in c.not_admitted]
+            f" (lacks {_names(x.missing.names(), 8)})" if x.missing else "") for x in c.not_admitted]
         for key, vms in c.blocking_lower.items():
             if vms:
                 costs.append(f"lowering to {key} would stop {len(vms)} running VM{'s' if len(vms) != 1 else ''} "
