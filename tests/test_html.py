@@ -239,3 +239,21 @@ def test_output_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert out == "" and err == ""
     html = path.read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>") and 'id="whatif"' in html
+
+
+def test_data_conflicts_shown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A running VM where the data says it cannot run (vmx-19 on an ESXi 6.7 host) is listed under the
+    data's confidence with the analysis's message."""
+    doc = example_doc()
+    for vm in doc["vcenters"][0]["vms"]:  # type: ignore[index]
+        if vm["name"] == "web-01":
+            vm["host"] = "esx-old-1"
+    snap = tmp_path / "conflict.json"
+    snap.write_text(json.dumps(doc))
+    analysis = analyze(load_inventories([str(snap)]))
+    assert analysis.data_conflicts
+    html = render(str(snap), capsys=capsys)
+    section = html.split('id="confidence"', 1)[1].split("</div>", 1)[0]
+    assert "run where evckit's data says they cannot" in section
+    for dc in analysis.data_conflicts:
+        assert dc.vm in section and dc.message.replace("'", "&#39;") in section

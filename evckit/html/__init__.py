@@ -454,6 +454,17 @@ def _confidence(view: CheckView) -> list[str]:
     return out
 
 
+def _conflicts(view: CheckView) -> list[dict[str, Any]]:
+    """Running VMs the data says cannot run where they run (the data is wrong there), alike ones together."""
+    a = view.analysis
+    shown = {(v.vm.vcenter, v.vm.name) for v in view.vms}
+    groups: dict[tuple[object, ...], list[str]] = {}
+    for dc in a.data_conflicts:
+        if (dc.vcenter, dc.vm) in shown:
+            groups.setdefault((dc.cluster or "-", dc.host, dc.source, dc.message), []).append(dc.vm)
+    return [{"cluster": k[0], "host": k[1], "source": k[2], "message": k[3], "vms": vms} for k, vms in groups.items()]
+
+
 def render_html(view: CheckView, scenario: ScenarioResult | None = None) -> str:
     """The whole report as one HTML document (``scenario``: the what-if it shows the after-state of)."""
     try:
@@ -505,6 +516,7 @@ def render_html(view: CheckView, scenario: ScenarioResult | None = None) -> str:
                 "mode": vs[0].power_cycle.mode if vs[0].power_cycle else "",
                 "missing": list(vs[0].power_cycle.missing.names()) if vs[0].power_cycle else []}
                for vs in power.values()],
+        conflicts=_conflicts(view),
         filtered=len(view.clusters) != len(a.clusters) or len(view.vms) != len(a.vms),
         short=SHORT_LIST,
     )
