@@ -116,6 +116,8 @@ class Step:
 
 @attrs.frozen
 class ClusterRow:
+    """One cluster as the report shows it: modes, ladder, what holds it back, what changes cost."""
+
     label: str
     vcenter: str
     vendors: str
@@ -134,6 +136,8 @@ class ClusterRow:
 
 @attrs.frozen
 class Cell:
+    """One matrix cell: its status word, whether the data cannot tell, and its reasons (inline mode)."""
+
     status: str
     word: str
     unsure: bool
@@ -142,6 +146,8 @@ class Cell:
 
 @attrs.frozen
 class Row:
+    """One matrix row: a group of VMs sharing a verdict, their names by home cluster, their cells."""
+
     index: int
     count: int
     running: bool
@@ -155,6 +161,8 @@ class Row:
 
 @attrs.frozen
 class Column:
+    """One matrix column: a cluster, or (large estates) clusters that answer every row alike."""
+
     index: int
     labels: tuple[str, ...]
     evc: str | None
@@ -164,6 +172,8 @@ class Column:
 
 @attrs.frozen
 class HostRow:
+    """Hosts alike (cluster, CPU, ESXi, mode, data, state, what they lack) in one row."""
+
     names: tuple[str, ...]
     cluster: str
     esxi: str
@@ -314,6 +324,8 @@ def _host_rows(view: CheckView) -> list[HostRow]:
 
 @attrs.frozen
 class _Matrix:
+    """The matrix, whether reasons are inline, and the JSON data the script reads otherwise."""
+
     rows: tuple[Row, ...]
     columns: tuple[Column, ...]
     inline: bool
