@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import json
+import struct
+import zlib
 import os
 import shutil
 import subprocess
@@ -43,7 +45,7 @@ def find() -> str | None:
 def _high(*fds: int) -> tuple[int, ...]:
     """The same pipe ends moved to fd 10 or above, so that placing them at 3 and 4 in the child
     cannot overwrite one with the other."""
-    import fcntl
+    import fcntl  # noqa: PLC0415 - POSIX only, like the browser tests
 
     out = tuple(fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in fds)
     for fd in fds:
@@ -72,7 +74,7 @@ class Browser:
             [executable, *FLAGS, "--remote-debugging-pipe", f"--user-data-dir={self.profile}",
              f"--window-size={width},{height}", "about:blank"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            pass_fds=(3, 4), preexec_fn=child_fds,  # noqa: PLW1509 - only dup2, no locks
+            pass_fds=(3, 4), preexec_fn=child_fds,
         )
         os.close(to_child_r)
         os.close(from_child_w)
@@ -219,8 +221,6 @@ def browser(executable: str, **kwargs: Any) -> Iterator[Browser]:
 def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
     """Width, height and the pixels (RGB or RGBA bytes each) of an 8-bit, non-interlaced PNG, as
     Chromium writes them: enough to tell a rendered page from a blank one."""
-    import struct
-    import zlib
 
     if data[:8] != b"\x89PNG\r\n\x1a\n":
         raise ValueError("not a PNG")
@@ -240,7 +240,7 @@ def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
     raw = zlib.decompress(idat)
     stride = width * bpp
     prev = bytearray(stride)
-    pixels = []
+    pixels: list[bytes] = []
     for y in range(height):
         f = raw[y * (stride + 1)]
         line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])

@@ -5,22 +5,26 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
+from evckit import html as html_mod
 from evckit import report
 from evckit._resources import data_dir
 from evckit.analysis import analyze
 from evckit.cli import main
+from evckit.html import render_html
 from evckit.inventory import load_inventories, parse_snapshot
+from evckit.whatif import AddHosts, Scenario, run_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from generate import estate
+from generate import estate  # noqa: E402
 
 #: Names a hostile (or careless) vCenter could hold: markup, script end tags, quotes, entities.
 HOSTILE = {
@@ -103,19 +107,13 @@ def test_self_contained(capsys: pytest.CaptureFixture[str]) -> None:
     assert csp and str(csp[0]).startswith("default-src 'none'; style-src 'sha256-")
 
 
-def test_names_are_escaped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_names_are_escaped(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     """Markup in VM, cluster and host names is shown as text, never interpreted (inline and compact)."""
-    from evckit import html as html_mod
-
     snap = hostile_snapshot(tmp_path)
     for compact in (False, True):
         if compact:
-            html_mod.INLINE_CELLS, saved = 0, html_mod.INLINE_CELLS
-        try:
-            html = render(str(snap), capsys=capsys)
-        finally:
-            if compact:
-                html_mod.INLINE_CELLS = saved
+            monkeypatch.setattr(html_mod, "INLINE_CELLS", 0)
+        html = render(str(snap), capsys=capsys)
         for raw in HOSTILE.values():
             assert raw not in html
         doc = parse(html)
@@ -168,8 +166,6 @@ def test_without_jinja2(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureF
 
 def test_jinja2_loads_only_for_html() -> None:
     """`evckit check --example` in table form does not import Jinja2."""
-    import subprocess
-
     code = ("import sys; from evckit.cli import main; import io, contextlib\n"
             "with contextlib.redirect_stdout(io.StringIO()): main(['check', '--example'])\n"
             "print('jinja2' in sys.modules)")
@@ -181,8 +177,6 @@ def test_jinja2_loads_only_for_html() -> None:
 def test_large_estate_groups_rows_and_columns() -> None:
     """Many clusters: rows are verdict groups, alike clusters share columns, reasons go to one data block,
     and every VM and cluster name is still in the file."""
-    from evckit.html import render_html
-
     inv = parse_snapshot(estate(2000, 600, seed=11), "gen")
     analysis = analyze(inv)
     html = render_html(report.select(analysis))
@@ -218,8 +212,6 @@ def test_large_estate_groups_rows_and_columns() -> None:
 
 def test_scenario_html_via_report_module() -> None:
     """`report.render_scenario(..., "html")` is the same renderer the command uses."""
-    from evckit.whatif import AddHosts, Scenario, run_scenario
-
     inv = load_inventories([], example=True)
     result = run_scenario(inv, Scenario((AddHosts("spr", "Xeon Gold 6430", 1),)))
     html = report.render_scenario(result, report.select(result.after), "html")

@@ -7,6 +7,8 @@ with a reason when no Chromium is found (``EVCKIT_CHROMIUM`` can point at one).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import re
@@ -20,6 +22,7 @@ import pytest
 from evckit import report
 from evckit.analysis import analyze
 from evckit.cli import main
+from evckit.html import render_html
 from evckit.inventory import parse_snapshot
 from tests import chromium
 from tests.test_html import HOSTILE, hostile_snapshot
@@ -27,7 +30,7 @@ from tests.test_html import HOSTILE, hostile_snapshot
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from generate import estate
+from generate import estate  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -46,9 +49,6 @@ def browser() -> Iterator[chromium.Browser]:
 
 def write_report(path: Path, *argv: str) -> Path:
     """Run `evckit check … --format html` and write its output to ``path``."""
-    import contextlib
-    import io
-
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
         assert main(["check", *argv, "--format", "html"]) == 0
@@ -131,8 +131,6 @@ def test_hostile_names_stay_text(browser: chromium.Browser, tmp_path: Path) -> N
 
 def test_large_estate_reasons_on_demand(browser: chromium.Browser, tmp_path: Path) -> None:
     """With many clusters, pressing a cell shows, per cluster of its column, the analysis's reasons."""
-    from evckit.html import render_html
-
     analysis = analyze(parse_snapshot(estate(2000, 600, seed=11), "gen"))
     path = tmp_path / "large.html"
     path.write_text(render_html(report.select(analysis)), encoding="utf-8")

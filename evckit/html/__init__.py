@@ -62,14 +62,14 @@ class MissingDependencyError(EvckitError, ImportError):
 
 
 def _status(g: GroupVerdict, running: bool, label: str) -> str:
-    """The word a matrix cell shows, read from the decided verdict."""
-    if running:
-        if label in g.live_targets:
-            return "live"
-        if label in g.partial:
-            return "some"
-        return "cold-only" if label in g.cold_targets else "no"
-    return "cold" if label in g.cold_targets else "no"
+    """The word a matrix cell shows, read from the decided verdict (`GroupVerdict.status`): a running VM
+    blocked live but in the cold targets can still move powered off ("cold only")."""
+    st = g.status(label, running)
+    if st == "partial":
+        return "some"
+    if st == "blocked":
+        return "cold-only" if running and label in g.cold_targets else "no"
+    return st
 
 
 def _cell_reasons(g: GroupVerdict, running: bool, label: str, status: str) -> list[str]:
@@ -287,6 +287,11 @@ def _cluster_rows(view: CheckView, cycles: Mapping[str, list[VMResult]]) -> list
             if vms:
                 costs.append(f"lowering to {key} would stop {len(vms)} running VM{'s' if len(vms) != 1 else ''} "
                              f"from moving in: {_names(vms)}")
+        if c.raise_mode is not None:
+            n = len(c.power_cycle_to_raise)
+            costs.append(f"raising to {c.raise_mode.key}: " + (
+                f"{n} running VM{'s need' if n != 1 else ' needs'} a power cycle to use it: "
+                f"{_names(c.power_cycle_to_raise)}" if n else "no running VM needs a power cycle"))
         pc = cycles.get(c.label, [])
         if pc:
             costs.append(f"{len(pc)} running VM{'s need' if len(pc) != 1 else ' needs'} a power cycle to use the current "
@@ -480,11 +485,11 @@ def _conflicts(view: CheckView) -> list[dict[str, Any]]:
 def render_html(view: CheckView, scenario: ScenarioResult | None = None) -> str:
     """The whole report as one HTML document (``scenario``: the what-if it shows the after-state of)."""
     try:
-        import jinja2
-        import markupsafe
+        import jinja2  # noqa: PLC0415 - an extra, loaded only for this format
+        import markupsafe  # noqa: PLC0415 - installed with Jinja2
     except ImportError:
         raise MissingDependencyError(f"--format html needs Jinja2: {INSTALL_HINT}") from None
-    from evckit.report import summary
+    from evckit.report import summary  # noqa: PLC0415 - report imports this module lazily too
 
     pkg = resources.files(__package__ or "evckit.html")
     css = pkg.joinpath("report.css").read_text(encoding="utf-8")
