@@ -5,14 +5,15 @@ Two helpers, used by every renderer and by the error path, so that one rule hold
 - `printable` escapes control characters (C0, DEL, C1, Unicode line/paragraph separators and the
   bidirectional overrides), so a name can neither break a one-line error or a table row into several
   lines nor send an escape sequence to a terminal;
-- `csv_safe` neutralises spreadsheet formulas in CSV cells (OWASP's CSV injection rule).
+- `csv_safe` neutralises spreadsheet formulas in CSV cells (OWASP's CSV injection rule);
+- `json_safe` makes JSON text terminal-safe: JSON escapes C0 controls itself, this escapes the rest.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["csv_safe", "printable"]
+__all__ = ["csv_safe", "json_safe", "printable"]
 
 # C0 controls (\n, \r, \t, ESC…), DEL, C1 controls (0x80-0x9f, including the 8-bit CSI 0x9b), the
 # Unicode line and paragraph separators, and the bidirectional embedding/override/isolate marks
@@ -33,6 +34,18 @@ def printable(text: str) -> str:
     if _CONTROL.search(text) is None:
         return text
     return _CONTROL.sub(_escape, text)
+
+
+# What json.dumps(ensure_ascii=False) leaves raw: DEL, C1 controls, separators, bidi marks. In JSON
+# text these can only occur inside strings, where \uXXXX is the same character.
+_JSON_RAW = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def json_safe(text: str) -> str:
+    """JSON text with the control characters JSON leaves raw written as ``\\uXXXX`` (same document)."""
+    if _JSON_RAW.search(text) is None:
+        return text
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP: =, +, -, @, tab, CR).

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import attrs
 
-from evckit._text import csv_safe, printable
+from evckit._text import csv_safe, json_safe, printable
 from evckit._version import version
 from evckit.analysis import (
     Analysis, ClusterResult, DataConflict, Evidence, GroupVerdict, HostResult, LimitingHost, VMResult,
@@ -65,7 +65,7 @@ def _cell(value: object, fmt: str) -> object:
 
 def dumps(obj: object) -> str:
     """JSON text as evckit prints it: indented, key order kept, non-ASCII kept."""
-    return json.dumps(obj, indent=2, ensure_ascii=False)
+    return json_safe(json.dumps(obj, indent=2, ensure_ascii=False))
 
 
 def mode_json(catalog: Catalog, mode: EvcMode) -> dict[str, Any]:

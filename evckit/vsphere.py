@@ -317,7 +317,7 @@ def read_password(env_name: str | None = None, prompt: str = "Password: ") -> st
     if sys.stdin is not None and sys.stdin.isatty():
         try:
             value = getpass.getpass(prompt)
-        except (EOFError, KeyboardInterrupt):
+        except EOFError:  # Ctrl-D; Ctrl-C stays an interruption (exit status 130)
             value = ""
         if value:
             return value

@@ -22,7 +22,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
-from evckit._text import csv_safe, printable
+from evckit._text import csv_safe, json_safe, printable
 from evckit._version import version
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ _CHUNK_CHARS = 256 * 1024  # JSON text joined per write
 
 def _dump(obj: object) -> str:
     """One record on one line: JSON's C encoder, non-ASCII kept."""
-    return json.dumps(obj, ensure_ascii=False)
+    return json_safe(json.dumps(obj, ensure_ascii=False))
 
 
 def _key(v: VMResult) -> tuple[int, bool]:
@@ -119,7 +119,7 @@ class _Doc:
         return sep
 
     def member(self, key: str, value: object) -> None:
-        self.out.write(self._sep() + _dump(key) + ": " + json.dumps(value, indent=2, ensure_ascii=False)
+        self.out.write(self._sep() + _dump(key) + ": " + json_safe(json.dumps(value, indent=2, ensure_ascii=False))
                        .replace("\n", "\n  "))
 
     def array(self, key: str, lines: Iterable[str]) -> None:

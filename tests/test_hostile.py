@@ -204,6 +204,16 @@ def test_cpuid_file_must_be_in_the_snapshot_folder(tmp_path: Path, capsys: pytes
     assert "outside the snapshot's folder" not in capsys.readouterr().err
 
 
+def test_cpuid_file_symlink_out_of_the_folder_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A link inside the folder that points outside it is judged by where it points."""
+    inner = tmp_path / "snap"
+    inner.mkdir()
+    (tmp_path / "outside.txt").write_text("x", encoding="utf-8")
+    (inner / "link.txt").symlink_to(tmp_path / "outside.txt")
+    assert main(["check", str(_with_cpuid_file(inner, "link.txt"))]) == 2
+    assert "outside the snapshot's folder" in capsys.readouterr().err
+
+
 @pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="needs FIFOs (POSIX)")
 def test_cpuid_file_fifo_and_devices_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A FIFO would hang and /dev/zero would grow without end: both are refused before reading."""

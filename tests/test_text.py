@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from evckit._resources import data_dir
-from evckit._text import csv_safe, printable
+from evckit._text import csv_safe, json_safe, printable
 from evckit.cli import main
 
 
@@ -47,7 +47,7 @@ def test_csv_safe(cell: object, expected: object) -> None:
 
 
 HOSTILE_VM = '=cmd|"/c calc"!A1'
-HOSTILE_CLUSTER = "gold\n\x1b[2Jfake"
+HOSTILE_CLUSTER = "gold\n\x1b[2Jfake\x9b2J\u202e"
 
 
 @pytest.fixture
@@ -82,16 +82,24 @@ def test_names_cannot_break_lines_or_reach_the_terminal(capsys: pytest.CaptureFi
     """Tables, Markdown and CSV escape control characters in names: no ESC, no extra line."""
     assert main(["check", str(hostile_snapshot), "--format", fmt, "--explain"]) == 0
     out = capsys.readouterr().out
-    assert "\x1b" not in out and "gold\\x0a\\x1b[2Jfake" in out
+    assert "\x1b" not in out and "\x9b" not in out and "gold\\x0a\\x1b[2Jfake\\x9b2J\\u202e" in out
     assert not any(line.startswith("\x1b[2Jfake") or line == "fake" for line in out.splitlines())
 
 
-def test_json_keeps_names_exact(capsys: pytest.CaptureFixture[str], hostile_snapshot: Path) -> None:
-    """JSON is data: names round-trip exactly (JSON escapes control characters itself)."""
-    assert main(["check", str(hostile_snapshot), "--format", "json"]) == 0
+@pytest.mark.parametrize("fmt", ["json", "json-expanded"])
+def test_json_keeps_names_exact(capsys: pytest.CaptureFixture[str], hostile_snapshot: Path, fmt: str) -> None:
+    """JSON is data: names round-trip exactly, and no raw control character (C0, C1, bidi) is printed."""
+    assert main(["check", str(hostile_snapshot), "--format", fmt]) == 0
     out = capsys.readouterr().out
     doc = json.loads(out)
-    assert "\x1b" not in out and HOSTILE_CLUSTER in {c["name"] for c in doc["clusters"]}
+    assert HOSTILE_CLUSTER in {c["name"] for c in doc["clusters"]}
+    assert not any(ord(ch) < 0x20 and ch != "\n" or 0x7f <= ord(ch) <= 0x9f or ch in "\u202e\u2028" for ch in out)
+
+
+def test_json_safe_keeps_the_document() -> None:
+    """json_safe writes C1 and bidi characters as \\u escapes: the same JSON document."""
+    text = json.dumps({"a": "x\x9by\u202ez\u2028"}, ensure_ascii=False)
+    assert json.loads(json_safe(text)) == json.loads(text) and "\x9b" not in json_safe(text)
 
 
 def test_errors_naming_a_hostile_name_stay_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
