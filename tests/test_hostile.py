@@ -217,7 +217,7 @@ def test_cpuid_file_symlink_out_of_the_folder_is_refused(tmp_path: Path, capsys:
 @pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="needs FIFOs (POSIX)")
 def test_cpuid_file_fifo_and_devices_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A FIFO would hang and /dev/zero would grow without end: both are refused before reading."""
-    import os  # noqa: PLC0415
+    import os
 
     os.mkfifo(tmp_path / "fifo")
     (tmp_path / "zero").symlink_to("/dev/zero")
