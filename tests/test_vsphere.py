@@ -364,12 +364,12 @@ def test_check_verdicts_equal(estate: dict[str, Any], estate_sims: dict[str, Vcs
     original.write_text(json.dumps(one_vcenter(estate, "vc-prod")))
     collected = tmp_path / "collected.json"
     assert run(capsys, *collect_args([prod], collected, "--quiet"))[0] == 0
-    status, want, _ = run(capsys, "check", str(original), "--format", "json", "--explain")
+    status, want, _ = run(capsys, "check", str(original), "--format", "json-expanded", "--explain")
     assert status == 0
-    status, got, _ = run(capsys, "check", str(collected), "--format", "json", "--explain")
+    status, got, _ = run(capsys, "check", str(collected), "--format", "json-expanded", "--explain")
     assert status == 0 and verdicts(got) == verdicts(want)
     status, live, err = run(capsys, "check", "--server", prod.server, "--user", USER, "--ca-file", prod.ca,
-                            "--format", "json", "--explain")
+                            "--format", "json-expanded", "--explain")
     assert status == 0, err
     assert verdicts(live) == verdicts(want)
     assert json.loads(live)["snapshot"] == f"vCenter {prod.server}"
