@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -214,11 +215,9 @@ def test_cpuid_file_symlink_out_of_the_folder_is_refused(tmp_path: Path, capsys:
     assert "outside the snapshot's folder" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="needs FIFOs (POSIX)")
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs (POSIX)")
 def test_cpuid_file_fifo_and_devices_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A FIFO would hang and /dev/zero would grow without end: both are refused before reading."""
-    import os
-
     os.mkfifo(tmp_path / "fifo")
     (tmp_path / "zero").symlink_to("/dev/zero")
     for name in ("fifo", "zero"):
