@@ -178,6 +178,11 @@ def _profile_from_named(data: NamedFeatures, catalog: Catalog) -> CpuProfile:
     )
 
 
+#: Said of every assumed profile: what a name or mode key cannot tell.
+_MICROCODE_NOTE = ("microcode-dependent features (speculative-execution controls such as MD_CLEAR, SSBD, "
+                   "L1D flush; MONITOR/MWAIT) are unknown: only measured host data shows them")
+
+
 def profile_from_name(name: str, catalog: Catalog) -> CpuProfile:
     """An assumed profile from a product name, brand string or codename (for pre-purchase reviews).
 
@@ -189,7 +194,7 @@ def profile_from_name(name: str, catalog: Catalog) -> CpuProfile:
     gen = match.generation
     reg = catalog.features
     notes = [f"assumed from the name ({match.matched_form}): features are the expected baseline of "
-             f"{gen.label}, not measured"]
+             f"{gen.label}, not measured", _MICROCODE_NOTE]
     expected = match.expected_max_evc
     if match.max_evc is not None:
         notes.append(match.note or f"this product is expected to reach only {match.max_evc}")
@@ -219,7 +224,7 @@ def profile_from_mode(key: str, catalog: Catalog, source: str | None = None,
     return CpuProfile(
         source=source or key, input_format="evc-mode", vendor=mode.vendor,
         present=reg.feature_set(present), unknown=reg.feature_set(reg.microcode_mask & ~present), assumed=True,
-        notes=(f"features assumed from EVC mode {mode.key}",),
+        notes=(f"features assumed from EVC mode {mode.key}", _MICROCODE_NOTE),
     )
 
 
