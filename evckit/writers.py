@@ -187,8 +187,9 @@ def write_check_json(view: CheckView, out: TextIO, *, expanded: bool = False,
 
 
 def _encode_str(text: str) -> str:
-    """A JSON string as ``json.dumps(text, ensure_ascii=False)`` writes it (the C encoder, directly)."""
-    return _ENCODE(text)
+    """A JSON string as ``json.dumps(text, ensure_ascii=False)`` writes it (the C encoder, directly),
+    terminal-safe (`json_safe`)."""
+    return json_safe(_ENCODE(text))
 
 
 _ENCODE: Callable[[str], str] = getattr(json.encoder, "c_encode_basestring", None) or json.encoder.py_encode_basestring
