@@ -547,7 +547,7 @@ class _Analyzer:
             self._cluster_result(c, label, by_cluster.get(c.key, []), running_by_cluster.get(c.key, []))
             for c, label, _ in cluster_classes
         )
-        notes = tuple(f"EVC modes {', '.join(m.key for m in vc.modes if m.origin == vc.name)} of vCenter "
+        notes = inv.notes + tuple(f"EVC modes {', '.join(m.key for m in vc.modes if m.origin == vc.name)} of vCenter "
                       f"{vc.name} come from its own definitions (capability.supportedEVCMode), not the shipped tables"
                       for vc in inv.vcenters if vc.modes is not None)
         return Analysis(inv, host_results, cluster_results, tuple(vm_results), len(groups), len(dests), notes,

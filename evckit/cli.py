@@ -234,6 +234,14 @@ def _run_collect(args: argparse.Namespace) -> int:
     return run_collect(args)
 
 
+def _run_convert(args: argparse.Namespace) -> int:
+    from evckit.rvtools import convert  # noqa: PLC0415 - readers load only when converting
+
+    for note in convert(args.sources, args.output):
+        sys.stderr.write(f"evckit: note: {note}\n")
+    return 0
+
+
 #: Collector defaults (seconds per answer, objects per page); evckit.vsphere uses the same.
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_TOTAL_TIMEOUT = 3600.0
@@ -289,7 +297,8 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_run_host)
 
     p = sub.add_parser("check", help="analyse an estate: cluster EVC modes, where each VM can live-migrate, why not")
-    p.add_argument("snapshots", nargs="*", metavar="SNAPSHOT", help="inventory snapshot JSON file(s)")
+    p.add_argument("snapshots", nargs="*", metavar="SOURCE",
+                   help="snapshot JSON file(s), RVTools .xlsx export(s) or CSV export folder(s)")
     p.add_argument("--example", action="store_true", help="analyse the embedded example estate")
     p.add_argument("--format", choices=["table", "json", "json-expanded", "csv", "markdown", "html", "json-groups"],
                    default="table",
@@ -328,6 +337,13 @@ def _parser() -> argparse.ArgumentParser:
     _add_server_options(p, required=True)
     p.add_argument("-o", "--output", required=True, metavar="SNAPSHOT.json", help="snapshot file to write")
     p.set_defaults(run=_run_collect)
+
+    p = sub.add_parser("convert", help="write RVTools exports (.xlsx or a CSV export folder) and snapshots "
+                       "as one snapshot")
+    p.add_argument("sources", nargs="+", metavar="SOURCE",
+                   help="RVTools .xlsx export, folder of its CSV tabs (RVTools_tabvInfo.csv…), or snapshot JSON")
+    p.add_argument("-o", "--output", required=True, metavar="SNAPSHOT.json", help="snapshot file to write")
+    p.set_defaults(run=_run_convert)
 
     return parser
 

@@ -37,6 +37,7 @@ __all__ = [
     "load_inventories",
     "load_snapshot",
     "merge_inventories",
+    "load_source",
     "parse_snapshot",
 ]
 
@@ -189,6 +190,8 @@ class Inventory:
     vms: tuple[VM, ...]
     catalog: Catalog
     source: str = "<inventory>"
+    #: What the source could not tell and what was assumed instead (e.g. an RVTools export's missing columns).
+    notes: tuple[str, ...] = ()
 
     def modes_for(self, vcenter: str) -> ModeTable:
         """The EVC modes that govern one vCenter's objects: its own definitions if known, else shipped."""
@@ -366,9 +369,13 @@ def parse_snapshot(
         vcenters.append(VCenter(name, _str(vc.get("version")), _str(vc.get("build")), modes))
         table = modes or catalog.modes
         _parse_vcenter(vc, name, where, table, catalog, files, problems, clusters, hosts, vms, bad)
+    notes = obj.get("notes", [])
+    if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
+        problems.add("notes", "must be a list of strings")
+        notes = []
     if problems.items:
         raise SnapshotError(source, problems.items)
-    return Inventory(tuple(vcenters), tuple(clusters), tuple(hosts), tuple(vms), catalog, source)
+    return Inventory(tuple(vcenters), tuple(clusters), tuple(hosts), tuple(vms), catalog, source, tuple(notes))
 
 
 def _short_repr(value: object) -> str:
@@ -700,9 +707,30 @@ def example_path() -> Path:
     return data_dir() / "examples" / "estate.json"
 
 
+def load_source(path: str | Path, catalog: Catalog | None = None,
+                cpuid_dirs: Sequence[str | Path] = ()) -> Inventory:
+    """Read one inventory source, its format told by the content: a snapshot (JSON), an RVTools ``.xlsx``
+    export, or a folder holding an RVTools CSV export (``RVTools_tabvInfo.csv``, ``RVTools_tabvHost.csv``…)."""
+    path = Path(path)
+    if path.is_dir() or _is_zip(path):
+        from evckit.rvtools import read_export  # noqa: PLC0415 - the export reader loads only when needed
+
+        catalog = catalog or Catalog.builtin()
+        return parse_snapshot(read_export(path, catalog), str(path), catalog)
+    return load_snapshot(path, catalog, cpuid_dirs)
+
+
+def _is_zip(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False  # load_snapshot says why
+
+
 def load_inventories(paths: Sequence[str | Path], example: bool = False,
                      catalog: Catalog | None = None, cpuid_dirs: Sequence[str | Path] = ()) -> Inventory:
-    """Load one or more snapshots (and/or the example) into one inventory of all their vCenters.
+    """Load snapshots and RVTools exports (and/or the example) into one inventory of all their vCenters.
 
     ``cpuid_dirs``: folders besides each snapshot's own where its ``cpuid_file`` entries may point.
     """
@@ -710,7 +738,7 @@ def load_inventories(paths: Sequence[str | Path], example: bool = False,
     sources = [Path(p) for p in paths]
     if example:
         sources.insert(0, example_path())
-    return merge_inventories([load_snapshot(p, catalog, cpuid_dirs) for p in sources], catalog)
+    return merge_inventories([load_source(p, catalog, cpuid_dirs) for p in sources], catalog)
 
 
 def merge_inventories(inventories: Sequence[Inventory], catalog: Catalog | None = None) -> Inventory:
@@ -737,5 +765,5 @@ def merge_inventories(inventories: Sequence[Inventory], catalog: Catalog | None 
     return Inventory(
         tuple(vc for i in inventories for vc in i.vcenters), tuple(c for i in inventories for c in i.clusters),
         tuple(h for i in inventories for h in i.hosts), tuple(v for i in inventories for v in i.vms), catalog,
-        source,
+        source, tuple(n for i in inventories for n in i.notes),
     )
