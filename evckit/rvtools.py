@@ -642,7 +642,7 @@ def convert(sources: Sequence[str | Path], output: str | Path, catalog: Catalog 
         else:
             load_snapshot(src, catalog)  # checks it, with the snapshot's own error messages
             doc = json.loads(src.read_text(encoding="utf-8"))
-            _absolute_cpuid_files(doc, src.parent)
+            _inline_cpuid_files(doc, src.parent)
         notes.extend(doc.get("notes") or ())
         for vc in doc["vcenters"]:
             if vc["name"] in seen:
@@ -661,10 +661,13 @@ def convert(sources: Sequence[str | Path], output: str | Path, catalog: Catalog 
     return notes
 
 
-def _absolute_cpuid_files(doc: Any, base: Path) -> None:
-    """A snapshot's relative ``cpuid_file`` paths, made absolute: the output may be written elsewhere."""
+def _inline_cpuid_files(doc: Any, base: Path) -> None:
+    """A snapshot's ``cpuid_file`` dumps, put inline (``cpuid_text``): the output is self-contained
+    wherever it is written (a snapshot's ``cpuid_file`` may only point inside its own folder)."""
     for vc in doc.get("vcenters") or ():
         for h in vc.get("hosts") or ():
             cpu = h.get("cpu") if isinstance(h, dict) else None
-            if isinstance(cpu, dict) and isinstance(cpu.get("cpuid_file"), str) and not Path(cpu["cpuid_file"]).is_absolute():
-                cpu["cpuid_file"] = str((base / cpu["cpuid_file"]).resolve())
+            if isinstance(cpu, dict) and isinstance(cpu.get("cpuid_file"), str) and "cpuid_text" not in cpu:
+                path = Path(cpu.pop("cpuid_file"))
+                cpu["cpuid_text"] = (path if path.is_absolute() else base / path).read_text(encoding="utf-8",
+                                                                                           errors="replace")
