@@ -87,14 +87,14 @@ def export_rows(snapshot: dict[str, Any], hw_style: str = "int", datacenter: str
             cpu = h.get("cpu") or {}
             cluster_of[h["name"]] = h.get("cluster")
             version = h.get("esxi_version")
-            build = h.get("esxi_build") or BUILDS.get(version or "", "1")
+            build = h.get("esxi_build") or BUILDS.get(version or "")
             hosts.append({
                 "Host": h["name"], "Datacenter": datacenter, "Cluster": h.get("cluster") or "",
                 "in Maintenance Mode": "True" if h.get("maintenance") else "False",
                 "CPU Model": cpu.get("model") or "",
                 "Current EVC": (evc.get(h.get("cluster")) or "") if h.get("cluster") else "",
                 "Max EVC": h.get("max_evc_mode") or cpu.get("max_evc_mode") or "",
-                "ESX Version": f"VMware ESXi {version} build-{build}" if version else "",
+                "ESX Version": (f"VMware ESXi {version}" + (f" build-{build}" if build else "")) if version else "",
                 "VI SDK Server": vc["name"], "VI SDK UUID": vc_uuid(vc["name"]),
             })
         for i, v in enumerate(vc.get("vms", [])):
@@ -187,6 +187,8 @@ def exportable(snapshot: dict[str, Any]) -> dict[str, Any]:
         for h in vc.get("hosts", []):
             cpu = h.get("cpu") or {}
             h.pop("connection_state", None)
+            if h.get("esxi_version") and not h.get("esxi_build") and h["esxi_version"] in BUILDS:
+                h["esxi_build"] = BUILDS[h["esxi_version"]]  # export_rows writes it with the version
             if cpu.get("max_evc_mode"):
                 h["max_evc_mode"] = cpu["max_evc_mode"]
             h["cpu"] = {"model": cpu["model"]} if cpu.get("model") else {}
