@@ -15,9 +15,11 @@ from __future__ import annotations
 import copy
 import csv
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import openpyxl  # type: ignore[import-untyped,unused-ignore]
 
 #: vInfo headers of an RVTools 4.x export, in RVTools' order (VI SDK Server/UUID appended).
 VINFO_HEADERS = (
@@ -128,16 +130,15 @@ def _table(headers: Sequence[str], rows: Iterable[dict[str, object]], drop: Iter
         yield [r[h] if h in r else _filler(h, i) for h in cols]
 
 
-def write_xlsx(snapshot: dict[str, Any], path: Path, *, hw_style: str = "int", drop: Iterable[str] = (),
+def write_xlsx(snapshot: dict[str, Any], path: Path, *,  # noqa: PLR0913 - keyword options of one writer
+               hw_style: str = "int", drop: Iterable[str] = (),
                rename: dict[str, str] | None = None, sheets: Sequence[str] = ("vInfo", "vHost"),
-               trailing_rows: Iterable[list[object]] = (), reverse: bool = False) -> Path:
+               trailing_rows: Iterable[Sequence[object]] = (), reverse: bool = False) -> Path:
     """Write an RVTools-shaped workbook (openpyxl, write-only); ``drop`` leaves columns out.
 
     ``rename`` respells headers, ``reverse`` writes the columns in reverse order, ``trailing_rows``
     are appended to vInfo after one empty row (the reader must stop before them).
     """
-    import openpyxl
-
     hosts, vms = export_rows(snapshot, hw_style)
     wb = openpyxl.Workbook(write_only=True)
     tabs = {"vInfo": (VINFO_HEADERS, vms), "vHost": (VHOST_HEADERS, hosts)}
@@ -150,13 +151,14 @@ def write_xlsx(snapshot: dict[str, Any], path: Path, *, hw_style: str = "int", d
             ws.append(row)
         if name == "vInfo" and trailing_rows:
             ws.append([])
-            for row in trailing_rows:
-                ws.append(row)
+            for extra in trailing_rows:
+                ws.append(extra)
     wb.save(path)
     return path
 
 
-def write_csv(snapshot: dict[str, Any], folder: Path, *, hw_style: str = "int", drop: Iterable[str] = (),
+def write_csv(snapshot: dict[str, Any], folder: Path, *,  # noqa: PLR0913 - keyword options of one writer
+               hw_style: str = "int", drop: Iterable[str] = (),
               encoding: str = "utf-8-sig", delimiter: str = ",", prefix: str = "RVTools_tab",
               tabs: Sequence[str] = ("vInfo", "vHost")) -> Path:
     """Write an RVTools CSV export: one ``RVTools_tabvInfo.csv`` … file per tab, BOM and comma by default."""
@@ -198,10 +200,8 @@ def exportable(snapshot: dict[str, Any]) -> dict[str, Any]:
     return snap
 
 
-def write_tabs(path: Path, tabs: dict[str, list[list[object]]]) -> Path:
+def write_tabs(path: Path, tabs: Mapping[str, Sequence[Sequence[object]]]) -> Path:
     """Write a workbook of literal rows (header first) per sheet, for hand-made corner cases."""
-    import openpyxl
-
     wb = openpyxl.Workbook(write_only=True)
     for name, rows in tabs.items():
         ws = wb.create_sheet(name)

@@ -33,7 +33,8 @@ CATALOG = Catalog.builtin()
 
 
 def example() -> dict[str, Any]:
-    return json.loads((data_dir() / "examples" / "estate.json").read_text())
+    doc: dict[str, Any] = json.loads((data_dir() / "examples" / "estate.json").read_text())
+    return doc
 
 
 def generated(vms: int, hosts: int, seed: int) -> dict[str, Any]:
@@ -132,7 +133,8 @@ def test_max_evc_is_the_host_capability(tmp_path: Path) -> None:
     inv = load_inventories([write_xlsx(snap, tmp_path / "e.xlsx")])
     a = analyze(inv)
     by_name = {h.host.name: h for h in a.hosts}
-    assert by_name["esx-gold-1"].verdict.max_mode.key == "intel-skylake"
+    gold1 = by_name["esx-gold-1"].verdict.max_mode
+    assert gold1 is not None and gold1.key == "intel-skylake"
     assert by_name["esx-gold-1"].host.vcenter_max_evc_mode == "intel-skylake"
     assert by_name["esx-gold-1"].host.cpu.input_format == "evc-mode"
     assert by_name["esx-gold-2"].host.cpu.input_format == "cpu-name" and by_name["esx-gold-2"].host.cpu.assumed
@@ -164,12 +166,12 @@ def test_missing_optional_columns_are_notes(tmp_path: Path) -> None:
 
 def test_cluster_evc_from_hosts_and_disagreement(tmp_path: Path) -> None:
     """A cluster's EVC mode is its hosts' common Current EVC; hosts that disagree are a note."""
-    hdr = ["Host", "Cluster", "CPU Model", "Current EVC", "Max EVC", "ESX Version"]
-    hosts = [hdr, ["h1", "c1", "", "intel-broadwell", "intel-icelake", "VMware ESXi 8.0.2 build-22380479"],
+    hdr: list[object] = ["Host", "Cluster", "CPU Model", "Current EVC", "Max EVC", "ESX Version"]
+    hosts: list[list[object]] = [hdr, ["h1", "c1", "", "intel-broadwell", "intel-icelake", "VMware ESXi 8.0.2 build-22380479"],
              ["h2", "c1", "", "intel-broadwell", "intel-cascadelake", "VMware ESXi 8.0.2 build-22380479"],
              ["h3", "c1", "", None, "intel-cascadelake", "VMware ESXi 8.0.2 build-22380479"],
              ["h4", "c2", "Intel(R) Xeon(R) Gold 6348 CPU @ 2.60GHz", None, None, None]]
-    vms = [["VM", "Powerstate", "HW version", "Host", "Cluster"], ["v1", "poweredOn", 19, "h1", "c1"]]
+    vms: list[list[object]] = [["VM", "Powerstate", "HW version", "Host", "Cluster"], ["v1", "poweredOn", 19, "h1", "c1"]]
     inv = load_inventories([write_tabs(tmp_path / "e.xlsx", {"vHost": hosts, "vInfo": vms})])
     assert {c.name: c.evc_mode for c in inv.clusters} == {"c1": "intel-broadwell", "c2": None}
     assert any("hosts disagree on Current EVC (h3: none)" in n and "taken as intel-broadwell" in n
