@@ -90,6 +90,7 @@ def test_example_report_sections(capsys: pytest.CaptureFixture[str]) -> None:
     assert "esx-gold-1" in text and "for intel-icelake: lacks" in text
     assert "lowering to intel-skylake would stop 1 running VM from moving in: web-01" in text
     assert "13 of 13 hosts have assumed CPU features" in text
+    assert "6.7 GA (vmx-14)" in text  # the hosts' ESXi update release and its cap, with any note on it
     assert "unconfirmed" in text
 
 

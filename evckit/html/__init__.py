@@ -184,6 +184,7 @@ class HostRow:
     state: str
     lacks: str
     undetermined: str
+    esxi_note: str | None = None
 
 
 def _ladder(c: ClusterResult, modes: Iterable[EvcMode], recommended: EvcMode | None) -> tuple[Step, ...]:
@@ -319,11 +320,14 @@ def _host_rows(view: CheckView) -> list[HostRow]:
                           + [f"{k}: {why}" for k, why in v.esxi_limited.items()])
         und = "; ".join(f"{k}: {', '.join(fs.names())}" for k, fs in v.undetermined.items())
         mode = v.max_mode
-        key = (h.vcenter, h.cluster, cpu, h.esxi_version, mode.key if mode else None, h.cpu.assumed, state, lacks, und)
+        esxi = h.esxi
+        release = esxi.label + (f" build {esxi.build}" if esxi.build else "") if esxi is not None else "?"
+        note = esxi.note if esxi is not None else None
+        key = (h.vcenter, h.cluster, cpu, release, note, mode.key if mode else None, h.cpu.assumed, state, lacks, und)
         groups.setdefault(key, []).append(h.name)
         if key not in first:
-            first[key] = HostRow((), h.cluster or "-", h.esxi_version or "?", hr.max_hw_version, cpu, _mode_ref(mode),
-                                 h.cpu.assumed, state, lacks, und)
+            first[key] = HostRow((), h.cluster or "-", release, hr.max_hw_version, cpu, _mode_ref(mode),
+                                 h.cpu.assumed, state, lacks, und, note)
     return [attrs.evolve(first[k], names=tuple(hs)) for k, hs in groups.items()]
 
 
