@@ -30,6 +30,8 @@ import csv
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
+from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -163,12 +165,12 @@ def detect(path: str | Path) -> str | None:
 def _rows_until_empty(rows: Iterator[Sequence[object]]) -> Iterator[Sequence[object]]:
     """The rows before the first empty one (openpyxl can report a million rows of a formatted sheet)."""
     for row in rows:
-        for v in row:
-            if v is not None and v != "":
-                break
-        else:
+        if not row or (row[0] in _EMPTY and all(v in _EMPTY for v in row)):
             return
         yield row
+
+
+_EMPTY = ("", None)
 
 
 class _Workbook:
@@ -250,7 +252,7 @@ class _CsvFolder(_Workbook):
         try:
             with open(path, encoding=encoding, newline="") as f:
                 first = f.readline()
-                yield from _rows_until_empty(csv.reader(_chain(first, f), delimiter=_delimiter(first)))
+                yield from _rows_until_empty(csv.reader(chain((first,), f), delimiter=_delimiter(first)))
         except UnicodeDecodeError:
             if encoding != "utf-8":
                 raise ExportError(f"{path}: cannot decode as {encoding}") from None
@@ -262,11 +264,6 @@ class _CsvFolder(_Workbook):
 class _Restart(Exception):
     def __init__(self, encoding: str) -> None:
         self.encoding = encoding
-
-
-def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
-    yield first
-    yield from rest
 
 
 def _csv_encoding(path: Path) -> str:
@@ -304,6 +301,8 @@ def _one_line(exc: object) -> str:
 
 
 def _text(value: object) -> str | None:
+    if value.__class__ is str:
+        return value.strip() or None
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
@@ -481,41 +480,65 @@ def _build(book: _Workbook, tabs: Mapping[str, str], source: str, path: Path, ca
     if header is None:
         raise ExportError(f"{source}: the vInfo tab is empty")
     col = _columns("vInfo", header, _VM_COLUMNS, source, notes)
-    idx = [(f, col[f]) for f in _VM_COLUMNS if f in col]
+    fields = ("vm", "power", "hw", "host", "datacenter", "cluster", "vm_id", "template", "min_evc", "os_config",
+              "os_tools", "vm_uuid", "vc_server", "vc_uuid", "vc_type")
+    # One itemgetter picks the columns read; a missing optional column reads as an empty cell.
+    width = len(header)
+    pick = itemgetter(*(col.get(f, width) for f in fields))
+    has_template = "template" in col
     unplaced: list[str] = []
     no_version: list[str] = []
+    last_key: tuple[object, object] | None = None
+    cur: _VCenter | None = None
+    hw_cache: dict[object, str | None] = {}
+    mode_cache: dict[object, str | None] = {}
     for n, row in enumerate(rows, 2):
-        r = {f: (row[i] if i < len(row) else None) for f, i in idx}
-        name = _text(r.get("vm"))
-        where = f"{source}: vInfo row {n}"
+        if len(row) <= width:
+            row = [*row, *([None] * (width + 1 - len(row)))]
+        (name_v, power_v, hw_v, host_v, dc_v, cluster_v, id_v, template_v, min_v, os_v, tools_v, uuid_v,
+         server_v, vcuuid_v, type_v) = pick(row)
+        name = _text(name_v)
         if name is None:
-            raise ExportError(f"{where}: no VM name")
-        where += f" ({name})"
-        vc = vcenter(r.get("vc_server"), r.get("vc_uuid"))
-        if vc.version is None and r.get("vc_type"):
-            m = _VCSERVER.search(str(r["vc_type"]))
+            raise ExportError(f"{source}: vInfo row {n}: no VM name")
+        if cur is None or (server_v, vcuuid_v) != last_key:
+            last_key = (server_v, vcuuid_v)
+            cur = vcenter(server_v, vcuuid_v)
+        if cur.version is None and type_v:
+            m = _VCSERVER.search(str(type_v))
             if m:
-                vc.version, vc.build = m.group(1), m.group(2)
-        power = _POWER.get((_text(r.get("power")) or "").lower())
+                cur.version, cur.build = m.group(1), m.group(2)
+        power = _POWER.get((_text(power_v) or "").lower())
         if power is None:
-            raise ExportError(f"{where}: Powerstate {r.get('power')!r} is not poweredOn, poweredOff or suspended")
-        hw = _hw(r.get("hw"), f"{where} HW version")
+            raise ExportError(f"{source}: vInfo row {n} ({name}): Powerstate {power_v!r} is not poweredOn, "
+                              "poweredOff or suspended")
+        hw = hw_cache.get(hw_v, "") if isinstance(hw_v, (str, int, float)) else ""
+        if hw == "":
+            hw = _hw(hw_v, f"{source}: vInfo row {n} ({name}) HW version")
+            if isinstance(hw_v, (str, int, float)):
+                hw_cache[hw_v] = hw
         if hw is None:
             no_version.append(name)
             continue
         vm: dict[str, Any] = {"name": name, "power_state": power, "hardware_version": hw,
-                              "host": _text(r.get("host")), "_dc": _text(r.get("datacenter")),
-                              "_cluster": _text(r.get("cluster")), "_id": _text(r.get("vm_id"))}
-        if "template" in r and _bool(r["template"], f"{where} Template"):
+                              "host": _text(host_v), "_dc": _text(dc_v), "_cluster": _text(cluster_v),
+                              "_id": _text(id_v)}
+        if has_template and _bool(template_v, f"{source}: vInfo row {n} ({name}) Template"):
             vm["template"] = True
-        min_evc = mode_key(r.get("min_evc"), f"{where} min Required EVC Mode Key")
-        if min_evc is not None:
-            vm["min_required_evc_mode"] = min_evc
-        for field, key in (("os_config", "guest_os"), ("os_tools", "guest_os_tools"), ("vm_uuid", "uuid")):
-            text = _text(r.get(field))
-            if text is not None:
-                vm[key] = text
-        vc.vms.append(vm)
+        if min_v:
+            min_evc = mode_cache.get(min_v, "") if isinstance(min_v, str) else ""
+            if min_evc == "":
+                min_evc = mode_key(min_v, f"{source}: vInfo row {n} ({name}) min Required EVC Mode Key")
+                if isinstance(min_v, str):
+                    mode_cache[min_v] = min_evc
+            if min_evc is not None:
+                vm["min_required_evc_mode"] = min_evc
+        guest = _text(os_v) or _text(tools_v)
+        if guest is not None:
+            vm["guest_os"] = guest
+        uuid = _text(uuid_v)
+        if uuid is not None:
+            vm["uuid"] = uuid
+        cur.vms.append(vm)
     if no_version:
         notes.append(f"{source}: {_few(no_version)} without HW version (inaccessible or orphaned?) left out")
 
