@@ -112,6 +112,16 @@ def test_generated_estates_round_trip(tmp_path: Path) -> None:
         assert {vc.name for vc in xlsx.vcenters} == {"vc01", "vc-other"}
 
 
+def test_format_from_content_not_name(tmp_path: Path) -> None:
+    """An export is recognised by its content: an .xlsx saved under another name, a CSV folder of any name."""
+    path = write_xlsx(example(), tmp_path / "e.xlsx")
+    renamed = path.rename(tmp_path / "customer-estate.json")
+    folder = write_csv(example(), tmp_path / "whatever.xlsx")
+    want = expected(example())
+    assert verdicts(load_inventories([renamed])) == want
+    assert verdicts(load_inventories([folder])) == want
+
+
 def test_headers_by_name_case_and_spacing(tmp_path: Path) -> None:
     """Headers are found by name whatever their case, spacing and order; RVTools' internal names too."""
     rename = {"min Required EVC Mode Key": "MIN REQUIRED EVC  MODE KEY", "HW version": "HW_Version",
