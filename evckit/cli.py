@@ -292,7 +292,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--cpu", action="append", default=[], metavar="NAME",
                    help="a CPU product name or codename, e.g. 'Xeon Gold 6348' or 'EPYC 9354' (assumed features)")
     p.add_argument("--esxi", metavar="VERSION",
-                   help="the hosts' ESXi version (e.g. 7.0.3): leaves out modes that release does not offer")
+                   help="the hosts' ESXi version (e.g. 7.0.3, or 'VMware ESXi 6.7.0 build-14320388': a build tells 6.x "
+                        "updates apart): leaves out modes that release does not offer")
     p.add_argument("--format", choices=["table", "json", "markdown", "csv"], default="table")
     p.set_defaults(run=_run_host)
 

@@ -16,7 +16,7 @@ from evckit.catalog import Catalog, vendor_word
 from evckit.cpuid import CpuidDump, NamedFeatures
 from evckit.cpuid.identity import brand_string, hypervisor, hypervisor_vendor, signature, vendor_string
 from evckit.features import FeatureSet
-from evckit.hardware import EsxiVersion, parse_esxi_version
+from evckit.hardware import EsxiVersion, parse_esxi
 from evckit.identify import Generation
 from evckit.modes import EvcMode, ModeTable
 
@@ -236,7 +236,8 @@ def assess(profile: CpuProfile, catalog: Catalog, modes: ModeTable | None = None
     the host's ESXi version when known, leaves out modes that release does not offer yet.
     """
     modes = modes or catalog.modes
-    release = parse_esxi_version(esxi) if esxi else None
+    parsed = parse_esxi(esxi) if esxi else None
+    release = parsed.key if parsed is not None else None
     reg = catalog.features
     vendor_modes = modes.for_vendor(profile.vendor)
     if not vendor_modes:
@@ -251,7 +252,7 @@ def assess(profile: CpuProfile, catalog: Catalog, modes: ModeTable | None = None
     for m in vendor_modes:
         chk = modes.check(m, present, unknown)
         if chk.status == "yes" and not m.offered_by(release):
-            limited[m.key] = f"ESXi {esxi} does not offer it (first offered by ESXi {m.esxi_min_text})"
+            limited[m.key] = f"ESXi {parsed} does not offer it (first offered by ESXi {m.esxi_min_text})"
         elif chk.status == "yes":
             supported.append(m)
         elif chk.status == "unknown":

@@ -165,3 +165,11 @@ def test_snapshot_build_is_validated_and_legacy_name_read() -> None:
     with pytest.raises(InputError) as info:
         parse_snapshot(bad, "s")
     assert "esxi_version" in str(info.value) and "8.0 Update 3" in str(info.value)
+
+
+def test_host_command_reads_a_version_with_its_build(capsys: pytest.CaptureFixture[str]) -> None:
+    """`evckit host --esxi "VMware ESXi 7.0.1 build-16850804"`: 7.0 U1 does not offer amd-zen3 (7.0 U2)."""
+    assert main(["host", "--cpu", "EPYC 7763", "--esxi", "VMware ESXi 7.0.1 build-16850804", "--format", "json"]) == 0
+    host = json.loads(capsys.readouterr().out)["hosts"][0]
+    assert host["max_evc_mode"] == "amd-zen2"
+    assert host["esxi_limited"]["amd-zen3"].startswith("ESXi 7.0 U1 (build 16850804) does not offer it")
