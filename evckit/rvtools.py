@@ -37,6 +37,7 @@ from typing import Any
 
 from evckit.catalog import Catalog
 from evckit.errors import EvckitError, InputError
+from evckit.hardware import parse_esxi
 
 __all__ = ["INSTALL_HINT", "ExportError", "MissingReaderError", "convert", "detect", "read_export"]
 
@@ -339,6 +340,10 @@ def _esx(value: object, where: str) -> tuple[str | None, str | None]:
     if not m:
         raise ExportError(f"{where}: {s!r} is not an ESXi version (like VMware ESXi 8.0.3 build-24022510)")
     version = m.group(1) if m.group(1).count(".") == 2 else m.group(1) + ".0"
+    try:
+        parse_esxi(version, m.group(2))  # the release and update the snapshot will see, checked here
+    except InputError as exc:
+        raise ExportError(f"{where}: {exc}") from None
     return version, m.group(2)
 
 

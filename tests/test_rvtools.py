@@ -245,6 +245,7 @@ def test_missing_csv_tab_and_required_column(tmp_path: Path, capsys: pytest.Capt
                                     "did you mean intel-cascadelake"),
     ("HW version", "twenty", "vInfo row 2 (web-01) HW version: 'vmx-twenty' is not a virtual hardware version"),
     ("Powerstate", "sleeping", "vInfo row 2 (web-01): Powerstate 'sleeping' is not poweredOn"),
+    ("ESX Version", "8.0.2", "vHost row 2 (esx-gold-1) ESX Version: "),
 ])
 def test_bad_values_name_row_and_column(tmp_path: Path, capsys: pytest.CaptureFixture[str], column: str,
                                         value: str, message: str) -> None:
@@ -253,6 +254,8 @@ def test_bad_values_name_row_and_column(tmp_path: Path, capsys: pytest.CaptureFi
         snap["vcenters"][0]["hosts"][0]["max_evc_mode"] = value
     elif column == "HW version":
         snap["vcenters"][0]["vms"][0]["hardware_version"] = value
+    elif column == "ESX Version":  # a build of another release line (6.7 GA's) under 8.0.2
+        snap["vcenters"][0]["hosts"][0]["esxi_build"] = "8169922"
     else:
         snap["vcenters"][0]["vms"][0]["power_state"] = value
     path = write_xlsx(snap, tmp_path / "e.xlsx", hw_style="vmx")
