@@ -76,6 +76,7 @@ class _Generator:
         self.functions: dict[str, str] = {}  # $ref or node id -> function name
         self.pending: list[tuple[str, Mapping[str, Any] | bool]] = []
         self.counter = 0
+        self.expanding: set[str] = set()  # definitions being inlined (a recursive one becomes a function)
 
     def const(self, value: Any) -> str:
         self.consts.append(value)
@@ -106,7 +107,10 @@ class _Generator:
         while self.pending:
             name, schema = self.pending.pop()
             body = self.node(schema, "v", "()")
-            source += [f"def {name}(v):", "    out = []", *_indent(body, 1), "    return out", ""]
+            # Globals bound as defaults: local lookups in the hot loops.
+            source += [f"def {name}(v, _MISSING=_MISSING, isinstance=isinstance, str=str, dict=dict, list=list, "
+                       "bool=bool, int=int, float=float, len=len, enumerate=enumerate, C=C):",
+                       "    out = []", *_indent(body, 1), "    return out", ""]
         return "\n".join(source)
 
     def node(self, schema: Mapping[str, Any] | bool, x: str, p: str) -> list[str]:
@@ -120,14 +124,24 @@ class _Generator:
             raise ValueError(f"unsupported JSON Schema keyword(s): {', '.join(sorted(unknown))}")
         out: list[str] = []
         if "$ref" in schema:
-            # Paths inside a definition are relative to it; the caller prefixes them, only on a problem.
-            fn = self.function_for(self.resolve(schema["$ref"]), schema["$ref"])
-            r = self.var()
-            out += [f"{r} = {fn}({x})", f"if {r}:", f"    out.extend([({p} + q, m) for q, m in {r}])"]
+            ref = schema["$ref"]
+            if ref not in self.expanding:  # inlined: no call, no allocation per object
+                self.expanding.add(ref)
+                out += self.node(self.resolve(ref), x, p)
+                self.expanding.discard(ref)
+            else:  # a recursive definition: a function, whose paths the caller prefixes on a problem
+                fn = self.function_for(self.resolve(ref), ref)
+                r = self.var()
+                out += [f"{r} = {fn}({x})", f"if {r}:", f"    out.extend([({p} + q, m) for q, m in {r}])"]
         for key in ("oneOf", "anyOf"):
             if key in schema:
                 out += self.alternatives(schema[key], key == "oneOf", x, p)
         body: list[str] = []
+        # Inside the branch where a single "type" holds, the other keywords need not test it again.
+        known = schema.get("type") if isinstance(schema.get("type"), str) else None
+
+        def guard(kind: str, test: str) -> str:
+            return "" if known == kind else f"{test} and "
         if "const" in schema:
             c = self.const(schema["const"])
             body += [f"if not _json_equal({x}, {c}):",
@@ -144,7 +158,7 @@ class _Generator:
                      f"    out.append(({p}, 'must be one of ' + {words} + ', not ' + _describe({x})))"]
         if "pattern" in schema:
             r, text = self.const(re.compile(schema["pattern"])), self.const(schema["pattern"])
-            body += [f"if isinstance({x}, str) and not {r}.search({x}):",
+            body += [f"if {guard('string', f'isinstance({x}, str)')}not {r}.search({x}):",
                      f"    out.append(({p}, _describe({x}) + ' does not match ' + {text}))"]
         for key, op, kind, word in (("minLength", "<", "str", "must be at least {n} characters long"),
                                     ("maxLength", ">", "str", "must be at most {n} characters long"),
@@ -152,7 +166,8 @@ class _Generator:
                                     ("maxItems", ">", "list", "must have at most {n} item(s)")):
             if key in schema:
                 n = schema[key]
-                body += [f"if isinstance({x}, {kind}) and len({x}) {op} {n!r}:",
+                kind_name = "string" if kind == "str" else "array"
+                body += [f"if {guard(kind_name, f'isinstance({x}, {kind})')}len({x}) {op} {n!r}:",
                          f"    out.append(({p}, {word.format(n=n)!r}))"]
         for key, op, word in (("minimum", "<", ">="), ("maximum", ">", "<=")):
             if key in schema:
@@ -160,18 +175,22 @@ class _Generator:
                 body += [f"if isinstance({x}, (int, float)) and not isinstance({x}, bool) and {x} {op} {n!r}:",
                          f"    out.append(({p}, 'must be {word} {n}, not ' + _describe({x})))"]
         if "required" in schema:
-            body.append(f"if isinstance({x}, dict):")
+            lines = []
             for k in schema["required"]:
-                body += [f"    if {k!r} not in {x}:", f"        out.append(({p}, {'missing ' + repr(k)!r}))"]
+                lines += [f"if {k!r} not in {x}:", f"    out.append(({p}, {'missing ' + repr(k)!r}))"]
+            body += lines if known == "object" else [f"if isinstance({x}, dict):", *_indent(lines, 1)]
         if "properties" in schema or "additionalProperties" in schema:
             props = schema.get("properties", {})
             extra = schema.get("additionalProperties", True)
-            lines: list[str] = []
+            lines = []
+            get = self.var()
             for k, sub in props.items():
                 y = self.var()
                 checks = self.node(sub, y, f"{p} + ({k!r},)")
                 if checks:
-                    lines += [f"{y} = {x}.get({k!r}, _MISSING)", f"if {y} is not _MISSING:", *_indent(checks, 1)]
+                    lines += [f"{y} = {get}({k!r}, _MISSING)", f"if {y} is not _MISSING:", *_indent(checks, 1)]
+            if lines:
+                lines.insert(0, f"{get} = {x}.get")
             if extra is not True:
                 k, y = self.var(), self.var()
                 known = self.const(frozenset(props))
@@ -179,12 +198,13 @@ class _Generator:
                 lines += [f"for {k}, {y} in {x}.items():", f"    if {k} not in {known}:",
                           *(_indent(checks, 2) or ["        pass"])]
             if lines:
-                body += [f"if isinstance({x}, dict):", *_indent(lines, 1)]
+                body += lines if known == "object" else [f"if isinstance({x}, dict):", *_indent(lines, 1)]
         if "items" in schema:
             i, y = self.var(), self.var()
             checks = self.node(schema["items"], y, f"{p} + ({i},)")
             if checks:
-                body += [f"if isinstance({x}, list):", f"    for {i}, {y} in enumerate({x}):", *_indent(checks, 2)]
+                loop = [f"for {i}, {y} in enumerate({x}):", *_indent(checks, 1)]
+                body += loop if known == "array" else [f"if isinstance({x}, list):", *_indent(loop, 1)]
         if "type" in schema:
             names = [schema["type"]] if isinstance(schema["type"], str) else list(schema["type"])
             test = " or ".join(_TYPE_TESTS[n].format(x=x) for n in names)
