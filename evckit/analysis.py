@@ -424,7 +424,7 @@ class _Analyzer:
         self._interned = memo.interned
         self._interned_reason = memo.interned_reason
         self._cold_cache: dict[int, tuple[tuple[Reason, ...], ...]] = {}
-        self._cycle_cache: dict[tuple[int, int, EvcMode], PowerCycle | None] = {}
+        self._cycle_cache: dict[tuple[int, int, int], PowerCycle | None] = {}
 
     def exposed(self, hw: int) -> int:
         """Features a VM of hardware version ``hw`` can see (VMware's first HWV per feature)."""
@@ -454,14 +454,17 @@ class _Analyzer:
     def run(self) -> Analysis:
         inv = self.inv
         host_results = tuple(self.host_result(h) for h in inv.hosts)
-        by_cluster: dict[ClusterKey, list[HostResult]] = {}
+        # Keyed by ClusterKey; looked up per VM with plain (vcenter, name) tuples, which hash and compare
+        # equal to it and cost less to build.
+        by_cluster: dict[tuple[str, str], list[HostResult]] = {}
         by_host: dict[tuple[str, str], HostResult] = {}
         for hr in host_results:
             by_host[(hr.host.vcenter, hr.host.name)] = hr
             if hr.host.cluster is not None:
-                by_cluster.setdefault(ClusterKey(hr.host.vcenter, hr.host.cluster), []).append(hr)
-        cluster_of = {c.key: c for c in inv.clusters}
-        labels = {c.key: inv.cluster_label(c) for c in inv.clusters}
+                by_cluster.setdefault((hr.host.vcenter, hr.host.cluster), []).append(hr)
+        cluster_of: dict[tuple[str, str], Cluster] = {c.key: c for c in inv.clusters}
+        labels: dict[tuple[str, str], str] = {c.key: inv.cluster_label(c) for c in inv.clusters}
+        evc_of: dict[tuple[str, str], EvcMode] = {c.key: inv.mode(c.vcenter, c.evc_mode) for c in inv.clusters if c.evc_mode}
 
         # Each VM's requirement and group key; a running VM's group is what it proves about its host.
         reqs = [self._requirement(vm, by_host, cluster_of) for vm in inv.vms]
@@ -519,11 +522,12 @@ class _Analyzer:
                 verdict = self._group_verdict(group_of[key], dests, cluster_classes, vectors)
                 groups[key] = verdict
             cycle = None
-            cluster = cluster_of.get(ClusterKey(vm.vcenter, vm.cluster)) if vm.cluster else None
-            if (running and cluster is not None and cluster.evc_mode and vm.per_vm_evc is None
+            ck = (vm.vcenter, vm.cluster) if vm.cluster is not None else None
+            label = labels.get(ck) if ck is not None else None
+            evc = evc_of.get(ck) if ck is not None else None
+            if (running and evc is not None and vm.per_vm_evc is None
                     and source in ("featureRequirement", "minRequiredEVCModeKey")):
-                cycle = self.power_cycle(req, vm.hardware_version, inv.mode(vm.vcenter, cluster.evc_mode))
-            label = labels[cluster.key] if cluster is not None else None
+                cycle = self.power_cycle(req, vm.hardware_version, evc)
             fs = sets.get(req)
             if fs is None:
                 fs = sets[req] = self.reg.feature_set(req)
@@ -539,10 +543,10 @@ class _Analyzer:
             vm_results.append(VMResult(vm, label, fs, source, vendor, verdict, cycle, notes,
                                        not_movable_everywhere=stuck))
 
-        running_by_cluster: dict[ClusterKey, list[VMResult]] = {}
+        running_by_cluster: dict[tuple[str, str], list[VMResult]] = {}
         for v in vm_results:
             if v.vm.running and v.vm.cluster is not None:
-                running_by_cluster.setdefault(ClusterKey(v.vm.vcenter, v.vm.cluster), []).append(v)
+                running_by_cluster.setdefault((v.vm.vcenter, v.vm.cluster), []).append(v)
         cluster_results = tuple(
             self._cluster_result(c, label, by_cluster.get(c.key, []), running_by_cluster.get(c.key, []))
             for c, label, _ in cluster_classes
@@ -558,8 +562,8 @@ class _Analyzer:
     def _witness(
         self, vms: Sequence[VM], keys: Sequence[tuple[object, ...]], group_of: Mapping[tuple[object, ...], _Group],
         raw: Mapping[tuple[str, str], _Dest], by_host: Mapping[tuple[str, str], HostResult],
-        labels: Mapping[ClusterKey, str],
-    ) -> tuple[list[DataConflict], dict[tuple[str, str], _Witnessed], dict[ClusterKey, tuple[int, int]]]:
+        labels: Mapping[tuple[str, str], str],
+    ) -> tuple[list[DataConflict], dict[tuple[str, str], _Witnessed], dict[tuple[str, str], tuple[int, int]]]:
         """Check every running VM against its own host, once per distinct (VM group, host data) pair.
 
         Returns the conflicts, what running VMs prove about their hosts (host -> corrections), and what
@@ -575,7 +579,7 @@ class _Analyzer:
         found: dict[tuple[tuple[object, ...], int], tuple[int, int, tuple[_Contradiction, ...], str | None]] = {}
         conflicts: list[DataConflict] = []
         host_fix: dict[tuple[str, str], _Witnessed] = {}
-        cluster_fix: dict[ClusterKey, tuple[int, int]] = {}
+        cluster_fix: dict[tuple[str, str], tuple[int, int]] = {}
         sets: dict[int, FeatureSet] = {}
         for vm, key in zip(vms, keys):
             if not vm.running or vm.host is None or vm.cluster is None:
@@ -584,7 +588,7 @@ class _Analyzer:
             cid = host_id.get(hk)
             if cid is None:
                 continue
-            ck = ClusterKey(vm.vcenter, vm.cluster)
+            ck = (vm.vcenter, vm.cluster)
             microcode = group_of[key].requirement & self.microcode
             if microcode and dests[cid].evc_mode is not None:
                 base, mc = cluster_fix.get(ck, (0, 0))
@@ -699,7 +703,7 @@ class _Analyzer:
                      hr.host.available, None)
 
     def _requirement(
-        self, vm: VM, by_host: Mapping[tuple[str, str], HostResult], clusters: Mapping[ClusterKey, Cluster],
+        self, vm: VM, by_host: Mapping[tuple[str, str], HostResult], clusters: Mapping[tuple[str, str], Cluster],
     ) -> tuple[int, VMRequirementSource, str | None, tuple[str, ...]]:
         """The features a VM needs at its destination, where that came from, its vendor, notes."""
         r = vm.requirement
@@ -716,7 +720,7 @@ class _Analyzer:
         # (EVC mode) or, without EVC, what its current host has.
         if not vm.running:
             return 0, "none", r.vendor, tuple(notes)
-        cluster = clusters.get(ClusterKey(vm.vcenter, vm.cluster)) if vm.cluster else None
+        cluster = clusters.get((vm.vcenter, vm.cluster)) if vm.cluster else None
         host = by_host.get((vm.vcenter, vm.host)) if vm.host else None
         if cluster is not None and cluster.evc_mode:
             mode = self.inv.mode(vm.vcenter, cluster.evc_mode)
@@ -732,7 +736,7 @@ class _Analyzer:
     def power_cycle(self, req: int, hw: int, mode: EvcMode) -> PowerCycle | None:
         """What a running VM with requirement ``req`` and hardware version ``hw`` would gain from a power
         cycle under ``mode`` (None: nothing); decided once per (requirement, version, mode)."""
-        key = (req, hw, mode)
+        key = (req, hw, id(mode))  # modes live as long as the analysis: identity is enough, and cheap
         if key in self._cycle_cache:
             return self._cycle_cache[key]
         cycle = self._cycle_cache[key] = self._power_cycle(req, hw, mode)
