@@ -906,8 +906,10 @@ class _Analyzer:
         his = [hr.max_hw_version for hr in hosts if hr.host.available and hr.max_hw_version is not None]
         max_hw = min(his) if his else None
         if not hosts:
-            return ClusterResult(c, label, (), (), evc, None, (), "the cluster has no hosts", (), (), {}, {},
-                                 max_hw, ())
+            return ClusterResult(cluster=c, label=label, hosts=(), vendors=(), evc_mode=evc, max_evc_mode=None,
+                                 max_evc_modes=(), reason="the cluster has no hosts", limiting_hosts=(),
+                                 not_admitted=(), blocking_lower={}, undetermined={}, max_hw_version=max_hw,
+                                 assumed_hosts=())
         common = common_modes([hr.host.cpu for hr in hosts], modes,
                               [e.key for e in (hr.host.esxi for hr in hosts) if e is not None])
         supported, reason = list(common.supported), common.reason
@@ -951,8 +953,10 @@ class _Analyzer:
             cycling = tuple(v.vm.name for v in running
                             if v.vm.per_vm_evc is None and v.vendor in (None, raise_mode.vendor)
                             and self.power_cycle(v.requirement.mask, v.vm.hardware_version, raise_mode) is not None)
-        return ClusterResult(c, label, tuple(hosts), vendors, evc, top[0] if top else None, tuple(top), reason,
-                             tuple(limiting), tuple(not_admitted), blocking, undetermined, max_hw, assumed,
+        return ClusterResult(cluster=c, label=label, hosts=tuple(hosts), vendors=vendors, evc_mode=evc,
+                             max_evc_mode=top[0] if top else None, max_evc_modes=tuple(top), reason=reason,
+                             limiting_hosts=tuple(limiting), not_admitted=tuple(not_admitted), blocking_lower=blocking,
+                             undetermined=undetermined, max_hw_version=max_hw, assumed_hosts=assumed,
                              raise_mode=raise_mode, power_cycle_to_raise=cycling)
 
     @staticmethod

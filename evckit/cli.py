@@ -96,9 +96,7 @@ def _check_into(args: argparse.Namespace, out: TextIO, loaded: Callable[[], None
     from evckit.output import paused_gc  # noqa: PLC0415
 
     if args.server:
-        from evckit.vsphere import load_with_servers  # noqa: PLC0415
-
-        inventory = load_with_servers(args)
+        inventory = _load_with_servers(args)
     else:
         with paused_gc():
             inventory = load_inventories(args.snapshots, example=args.example, cpuid_dirs=args.allow_cpuid_dir or ())
@@ -228,10 +226,59 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _run_collect(args: argparse.Namespace) -> int:
-    from evckit.vsphere import run_collect  # noqa: PLC0415 - the collector loads only when collecting
+def _stderr(message: str) -> None:
+    sys.stderr.write(f"evckit: {printable(message)}\n")  # server and object names: no escape sequences
+    sys.stderr.flush()
 
-    return run_collect(args)
+
+def _collect(args: argparse.Namespace) -> dict[str, Any]:
+    """Collect with the command-line options (shared by ``collect`` and ``check --server``)."""
+    from evckit import vsphere  # noqa: PLC0415 - the collector loads only when collecting
+
+    vsphere.require_pyvmomi()  # say what to install before asking for a password
+    if not args.user:
+        raise vsphere.CollectError("give --user USER")
+    if args.insecure:
+        _stderr("warning: --insecure: TLS certificates are not verified; anyone on the network path "
+                "can impersonate the vCenter and read the password")
+    password = vsphere.read_password(args.password_env, f"Password for {args.user}: ")
+    return vsphere.collect_snapshot(
+        args.server, args.user, password, insecure=args.insecure, ca_file=args.ca_file, timeout=args.timeout,
+        page_size=args.page_size, progress=None if args.quiet else _stderr, total_timeout=args.total_timeout,
+    )
+
+
+def _run_collect(args: argparse.Namespace) -> int:
+    """``evckit collect``: write the snapshot, or nothing at all."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from evckit.errors import SnapshotError  # noqa: PLC0415
+    from evckit.inventory import parse_snapshot  # noqa: PLC0415
+    from evckit.vsphere import CollectError, write_snapshot  # noqa: PLC0415
+
+    out = Path(args.output)
+    if not out.parent.is_dir():
+        raise CollectError(f"cannot write {out}: no such directory {out.parent}")
+    doc = _collect(args)
+    write_snapshot(doc, out)
+    try:
+        parse_snapshot(doc, str(out))
+    except SnapshotError as exc:
+        _stderr(f"warning: {'; '.join(exc.problems)}")
+    if not args.quiet:
+        _stderr(f"wrote {out}")
+    return 0
+
+
+def _load_with_servers(args: argparse.Namespace) -> Inventory:
+    """``evckit check --server``: collect, then analyse with any SNAPSHOT files and --example given too."""
+    from evckit.inventory import load_inventories, merge_inventories, parse_snapshot  # noqa: PLC0415
+
+    collected = parse_snapshot(_collect(args), "vCenter " + ", ".join(args.server))
+    if not args.snapshots and not args.example:
+        return collected
+    files = load_inventories(args.snapshots, example=args.example, cpuid_dirs=args.allow_cpuid_dir or ())
+    return merge_inventories([files, collected])
 
 
 def _run_convert(args: argparse.Namespace) -> int:

@@ -13,7 +13,6 @@ one `CollectError` line; a snapshot file is written atomically, or not at all.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import getpass
 import http.client
@@ -31,14 +30,10 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
-from evckit._text import printable
 from evckit.errors import EvckitError
-
-if TYPE_CHECKING:
-    from evckit.inventory import Inventory
 
 __all__ = [
     "ALLOWED_METHODS",
@@ -53,6 +48,7 @@ __all__ = [
     "UnreachableError",
     "collect_snapshot",
     "read_password",
+    "require_pyvmomi",
     "write_snapshot",
 ]
 
@@ -245,6 +241,12 @@ class _CountingReader:
 
 def _one_line(text: object) -> str:
     return " ".join(str(text).split())
+
+
+def require_pyvmomi() -> None:
+    """Raise `MissingDependencyError` (saying what to install) when pyVmomi is missing: call it before
+    asking for a password."""
+    _import_pyvmomi()
 
 
 def _import_pyvmomi() -> tuple[Any, Any, Any]:
@@ -777,56 +779,3 @@ def write_snapshot(doc: Mapping[str, Any], path: str | Path) -> None:
         if isinstance(exc, OSError):
             raise CollectError(f"cannot write {path}: {_one_line(exc.strerror or exc)}") from None
         raise
-
-
-# --- command line --------------------------------------------------------------------------------
-
-
-def _stderr(message: str) -> None:
-    sys.stderr.write(f"evckit: {printable(message)}\n")  # server and object names: no escape sequences
-    sys.stderr.flush()
-
-
-def collect_from_args(args: argparse.Namespace) -> dict[str, Any]:
-    """Collect with the command-line options (shared by ``collect`` and ``check --server``)."""
-    _import_pyvmomi()  # say what to install before asking for a password
-    if not args.user:
-        raise CollectError("give --user USER")
-    if args.insecure:
-        _stderr("warning: --insecure: TLS certificates are not verified; anyone on the network path "
-                "can impersonate the vCenter and read the password")
-    password = read_password(args.password_env, f"Password for {args.user}: ")
-    return collect_snapshot(
-        args.server, args.user, password, insecure=args.insecure, ca_file=args.ca_file, timeout=args.timeout,
-        page_size=args.page_size, progress=None if args.quiet else _stderr, total_timeout=args.total_timeout,
-    )
-
-
-def run_collect(args: argparse.Namespace) -> int:
-    """``evckit collect``: write the snapshot, or nothing at all."""
-    from evckit.errors import SnapshotError  # noqa: PLC0415
-    from evckit.inventory import parse_snapshot  # noqa: PLC0415
-
-    out = Path(args.output)
-    if not out.parent.is_dir():
-        raise CollectError(f"cannot write {out}: no such directory {out.parent}")
-    doc = collect_from_args(args)
-    write_snapshot(doc, out)
-    try:
-        parse_snapshot(doc, str(out))
-    except SnapshotError as exc:
-        _stderr(f"warning: {'; '.join(exc.problems)}")
-    if not args.quiet:
-        _stderr(f"wrote {out}")
-    return 0
-
-
-def load_with_servers(args: argparse.Namespace) -> Inventory:
-    """``evckit check --server``: collect, then analyse with any SNAPSHOT files and --example given too."""
-    from evckit.inventory import load_inventories, merge_inventories, parse_snapshot  # noqa: PLC0415
-
-    doc = collect_from_args(args)
-    collected = parse_snapshot(doc, "vCenter " + ", ".join(args.server))
-    if not args.snapshots and not args.example:
-        return collected
-    return merge_inventories([load_inventories(args.snapshots, example=args.example), collected])

@@ -219,22 +219,24 @@ def _new_host(host: Host, after: Analysis, cluster: ClusterResult) -> NewHost:
     whether it is admitted to its cluster's current EVC mode (and if not, why)."""
     hr = next(r for r in after.hosts if r.host is host)
     top = hr.verdict.max_mode.key if hr.verdict.max_mode else None
-    key = cluster.key
-    assumed = host.cpu.assumed
-    cpu = host.cpu_model or host.cpu.source
     mode = cluster.evc_mode
+
+    def new(joins: bool | None, missing: tuple[str, ...] = (), reason: str | None = None) -> NewHost:
+        return NewHost(name=host.name, cluster=cluster.key, cpu=host.cpu_model or host.cpu.source,
+                       assumed=host.cpu.assumed, max_evc_mode=top, joins_current_mode=joins,
+                       missing_for_current=missing, reason=reason)
+
     if mode is None:
-        return NewHost(host.name, key, cpu, assumed, top, None, (), None)
+        return new(None)
     refused = next((x for x in cluster.not_admitted if x.host == host.name), None)
     if refused is None:
-        return NewHost(host.name, key, cpu, assumed, top, True, (), None)
+        return new(True)
     if refused.vendor is not None:
-        return NewHost(host.name, key, cpu, assumed, top, False, (),
-                       f"CPU vendor {refused.vendor} cannot join a {mode.vendor} EVC mode ({mode.key})")
+        return new(False, reason=f"CPU vendor {refused.vendor} cannot join a {mode.vendor} EVC mode ({mode.key})")
     missing = (refused.missing | refused.undetermined).names()
     why = (f"lacks features of {mode.key}: {', '.join(missing)}" if refused.missing
            else f"cannot tell: CPU data does not show {', '.join(missing)}")
-    return NewHost(host.name, key, cpu, assumed, top, False, missing, why)
+    return new(False, missing, why)
 
 
 def run_scenario(inventory: Inventory, scenario: Scenario, before: Analysis | None = None) -> ScenarioResult:
@@ -267,11 +269,13 @@ def run_scenario(inventory: Inventory, scenario: Scenario, before: Analysis | No
         evacuate = tuple(v.vm.name for v in after.vms if v.vm.host in gone and v.vm.vcenter == ca.key.vcenter)
         new = tuple(_new_host(h, after, ca) for h in applied.added if h.cluster_key == ca.key)
         changes.append(ClusterChange(
-            ca.label, ca.evc_mode.key if ca.evc_mode else None, _key(cb.max_evc_mode), _key(ca.max_evc_mode),
-            new, tuple(sorted(gone)), tuple(gaining), tuple(losing), _key(ca.raise_mode),
-            ca.power_cycle_to_raise, evacuate,
+            cluster=ca.label, evc_mode=ca.evc_mode.key if ca.evc_mode else None,
+            max_evc_mode_before=_key(cb.max_evc_mode), max_evc_mode_after=_key(ca.max_evc_mode),
+            new_hosts=new, removed_hosts=tuple(sorted(gone)), vms_gaining=tuple(gaining), vms_losing=tuple(losing),
+            power_cycle_mode=_key(ca.raise_mode), vms_needing_power_cycle=ca.power_cycle_to_raise,
+            vms_to_evacuate=evacuate,
         ))
-    return ScenarioResult(before, after, tuple(changes))
+    return ScenarioResult(before=before, after=after, changes=tuple(changes))
 
 
 def _key(mode: EvcMode | None) -> str | None:
@@ -335,9 +339,10 @@ def compare_cpus(inventory: Inventory, cluster: str, cpus: Sequence[str],
             hidden = profile.present.mask & ~guard.features.mask & ~catalog.mitigations.mask
             hidden &= ~sum(f.bit for f in catalog.features if f.kind == "vendor" or f.monitor_support != "YES")
         out.append(Candidate(
-            cpu, profile.vendor, profile.generation.label if profile.generation else None, profile.assumed,
-            host.max_evc_mode, change.max_evc_mode_after, joins, host.missing_for_current,
-            fits, len(running), catalog.features.feature_set(hidden), reason,
+            cpu=cpu, vendor=profile.vendor, generation=profile.generation.label if profile.generation else None,
+            assumed=profile.assumed, max_evc_mode=host.max_evc_mode, cluster_max_evc_mode=change.max_evc_mode_after,
+            joins_current_mode=joins, missing_for_current=host.missing_for_current, vms_that_fit=fits,
+            vms_considered=len(running), hidden=catalog.features.feature_set(hidden), reason=reason,
         ))
 
     def size(key: str | None) -> int:

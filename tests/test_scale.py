@@ -19,7 +19,7 @@ from evckit.errors import SnapshotError
 from evckit.inventory import load_inventories, parse_snapshot
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from generate import estate  # noqa: E402
+from generate import estate
 
 
 @cache

@@ -648,7 +648,7 @@ def test_check_server_with_snapshots_merges_in_memory(monkeypatch: pytest.Monkey
 
     dr = json.loads((data_dir() / "examples" / "estate.json").read_text())
     dr["vcenters"][0]["name"] = "vc-dr"
-    monkeypatch.setattr(vs, "collect_from_args", lambda args: dr)
+    monkeypatch.setattr("evckit.cli._collect", lambda args: dr)
     monkeypatch.setattr(vs, "write_snapshot", lambda *a: pytest.fail("wrote a snapshot file"))
     assert main(["check", "--example", "--server", "vc-dr.example", "--user", "u", "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
