@@ -17,15 +17,19 @@ ever refuses a running VM on its own host.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import attrs
 
 from evckit.catalog import Catalog
 from evckit.features import FeatureRegistry, FeatureSet
 from evckit.hosts import HostVerdict, assess, common_modes
+from evckit.guests import GuestFloors
 from evckit.inventory import VM, Cluster, ClusterKey, Host, Inventory, RequirementSource
 from evckit.modes import EvcMode, ModeTable
+
+if TYPE_CHECKING:
+    from evckit.recommend import Recommendation
 
 __all__ = [
     "Analysis",
@@ -46,7 +50,8 @@ __all__ = [
 ]
 
 #: Why a VM cannot move to a cluster (or some of its hosts): see `Reason`.
-ReasonKind = Literal["features", "vendor", "hardware_version", "per_vm_evc", "undetermined", "microcode", "no_hosts"]
+ReasonKind = Literal["features", "vendor", "hardware_version", "per_vm_evc", "undetermined", "microcode", "guest_os",
+                     "no_hosts"]
 #: Where the requirement a VM is judged by came from: its recorded one, or ``assumed`` from its
 #: cluster's EVC mode or its host's CPU when nothing is recorded.
 VMRequirementSource = RequirementSource | Literal["assumed"]
@@ -56,6 +61,7 @@ VMRequirementSource = RequirementSource | Literal["assumed"]
 TargetStatus = Literal["live", "cold", "partial", "blocked"]
 
 _LIST = 5  # names shown in one message before "and N more"
+_X86 = ("intel", "amd")  # vendors whose hosts guest-OS floors are judged on
 
 
 def _names(items: Sequence[str]) -> str:
@@ -70,7 +76,8 @@ class Reason:
     ``kind`` is one of ``features``, ``microcode`` (the host's measured CPU data lacks microcode-dependent
     features such as speculative-execution controls: a microcode or firmware update fixes it, not new
     hardware), ``vendor``, ``hardware_version``, ``per_vm_evc``, ``undetermined`` (the CPU data leaves
-    needed features unknown) or ``no_hosts`` (no connected host out of maintenance).
+    needed features unknown), ``guest_os`` (a powered-off VM's guest OS needs features the destination
+    hides: it would not boot there) or ``no_hosts`` (no connected host out of maintenance).
     """
 
     kind: ReasonKind
@@ -153,6 +160,7 @@ class ClusterResult:
             max mode; with EVC off, the mode enabling EVC would reach), or None.
         power_cycle_to_raise: the running VMs of that mode's vendor that would need a power cycle to
             use the features ``raise_mode`` adds (judged by what their hardware version exposes).
+        recommendation: the EVC mode to run, with its plan and cost (`evckit.recommend`).
     """
 
     cluster: Cluster
@@ -171,6 +179,7 @@ class ClusterResult:
     assumed_hosts: tuple[str, ...]
     raise_mode: EvcMode | None = None
     power_cycle_to_raise: tuple[str, ...] = ()
+    recommendation: Recommendation | None = None
 
     @property
     def key(self) -> ClusterKey:
@@ -362,6 +371,8 @@ class _Group:
     hardware_version: int
     running: bool
     per_vm_evc: str | None
+    floor: int = 0  # CPU features its guest OS needs to boot (data/guest_os.json)
+    floor_label: str | None = None
 
 
 class _Witnessed:
@@ -423,7 +434,8 @@ class _Analyzer:
         self._assess_cache = memo.assess
         self._interned = memo.interned
         self._interned_reason = memo.interned_reason
-        self._cold_cache: dict[int, tuple[tuple[Reason, ...], ...]] = {}
+        self._cold_cache: dict[tuple[int, int], tuple[tuple[Reason, ...], ...]] = {}
+        self.floors = GuestFloors.for_catalog(self.catalog)
         self._cycle_cache: dict[tuple[int, int, int], PowerCycle | None] = {}
 
     def exposed(self, hw: int) -> int:
@@ -472,11 +484,14 @@ class _Analyzer:
         keys: list[tuple[object, ...]] = []
         for vm, (req, _source, vendor, _notes) in zip(inv.vms, reqs):
             running = vm.running
-            gkey: tuple[object, ...] = ((vendor, req, vm.hardware_version, vm.per_vm_evc) if running
-                                        else (vm.hardware_version,))
+            floor = self.floors.lookup(vm.guest_id, vm.guest_os) if vm.guest_id or vm.guest_os else None
+            fmask = floor.features.mask if floor is not None else 0
+            gkey: tuple[object, ...] = ((vendor, req, vm.hardware_version, vm.per_vm_evc, fmask) if running
+                                        else (vm.hardware_version, fmask))
             if gkey not in group_of:
                 group_of[gkey] = _Group(vendor if running else None, req if running else 0, vm.hardware_version,
-                                        running, vm.per_vm_evc if running else None)
+                                        running, vm.per_vm_evc if running else None, fmask,
+                                        floor.label if floor is not None else None)
             keys.append(gkey)
 
         # What each clustered host looks like from the data alone, then the witness step's corrections.
@@ -766,6 +781,12 @@ class _Analyzer:
                                   f"hardware version vmx-{g.hardware_version} is older than its ESXi runs "
                                   f"(vmx-{d.min_hw} and later)"))
         if not g.running:
+            short = g.floor & ~d.guarantee & ~d.unknown if g.floor and (d.vendor is None or d.vendor in _X86) else 0
+            if short:
+                names = self.reg.names(short)
+                where = f"the cluster's EVC mode {d.evc_mode} hides" if d.evc_mode else "the host lacks"
+                reasons.append(Reason("guest_os", f"guest OS {g.floor_label} would not boot: needs "
+                                      f"{_names(names)}, {where} them", names))
             return tuple(reasons)
         lacking = g.requirement & ~d.guarantee & ~self.any_mask
         missing, unknown = lacking & ~d.unknown, lacking & d.unknown
@@ -824,7 +845,7 @@ class _Analyzer:
         Groups whose decisions coincide for every destination class share one verdict object.
         """
         pairs = self._decide(g, dests)
-        cold_pairs = pairs if not g.running else self._cold(g.hardware_version, dests)
+        cold_pairs = pairs if not g.running else self._cold(g.hardware_version, dests, g)
         vector = (int(g.running), *map(id, pairs), *map(id, cold_pairs))
         shared = vectors.get(vector)
         if shared is not None:
@@ -877,12 +898,13 @@ class _Analyzer:
         vectors[vector] = verdict
         return verdict
 
-    def _cold(self, hw: int, dests: Sequence[_Dest]) -> tuple[tuple[Reason, ...], ...]:
-        """Cold-migration decisions depend only on the hardware version: decided once per version."""
-        cached = self._cold_cache.get(hw)
+    def _cold(self, hw: int, dests: Sequence[_Dest], g: _Group) -> tuple[tuple[Reason, ...], ...]:
+        """Cold-migration decisions depend only on the hardware version and the guest OS floor: decided
+        once per pair."""
+        cached = self._cold_cache.get((hw, g.floor))
         if cached is None:
-            cached = self._decide(_Group(None, 0, hw, False, None), dests)
-            self._cold_cache[hw] = cached
+            cached = self._decide(_Group(None, 0, hw, False, None, g.floor, g.floor_label), dests)
+            self._cold_cache[(hw, g.floor)] = cached
         return cached
 
     @staticmethod
@@ -938,7 +960,7 @@ class _Analyzer:
                 other_vendor = p.vendor if p.vendor and p.vendor != evc.vendor else None
                 if lacking or other_vendor:
                     if other_vendor:
-                        lacking = evc.required
+                        lacking = 0  # another vendor's CPU: the vendor is the reason, not every feature
                     not_admitted.append(LimitingHost(hr.host.name, evc.key,
                                                      self.reg.feature_set(lacking & ~p.unknown.mask),
                                                      self.reg.feature_set(lacking & p.unknown.mask),
@@ -973,10 +995,16 @@ class _Analyzer:
 
 
 def analyze(inventory: Inventory, reuse: Analysis | None = None) -> Analysis:
-    """Analyse a whole estate: host, cluster and VM verdicts with every reason.
+    """Analyse a whole estate: host, cluster and VM verdicts with every reason, and a recommended EVC
+    mode per cluster (``ClusterResult.recommendation``, `evckit.recommend`).
 
     ``reuse``, the analysis of an estate this one was derived from (a what-if), lends its decisions:
     only VM groups and destination classes it did not have are decided anew. The result is the same
     as without it.
     """
-    return _Analyzer(inventory, reuse._memo if reuse is not None else None).run()
+    from evckit.recommend import recommend  # noqa: PLC0415 - recommend builds on this module's results
+
+    a = _Analyzer(inventory, reuse._memo if reuse is not None else None).run()
+    recs = recommend(inventory, a.clusters, a.vms)
+    clusters = tuple(attrs.evolve(c, recommendation=recs[(c.cluster.vcenter, c.cluster.name)]) for c in a.clusters)
+    return attrs.evolve(a, clusters=clusters)

@@ -112,7 +112,7 @@ def _check_into(args: argparse.Namespace, out: TextIO, loaded: Callable[[], None
         analysis = result.after
     else:
         analysis = analyze(inventory)
-    view = report.select(analysis, args.vm or (), args.cluster or (), explain=args.explain)
+    view = report.select(analysis, args.vm or (), args.cluster or (), explain=args.explain, estate=args.estate)
     if (args.vm and not view.vms) or (args.cluster and not view.clusters):
         raise_usage("no VM or cluster matches the --vm/--cluster filters")
     if args.csv_table and args.format != "csv":
@@ -364,6 +364,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="a snapshot's cpuid_file may also name files in DIR (default: only its own folder)")
     p.add_argument("-o", "--output", metavar="FILE",
                    help="write the report to FILE (atomically: complete or not at all) instead of stdout")
+    p.add_argument("--estate", action="store_true",
+                   help="with --vm: also print the estate tables after the VMs' answers")
     p.add_argument("--fail-on", choices=["incompatible"],
                    help="exit 1 when a running VM cannot live-migrate to another cluster of its CPU vendor")
     what = p.add_argument_group("what-if (pre-purchase)", "CPU is a product name or brand string "

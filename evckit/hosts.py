@@ -228,6 +228,17 @@ def profile_from_mode(key: str, catalog: Catalog, source: str | None = None,
     )
 
 
+def _track_starts(vendor_modes: Sequence[EvcMode]) -> list[EvcMode]:
+    """The lowest mode of every track (AMD: Rev E for the 3DNow! line, Greyhound-no3DNow for the others)."""
+    seen: set[str] = set()
+    out: list[EvcMode] = []
+    for m in sorted(vendor_modes, key=lambda m: m.tier):
+        if any(t not in seen for t in m.tracks) and m not in out:
+            out.append(m)
+        seen.update(m.tracks)
+    return out
+
+
 def assess(profile: CpuProfile, catalog: Catalog, modes: ModeTable | None = None,
            esxi: str | EsxiVersion | None = None) -> HostVerdict:
     """Every EVC mode a CPU runs, its maximum, what it lacks for each next mode, what is undetermined.
@@ -259,7 +270,7 @@ def assess(profile: CpuProfile, catalog: Catalog, modes: ModeTable | None = None
             undetermined[m.key] = reg.feature_set(chk.undetermined)
     top = modes.maximal(supported)
     missing: dict[str, FeatureSet] = {}
-    for nxt in modes.next_modes(supported, profile.vendor) if supported else vendor_modes[:1]:
+    for nxt in modes.next_modes(supported, profile.vendor) if supported else _track_starts(vendor_modes):
         lacking = nxt.required & ~present
         missing[nxt.key] = reg.feature_set(lacking & ~unknown)
         if lacking & unknown:

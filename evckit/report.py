@@ -10,7 +10,11 @@ import csv
 import fnmatch
 import io
 import json
+import os
 import re
+import shutil
+import sys
+import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -26,18 +30,87 @@ if TYPE_CHECKING:
     from evckit.catalog import Catalog
     from evckit.hosts import HostVerdict
     from evckit.modes import EvcMode
+    from evckit.recommend import Recommendation
     from evckit.whatif import Candidate, ScenarioResult
 
 __all__ = ["dumps", "mode_diff_json", "mode_json", "render_mode", "render_mode_diff", "render_modes", "table"]
 
 
+#: Width of plain-text output when it goes to a pipe or file and ``COLUMNS`` is not set.
+PIPE_WIDTH = 120
+#: Narrowest a wrapped column gets (unless a single name in it is longer: names are never split).
+MIN_WRAP = 12
+
+
+def terminal_width() -> int:
+    """The width plain text is laid out for: ``COLUMNS``, else the terminal's, else `PIPE_WIDTH` when piped."""
+    env = os.environ.get("COLUMNS", "")
+    if env.isdigit() and int(env) > 0:
+        return max(int(env), 40)
+    if sys.stdout is not None and sys.stdout.isatty():
+        return max(shutil.get_terminal_size((PIPE_WIDTH, 24)).columns, 40)
+    return PIPE_WIDTH
+
+
+def _wrap(text: str, width: int, indent: str = "") -> list[str]:
+    """Lines of at most ``width`` characters, broken at spaces only: a host or VM name is never split."""
+    out: list[str] = []
+    for para in text.split("\n"):
+        out.extend(textwrap.wrap(para, width, break_long_words=False, break_on_hyphens=False,
+                                 subsequent_indent=indent) or [""])
+    return out
+
+
+def paragraph(text: str, width: int | None = None, indent: str = "") -> str:
+    """Free text wrapped to the output width at spaces, continuation lines indented by ``indent``."""
+    return "\n".join(_wrap(text, width or terminal_width(), indent))
+
+
+def _fit(cells: Sequence[Sequence[str]], headers: Sequence[str], wrappable: Sequence[bool], width: int) -> list[int]:
+    """Column widths that fit ``width``: unwrappable columns (names, keys) keep their natural width, the
+    wrappable ones share what is left, each at least its longest word."""
+    n = len(headers)
+    # tabulate makes a column at least 2 wider than its header (MIN_PADDING).
+    natural = [max([len(line) for row in cells for line in str(row[i]).split("\n")] + [len(headers[i]) + 2])
+               for i in range(n)]
+    avail = width - 2 * (n - 1)
+    if sum(natural) <= avail:
+        return natural
+    longest_word = [max([len(w) for row in cells for w in str(row[i]).split()]
+                        + [len(w) + 2 for w in headers[i].split()]) for i in range(n)]
+    widths = [natural[i] if not wrappable[i] else max(longest_word[i], min(MIN_WRAP, natural[i])) for i in range(n)]
+    if sum(widths) > avail:  # tight: columns as narrow as their longest word, no narrower
+        widths = [natural[i] if not wrappable[i] else longest_word[i] for i in range(n)]
+    extra = avail - sum(widths)
+    # Water-filling: the wrapped columns share what is left, none wider than it needs.
+    while extra > 0:
+        hungry = [i for i in range(n) if wrappable[i] and widths[i] < natural[i]]
+        if not hungry:
+            break
+        # Each column gets a share in proportion to what it still lacks, so long text gets the room.
+        need = sum(natural[i] - widths[i] for i in hungry)
+        budget = extra
+        for i in hungry:
+            add = min(max(budget * (natural[i] - widths[i]) // need, 1), natural[i] - widths[i], extra)
+            widths[i] += add
+            extra -= add
+            if extra <= 0:
+                break
+    return widths
+
+
 def table(rows: Sequence[Sequence[Any]], headers: Sequence[str], fmt: str = "table",
-          wrap: Sequence[int | None] | None = None) -> str:
+          wrap: Sequence[int | None] | None = None, width: int | None = None) -> str:
     """A table as plain text (``table``), GitHub Markdown (``markdown``) or CSV (``csv``).
 
-    ``wrap`` gives per-column widths at which plain-text cells wrap (None: never).
+    Plain text fits ``width`` (default: `terminal_width`): columns marked wrappable in ``wrap`` (a number:
+    free text) wrap at spaces, the others (None: names, keys, counts) never do, so no name is split.
     """
-    rows = [[_cell(x, fmt) for x in row] for row in rows]
+    # A cell may be a list of lines (the steps of a plan): each line is escaped on its own, then they are
+    # joined by a line break that is layout, never data.
+    joiner = "; " if fmt == "csv" else "\n"
+    rows = [[joiner.join(str(_cell(str(part), fmt)) for part in x) if isinstance(x, (list, tuple)) else _cell(x, fmt)
+             for x in row] for row in rows]
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
@@ -47,8 +120,34 @@ def table(rows: Sequence[Sequence[Any]], headers: Sequence[str], fmt: str = "tab
     from tabulate import tabulate  # noqa: PLC0415 - keeps `import evckit` light
 
     if fmt == "markdown":
-        return tabulate(rows, headers=headers, tablefmt="github")
-    return tabulate(rows, headers=headers, tablefmt="simple", maxcolwidths=list(wrap) if wrap and rows else None)
+        return tabulate([[_md_cell(c) for c in r] for r in rows], headers=headers, tablefmt="github")
+    if not rows:
+        return tabulate(rows, headers=headers, tablefmt="simple")
+    cells = [[str(c) for c in r] for r in rows]
+    wrappable = [bool(wrap and i < len(wrap) and wrap[i] is not None) for i in range(len(headers))]
+    width = width or terminal_width()
+    widths = _fit(cells, headers, wrappable, width)
+    if sum(widths) + 2 * (len(widths) - 1) > width:
+        return _records(cells, headers, width)
+    laid = [["\n".join(_wrap(c, widths[i])) if wrappable[i] else c for i, c in enumerate(r)] for r in cells]
+    heads = ["\n".join(_wrap(h, widths[i] - 2)) if wrappable[i] else h for i, h in enumerate(headers)]
+    return tabulate(laid, headers=heads, tablefmt="simple", disable_numparse=True)
+
+
+def _records(cells: Sequence[Sequence[str]], headers: Sequence[str], width: int) -> str:
+    """A table too wide for ``width`` even with its free text wrapped: one block per row, a field a line."""
+    blocks = []
+    for row in cells:
+        lines = [f"{headers[0]}: {row[0]}"]
+        for h, c in zip(headers[1:], row[1:]):
+            lines.extend(_wrap(f"  {h}: {c}".replace("\n", "; "), width, "      "))
+        blocks.append("\n".join(lines))
+    return "\n".join(blocks)
+
+
+def _md_cell(value: object) -> str:
+    """A Markdown table cell (already escaped by `_cell`): line breaks as <br>."""
+    return str(value).replace("*", "\\*").replace("\n", "<br>")
 
 
 def _cell(value: object, fmt: str) -> object:
@@ -81,6 +180,7 @@ def mode_json(catalog: Catalog, mode: EvcMode) -> dict[str, Any]:
         "introduced_confidence": mode.introduced_confidence,
         "confidence": mode.confidence,
         "label_confidence": mode.label_confidence,
+        "x86_64_level": _level(catalog, mode),
         "features": list(mode.features.names()),
         "unconfirmed_features": list(mode.unconfirmed.names()),
         "feature_count": len(mode.features),
@@ -96,10 +196,11 @@ def render_modes(catalog: Catalog, modes: Iterable[EvcMode], fmt: str) -> str:
     if fmt == "json":
         return dumps({"modes": [mode_json(catalog, m) for m in modes]})
     rows = [
-        [m.key, m.vendor, m.label, len(m.features), _confidence(m), m.introduced or "?"]
+        [m.key, m.vendor, m.label, _level(catalog, m) or "-", len(m.features), _confidence(m), m.introduced or "?"]
         for m in modes
     ]
-    out = table(rows, ["mode", "vendor", "label", "features", "confidence", "introduced (vCenter)"], fmt)
+    out = table(rows, ["mode", "vendor", "label", "x86-64 level", "features", "confidence", "introduced (vCenter)"],
+                fmt)
     if fmt == "table" and any(m.confidence != "confirmed" for m in modes):
         out += ("\n\nunconfirmed: no public source lists the mode's exact baseline; its features follow real "
                 "masks, VM requirement dumps and the CPUs of its generation (see `evckit modes KEY`).")
@@ -109,7 +210,15 @@ def render_modes(catalog: Catalog, modes: Iterable[EvcMode], fmt: str) -> str:
 def _confidence(mode: EvcMode) -> str:
     if mode.confidence == "confirmed":
         return "confirmed"
-    return f"unconfirmed ({len(mode.unconfirmed)} of {len(mode.features)} features)"
+    return f"{len(mode.unconfirmed)} of {len(mode.features)} features unconfirmed"
+
+
+def _level(catalog: Catalog, mode: EvcMode) -> str | None:
+    """The x86-64 micro-architecture level a mode's baseline reaches (``x86-64-v3``), from data/guest_os.json."""
+    from evckit.guests import GuestFloors  # noqa: PLC0415 - read only when a mode is shown
+
+    level = GuestFloors.for_catalog(catalog).mode_level(mode)
+    return level.key if level else None
 
 
 def render_mode(catalog: Catalog, mode: EvcMode, fmt: str) -> str:
@@ -127,7 +236,7 @@ def render_mode(catalog: Catalog, mode: EvcMode, fmt: str) -> str:
     head = [
         f"{mode.key}: {mode.label} ({mode.vendor})",
         f"introduced: {mode.introduced or 'unknown'} ({mode.introduced_confidence})",
-        f"tracks: {', '.join(mode.tracks)}; base: {mode.base or '-'}",
+        f"tracks: {', '.join(mode.tracks)}; base: {mode.base or '-'}; x86-64 level: {_level(catalog, mode) or '-'}",
         f"baseline: {len(mode.features)} features, {len(mode.unconfirmed)} unconfirmed; confidence: {mode.confidence}",
     ]
     if mode.note:
@@ -234,7 +343,7 @@ def render_hosts(verdicts: Sequence[HostVerdict], fmt: str) -> str:
         rows.append([p.source, p.vendor or "?", sig, p.generation.label if p.generation else "-", mode,
                      nxt or "-", und or "-"])
     out = table(rows, ["source", "vendor", "family/model/stepping", "codename", "max EVC mode",
-                       "next mode lacks", "undetermined (unknown in data)"], fmt)
+                       "next mode lacks", "undetermined (unknown in data)"], fmt, wrap=[1, None, 1, 1, 1, 1, 1])
     if fmt != "table":
         return out
     extra = []
@@ -264,10 +373,22 @@ class CheckView:
     vms: tuple[VMResult, ...]
     clusters: tuple[ClusterResult, ...]
     explain: bool = False
+    #: VMs were asked for by name (``--vm``): their answers lead, estate tables follow only with ``estate``.
+    vm_filter: bool = False
+    estate: bool = False
+    #: Clusters were filtered (``--cluster``): summaries count only what the view shows.
+    cluster_filter: bool = False
+
+    def hosts(self) -> tuple[HostResult, ...]:
+        """The hosts shown: those of the view's clusters (by vCenter and name) and hosts outside clusters."""
+        if len(self.clusters) == len(self.analysis.clusters):
+            return self.analysis.hosts
+        keys = {c.key for c in self.clusters}
+        return tuple(hr for hr in self.analysis.hosts if hr.host.cluster is None or hr.host.cluster_key in keys)
 
 
 def select(analysis: Analysis, vm_patterns: Sequence[str] = (), cluster_patterns: Sequence[str] = (),
-           explain: bool = False) -> CheckView:
+           explain: bool = False, estate: bool = False) -> CheckView:
     """Filter an analysis to VMs and clusters whose names match shell patterns (all when none given).
 
     A cluster pattern matches a cluster's name or its ``vcenter/name``: ``gold`` selects the ``gold`` of
@@ -282,7 +403,7 @@ def select(analysis: Analysis, vm_patterns: Sequence[str] = (), cluster_patterns
     if vm_patterns:
         vmatch = _matcher(vm_patterns)
         vms = tuple(v for v in vms if vmatch(v.vm.name))
-    return CheckView(analysis, vms, clusters, explain)
+    return CheckView(analysis, vms, clusters, explain, bool(vm_patterns), estate, bool(cluster_patterns))
 
 
 def _matcher(patterns: Sequence[str]) -> Callable[[str], bool]:
@@ -328,7 +449,8 @@ def host_json(hr: HostResult) -> dict[str, Any]:
 
 def _limiting_json(items: Sequence[LimitingHost]) -> list[dict[str, Any]]:
     return [{"host": x.host, "mode": x.mode, "missing": list(x.missing.names()),
-             "undetermined": list(x.undetermined.names()), "needs_esxi": x.needs_esxi} for x in items]
+             "undetermined": list(x.undetermined.names()), "needs_esxi": x.needs_esxi,
+             "vendor": x.vendor} for x in items]
 
 
 def cluster_json(c: ClusterResult) -> dict[str, Any]:
@@ -349,6 +471,26 @@ def cluster_json(c: ClusterResult) -> dict[str, Any]:
         "blocking_lower": {k: list(v) for k, v in c.blocking_lower.items()},
         "undetermined": {k: list(fs.names()) for k, fs in c.undetermined.items()},
         "max_hw_version": c.max_hw_version,
+        "recommendation": recommendation_json(c.recommendation) if c.recommendation is not None else None,
+    }
+
+
+def recommendation_json(r: Recommendation) -> dict[str, Any]:
+    """A cluster's recommended EVC mode with its plan and cost, in the ``evckit check`` JSON contract."""
+    return {
+        "action": r.action,
+        "mode": r.mode.key if r.mode else None,
+        "current": r.current.key if r.current else None,
+        "reason": r.reason,
+        "excluded_hosts": [{"host": x.host, "kind": x.kind, "reason": x.reason} for x in r.excluded_hosts],
+        "held_back_by": _limiting_json(r.held_back_by),
+        "evacuate": [{"vm": a.vm, "features": list(a.features.names()), "reason": a.reason} for a in r.evacuate],
+        "power_cycle": [{"vm": a.vm, "features": list(a.features.names()), "reason": a.reason} for a in r.power_cycle],
+        "guest_floors": [{"vm": b.vm, "guest": b.guest.key, "label": b.guest.label, "running": b.running,
+                          "missing": list(b.missing.names()), "message": b.message} for b in r.guest_floors],
+        "cost": [{"host": h.host, "hidden_count": len(h.hidden), "hidden": list(h.hidden.names()),
+                  "assumed": h.assumed} for h in r.cost],
+        "undetermined": {k: list(fs.names()) for k, fs in r.undetermined.items()},
     }
 
 
@@ -422,7 +564,7 @@ def check_json(view: CheckView, expanded: bool = False) -> dict[str, Any]:
             vms.append({**head, **tail, "verdict": ids[(id(v.verdict), v.vm.running)]})
         doc["vms"] = vms
     doc["data_conflicts"] = [c.as_json() for c in conflicts_shown(view)]
-    doc["summary"] = summary(a)
+    doc["summary"] = summary(view)
     return doc
 
 
@@ -455,9 +597,15 @@ def write_check(view: CheckView, fmt: str, out: TextIO, *, csv_table: str | None
         out.write(text if text.endswith("\n") else text + "\n")
 
 
-def summary(a: Analysis) -> dict[str, int]:
-    """The analysis's counts as the summary line and the JSON ``summary`` object show them."""
-    return a.summary.as_dict()
+def summary(what: Analysis | CheckView) -> dict[str, int]:
+    """The counts of the summary line and the JSON ``summary`` object: of the whole analysis, or of what
+    a filtered view shows (its VMs, clusters, their hosts and data conflicts)."""
+    if not isinstance(what, CheckView):
+        return what.summary.as_dict()
+    from evckit.analysis import summarize  # noqa: PLC0415
+
+    counts = summarize(what.analysis, what.vms, what.clusters)
+    return attrs.evolve(counts, hosts=len(what.hosts()), data_conflicts=len(conflicts_shown(what))).as_dict()
 
 
 def _group_limiting(items: Sequence[LimitingHost]) -> list[tuple[list[str], LimitingHost]]:
@@ -493,7 +641,7 @@ def _kinds(g: GroupVerdict) -> str:
             count[kind] = count.get(kind, 0) + 1
     words = {"features": "CPU features", "vendor": "other CPU vendor", "hardware_version": "hardware version",
              "per_vm_evc": "per-VM EVC mode", "undetermined": "unknown CPU data", "no_hosts": "no available host",
-             "microcode": "host microcode/firmware"}
+             "microcode": "host microcode/firmware", "guest_os": "guest OS floor"}
     return ", ".join(f"{words.get(k, k)} ({n})" for k, n in sorted(count.items(), key=lambda kv: -kv[1]))
 
 
@@ -515,39 +663,52 @@ def render_check(view: CheckView, fmt: str) -> str:
         return buf.getvalue().rstrip("\n")
     a = view.analysis
     parts: list[str] = []
-    s = summary(a)
-    if fmt == "table":
-        parts.append(f"{printable(a.inventory.source)}: {s['hosts']} hosts, {s['clusters']} clusters, {s['vms']} VMs "
-                     f"({s['running_vms']} running); {s['vms_not_movable_everywhere']} running VMs cannot "
-                     f"live-migrate to every other cluster of their CPU vendor; "
-                     f"VMs needing a power cycle: {s['vms_needing_power_cycle']}")
-        parts.extend(printable(n) for n in a.notes)
+    if view.vm_filter:
+        parts.extend(vm_answer(v, a, fmt) for v in view.vms)
+        if not view.estate:
+            if fmt == "table":
+                parts.append("(estate tables: add --estate)")
+            return "\n\n".join(parts)
+    s = summary(view)
+    filtered = view.cluster_filter or view.vm_filter
+    stuck = s["vms_not_movable_everywhere"]
+    line = (f"{_n(s['hosts'], 'host')}, {_n(s['clusters'], 'cluster')}, {_n(s['vms'], 'VM')} "
+            f"({s['running_vms']} running){' shown' if filtered else ''}; {_n(stuck, 'running VM')} "
+            f"cannot live-migrate to every other cluster of {'its' if stuck == 1 else 'their'} CPU vendor; "
+            f"VMs needing a power cycle: {s['vms_needing_power_cycle']}")
+    # The source on a line of its own: its length never changes how the summary wraps.
+    parts.append(f"{printable(a.inventory.source)}:\n{paragraph(line)}" if fmt == "table"
+                 else f"**{printable(a.inventory.source)}**: {line}")
+    parts.extend(printable(n) for n in a.notes)
+    rrow = [_recommendation_row(c.label, c.recommendation) for c in view.clusters if c.recommendation is not None]
+    if rrow:
+        parts.append(_title("Recommended EVC mode per cluster", fmt)
+                     + table(rrow, ["cluster", "do", "plan", "cost: features each host hides"], fmt,
+                             wrap=[None, 1, 1, 1]))
     crow = []
     for c in view.clusters:
         limiting = "; ".join(_limiting_text(hosts, x) for hosts, x in _group_limiting(c.limiting_hosts))
         problems = [c.reason] if c.reason else []
-        problems += [f"{x.host} cannot run {x.mode}" for x in c.not_admitted]
+        problems += [f"{x.host} cannot run {x.mode}" + (f": {x.vendor} CPU" if x.vendor else "")
+                     for x in c.not_admitted]
         problems += [f"lowering to {k} blocked by {_short(list(vms), 3)}" for k, vms in c.blocking_lower.items() if vms]
         if c.assumed_hosts:
             problems.append(f"assumed CPU: {_short(list(c.assumed_hosts), 3)}")
-        crow.append([c.label, _mode_text(c.evc_mode, "disabled"), _mode_text(c.max_evc_mode, "none"),
-                     len(c.hosts), "/".join(c.vendors), limiting or "-", "; ".join(problems) or "-"])
-    parts.append(_title("Clusters", fmt) + table(crow, ["cluster", "EVC mode", "max EVC mode", "hosts", "vendor",
-                                                       "held back by", "notes"], fmt,
-                                                 wrap=[None, None, None, None, None, 50, 50]))
+        crow.append([c.label, f"{_mode_text(c.evc_mode, 'disabled')} / {_mode_text(c.max_evc_mode, 'none')}",
+                     limiting or "-", "; ".join(problems) or "-", f"{len(c.hosts)} {', '.join(c.vendors)}"])
+    parts.append(_title("Clusters", fmt) + table(crow, ["cluster", "EVC mode / max", "held back by", "notes", "hosts"],
+                                                 fmt, wrap=[None, 1, 1, 1, 1]))
     hrow = []
-    keys = {c.key for c in view.clusters}
-    for hr in a.hosts:
+    for hr in view.hosts():
         h = hr.host
-        if h.cluster is not None and h.cluster_key not in keys:
-            continue
         state = h.connection_state + (", maintenance" if h.maintenance else "")
-        hrow.append([h.name, h.cluster or "-", h.esxi_version or "?", hr.max_hw_version or "?",
+        hrow.append([h.name, _mode_text(hr.verdict.max_mode, "none"), h.cluster or "-",
                      h.cpu_model or h.cpu.brand or (h.cpu.generation.label if h.cpu.generation else "?"),
-                     _mode_text(hr.verdict.max_mode, "none"), "assumed" if h.cpu.assumed else "measured", state])
+                     (f"ESXi {h.esxi_version or '?'} (vmx-{hr.max_hw_version or '?'}), "
+                      f"{'assumed' if h.cpu.assumed else 'measured'} CPU, {state}")])
     if len(hrow) <= HOST_ROWS or view.explain:
-        parts.append(_title("Hosts", fmt) + table(hrow, ["host", "cluster", "ESXi", "max vmx", "CPU", "max EVC mode",
-                                                         "CPU data", "state"], fmt))
+        parts.append(_title("Hosts", fmt) + table(hrow, ["host", "max EVC mode", "cluster", "CPU", "ESXi, CPU data, state"],
+                                                  fmt, wrap=[None, None, None, 1, 1]))
     else:
         parts.append(f"Hosts: {len(hrow)} (listed with --explain, or in --format json)")
     vrow = []
@@ -568,11 +729,11 @@ def render_check(view: CheckView, fmt: str) -> str:
     detailed = view.explain or len(together) <= DETAIL_ROWS
     for same in together.values():
         v, g = same[0], same[0].verdict
-        who = _short([x.vm.name for x in same], 3)
+        who = _short([x.vm.name for x in same], 3 if detailed else 2)
         if not detailed:
             if id(g) not in situation:
-                situation[id(g)] = (_short(list(g.blocked), 4), _kinds(g))
-            vrow.append([who, v.cluster_label or "-", _state(v), *situation[id(g)]])
+                situation[id(g)] = (_short(list(g.blocked), 2), _kinds(g))
+            vrow.append([who, *situation[id(g)], v.cluster_label or "-", _state(v)])
             continue
         other_vendor = [t for t in g.blocked if g.other_vendor_only(t)]
         for target, reasons in g.blocked.items():
@@ -582,20 +743,19 @@ def render_check(view: CheckView, fmt: str) -> str:
             partial = g.partial.get(target)
             if partial:
                 why = f"only {_short(list(partial), 3)} can take it; " + why
-            vrow.append([who, v.cluster_label or "-", _state(v), target, why])
+            vrow.append([who, target, why, v.cluster_label or "-", _state(v)])
         if other_vendor:
-            vrow.append([who, v.cluster_label or "-", _state(v), _short(other_vendor, 4),
-                         f"other CPU vendor (VM runs on {v.vendor})"])
+            vrow.append([who, _short(other_vendor, 4), f"other CPU vendor (the VM runs on {v.vendor})",
+                         v.cluster_label or "-", _state(v)])
         if view.explain:
             for target in g.live_targets if v.vm.running else g.cold_targets:
-                vrow.append([who, v.cluster_label or "-", _state(v), target, _why_yes(v.evidence(clusters[target]))])
+                vrow.append([who, target, _why_yes(v.evidence(clusters[target])), v.cluster_label or "-", _state(v)])
     if vrow:
         title = "VM verdicts" if view.explain else "VMs that cannot move everywhere"
         if not detailed:
             title += " (summary: --vm NAME, --cluster NAME or --explain for every reason)"
-        parts.append(_title(title, fmt) + table(vrow, ["vm", "cluster", "state", "target",
-                                                       "verdict" if view.explain else "why not"], fmt,
-                                                wrap=[30, None, 24, 24, 90]))
+        parts.append(_title(title, fmt) + table(vrow, ["vm", "target", "verdict" if view.explain else "why not",
+                                                       "from", "state"], fmt, wrap=[1, 1, 1, None, 1]))
     cycles: dict[tuple[object, ...], list[VMResult]] = {}
     for v in view.vms:
         if v.power_cycle is not None:
@@ -605,7 +765,8 @@ def render_check(view: CheckView, fmt: str) -> str:
             for same in cycles.values() if same[0].power_cycle is not None]
     if prow:
         parts.append(_title("VMs needing a power cycle to use their cluster's EVC mode", fmt)
-                     + table(prow, ["vm", "cluster", "EVC mode", "features it does not use yet"], fmt))
+                     + table(prow, ["vm", "cluster", "EVC mode", "features it does not use yet"], fmt,
+                             wrap=[1, None, None, 1]))
     conflicts: dict[tuple[object, ...], list[DataConflict]] = {}
     for dc in conflicts_shown(view):
         conflicts.setdefault((dc.vcenter, dc.host, dc.source, dc.message), []).append(dc)
@@ -626,10 +787,131 @@ def render_check(view: CheckView, fmt: str) -> str:
                     for dcs in kinds.values()]
             head = ["vms", "hosts", "clusters", "disagreeing data", "conflict"]
             title += " (summary: --explain, or --format json, lists each host)"
-        parts.append(_title(title, fmt) + table(drow, head, fmt, wrap=[30, 24, 24, None, 90]))
-    if fmt == "table" and any(c.max_evc_mode and c.max_evc_mode.confidence != "confirmed" for c in view.clusters):
-        parts.append("* unconfirmed baseline: no public source lists the mode's exact features (evckit modes KEY)")
+        parts.append(_title(title, fmt) + table(drow, head, fmt, wrap=[1, 1, 1, None, 1]))
+    if fmt in ("table", "markdown") and any(c.max_evc_mode and c.max_evc_mode.confidence != "confirmed"
+                                            for c in view.clusters):
+        legend = "* unconfirmed baseline: no public source lists the mode's exact features (evckit modes KEY)"
+        parts.append(legend if fmt == "table" else f"\\{legend}")
+    if fmt == "table":
+        return "\n\n".join(paragraph(p) if "\n" not in p else p for p in parts)
     return "\n\n".join(parts)
+
+
+def _n(count: int, noun: str) -> str:
+    """``1 host``, ``2 hosts``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def vm_answer(v: VMResult, a: Analysis, fmt: str = "table") -> str:
+    """One VM's answer, first: where it can go live, only to some hosts, cold only, and where not and why."""
+    g = v.verdict
+    vm = v.vm
+    own = v.cluster_label
+    head = (f"{vm.name}: {vm.power_state} vmx-{vm.hardware_version}"
+            + (f", {v.vendor} CPU" if v.vendor else "") + (f", in {own}" if own else "")
+            + (f" on {vm.host}" if vm.host else "") + (f", per-VM EVC {vm.per_vm_evc}" if vm.per_vm_evc else ""))
+    lines: list[str] = []
+    floors = None
+    if vm.guest_id or vm.guest_os:
+        from evckit.guests import GuestFloors  # noqa: PLC0415 - only when a guest OS is known
+
+        floors = GuestFloors.for_catalog(a.inventory.catalog).lookup(vm.guest_id, vm.guest_os)
+    if floors is not None:
+        lines.append(f"guest OS: {floors.describe()}")
+
+    def mark(label: str) -> str:
+        return f"{label} (its own)" if label == own else label
+
+    def why(t: str) -> str:
+        reasons = g.blocked.get(t, ())
+        if reasons and all(r.kind == "vendor" for r in reasons):
+            return f"other CPU vendor (the VM runs on {v.vendor})" if v.vendor else reasons[0].message
+        return "; ".join(r.message for r in reasons)
+
+    def grouped(targets: Sequence[str]) -> list[str]:
+        # Targets refused for the same reason (typically: the other CPU vendor) share one line.
+        by_why: dict[str, list[str]] = {}
+        for t in targets:
+            by_why.setdefault(why(t), []).append(mark(t))
+        return [f"    {_short(ts, 6)}: {w}" for w, ts in by_why.items()]
+
+    if vm.running:
+        lines.append("live to: " + (", ".join(mark(t) for t in g.live_targets) or "no cluster"))
+        for t, hosts in g.partial.items():
+            lines.append(f"only some hosts of {mark(t)}: {_short(list(hosts), 4)}; not the others: {why(t)}")
+        cold_only = [t for t in g.cold_targets if t not in g.live_targets and t not in g.partial]
+        if cold_only:
+            lines.append("cold only, after powering it off:")
+            lines.extend(grouped(cold_only))
+        nowhere = [t for t in g.blocked if t not in g.partial and t not in g.cold_targets]
+    else:
+        lines.append("cold to: " + (", ".join(mark(t) for t in g.cold_targets) or "no cluster"))
+        nowhere = [t for t in g.blocked if t not in g.cold_targets]
+    if nowhere:
+        lines.append("not at all:")
+        lines.extend(grouped(nowhere))
+    if v.power_cycle is not None:
+        lines.append(f"needs a power cycle to use its cluster's EVC mode {v.power_cycle.mode} "
+                     f"({len(v.power_cycle.missing)} features it does not use yet)")
+    lines.extend(f"note: {n}" for n in v.notes)
+    head, lines = printable(head), [printable(line) for line in lines]
+    if fmt == "markdown":
+        return f"### {head}\n\n" + "\n".join(("  - " + line.strip()) if line.startswith("    ") else f"- {line}"
+                                               for line in lines)
+    width = terminal_width()
+    out = _wrap(head, width, "  ")
+    for line in lines:
+        nested = line.startswith("    ")
+        out.extend(_wrap(("    " if nested else "  ") + line.strip(), width, "      " if nested else "    "))
+    return "\n".join(out)
+
+
+def recommendation_plan(r: Recommendation) -> list[str]:
+    """The steps of a recommendation, in order, as short sentences."""
+    steps = []
+    if r.excluded_hosts:
+        steps.append("move out " + "; ".join(f"{x.host} ({x.reason})" for x in r.excluded_hosts[:3])
+                     + (f" and {len(r.excluded_hosts) - 3} more" if len(r.excluded_hosts) > 3 else ""))
+    if r.evacuate:
+        verb = "enabling" if r.action == "enable" else "lowering"
+        steps.append(f"before {verb}, power off or move out "
+                     + ", ".join(f"{a.vm} (uses {_short(a.features.names(), 3)})" for a in r.evacuate[:4])
+                     + (f" and {len(r.evacuate) - 4} more" if len(r.evacuate) > 4 else ""))
+    if r.power_cycle:
+        steps.append(f"power-cycle {_short([a.vm for a in r.power_cycle], 4)} to use {r.mode.key if r.mode else '-'}")
+    for b in r.guest_floors[:3]:
+        steps.append("guest OS floor: " + b.message)
+    if len(r.guest_floors) > 3:
+        steps.append(f"guest OS floor: {len(r.guest_floors) - 3} more VMs")
+    for hosts, x in _group_limiting(r.held_back_by):
+        steps.append("to go higher: " + _limiting_text(hosts, x))
+    for k, fs in r.undetermined.items():
+        steps.append(f"{k} undetermined: the CPU data does not show {_short(fs.names(), 4)}")
+    return steps
+
+
+def recommendation_cost(r: Recommendation) -> str:
+    """Per host, how many and which features the mode hides; hosts that lose the same are named together."""
+    groups: dict[int, list[str]] = {}
+    sets = {}
+    for h in r.cost:
+        groups.setdefault(h.hidden.mask, []).append(h.host)
+        sets[h.hidden.mask] = h.hidden
+    parts = []
+    for mask, hosts in sorted(groups.items(), key=lambda kv: -len(sets[kv[0]])):
+        fs = sets[mask]
+        parts.append(f"{_short(hosts, 3)}: {len(fs)}" + (f" ({_short(fs.names(), 4)})" if fs else ""))
+    return "; ".join(parts) or "-"
+
+
+def _recommendation_row(label: str, r: Recommendation) -> list[Any]:
+    do = r.summary + ("*" if r.mode is not None and r.mode.confidence != "confirmed" else "")
+    if r.current is not None and r.action != "keep":
+        do += f" (from {r.current.key})"
+    plan = recommendation_plan(r)
+    if r.action == "none":
+        plan.insert(0, r.reason)
+    return [label, do, plan or "nothing to do", recommendation_cost(r).split("; ") if r.mode else "-"]
 
 
 def _why_yes(e: Evidence) -> str:

@@ -232,7 +232,7 @@ def _new_host(host: Host, after: Analysis, cluster: ClusterResult) -> NewHost:
     if refused is None:
         return new(True)
     if refused.vendor is not None:
-        return new(False, reason=f"CPU vendor {refused.vendor} cannot join a {mode.vendor} EVC mode ({mode.key})")
+        return new(False, reason=f"a {refused.vendor} CPU cannot run {mode.key}, an EVC mode for {mode.vendor} CPUs")
     missing = (refused.missing | refused.undetermined).names()
     why = (f"lacks features of {mode.key}: {', '.join(missing)}" if refused.missing
            else f"cannot tell: CPU data does not show {', '.join(missing)}")

@@ -180,7 +180,7 @@ def write_check_json(view: CheckView, out: TextIO, *, expanded: bool = False,
                                for i, v in enumerate(first)))
     doc.array("vms", _vm_lines(view.vms, ids, fragments, expanded))
     doc.array("data_conflicts", (_dump(c.as_json()) for c in report.conflicts_shown(view)))
-    doc.member("summary", report.summary(a))
+    doc.member("summary", report.summary(view))
     for key, value in (extra or {}).items():
         doc.member(key, value)
     doc.close()

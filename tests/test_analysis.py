@@ -566,13 +566,24 @@ def test_example_json_matches_golden(capsys: pytest.CaptureFixture[str]) -> None
     assert doc == golden("example-check.json", doc)
 
 
-def test_example_table_matches_golden(capsys: pytest.CaptureFixture[str]) -> None:
-    """The example's readable report equals tests/golden/example-check.txt (regenerate with EVCKIT_REGEN_GOLDEN=1)."""
+@pytest.mark.parametrize(("columns", "name"), [(None, "example-check.txt"), ("80", "example-check-80.txt"),
+                                              ("200", "example-check-200.txt")])
+def test_example_table_matches_golden(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                                      columns: str | None, name: str) -> None:
+    """The example's readable report, piped (120 columns) and at COLUMNS=80 and 200, equals its golden copy
+    in tests/golden (regenerate with EVCKIT_REGEN_GOLDEN=1); no line is wider than asked."""
     from evckit.inventory import example_path  # noqa: PLC0415
 
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
     assert main(["check", "--example"]) == 0
-    text = capsys.readouterr().out.replace(str(example_path()), "<example>")
-    path = GOLDEN / "example-check.txt"
+    out = capsys.readouterr().out
+    width = int(columns or 120)
+    assert all(len(line) <= width for line in out.splitlines() if line != str(example_path()) + ":")
+    text = out.replace(str(example_path()), "<example>")
+    path = GOLDEN / name
     if os.environ.get("EVCKIT_REGEN_GOLDEN") == "1":
         path.write_text(text, encoding="utf-8")
     assert text == path.read_text(encoding="utf-8")

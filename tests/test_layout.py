@@ -1,0 +1,81 @@
+"""Plain-text layout: tables fit the width, names are never split, summaries follow the filters."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from evckit import report
+from evckit.cli import main
+
+
+def test_names_are_never_split_and_the_table_fits() -> None:
+    """Free text wraps at spaces only: a hyphenated host name stays whole; every line fits the width."""
+    rows = [["esx-legacy-1", "missing CPU features: avx512f, avx512dq on esx-legacy-1, esx-legacy-2 " * 3]]
+    out = report.table(rows, ["host", "why"], wrap=[None, 1], width=60)
+    assert all(len(line) <= 60 for line in out.splitlines())
+    assert "esx-legacy-" not in out.replace("esx-legacy-1", "").replace("esx-legacy-2", "")
+
+
+def test_too_narrow_becomes_one_block_per_row() -> None:
+    """When even the longest words do not fit side by side, each row becomes a block of fields."""
+    rows = [["intel-sapphirerapids-long-name", "another-very-long-unbreakable-token", "x"]]
+    out = report.table(rows, ["a", "b", "c"], wrap=[None, 1, 1], width=40)
+    assert out.splitlines()[0] == "a: intel-sapphirerapids-long-name"
+    assert "  b: another-very-long-unbreakable-token" in out
+
+
+def test_columns_env_sets_the_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    """COLUMNS decides the width; without it and without a terminal, 120 columns."""
+    monkeypatch.setenv("COLUMNS", "90")
+    assert report.terminal_width() == 90
+    monkeypatch.delenv("COLUMNS")
+    assert report.terminal_width() == report.PIPE_WIDTH
+
+
+def test_cluster_filter_restricts_the_json_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    """--cluster gold: the JSON summary counts gold's hosts and VMs only."""
+    assert main(["check", "--example", "--cluster", "gold", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["summary"]["clusters"] == 1
+    assert doc["summary"]["hosts"] == len(doc["hosts"]) == 3
+    assert doc["summary"]["vms"] == len(doc["vms"])
+    assert {v["cluster"] for v in doc["vms"]} == {"gold"}
+
+
+def test_vm_answer_leads_and_tables_only_with_estate(capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """--vm: the VM's answer first (live, some hosts, cold only, not at all); --estate adds the tables."""
+    monkeypatch.setenv("COLUMNS", "100")
+    assert main(["check", "--example", "--vm", "web-01"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].startswith("web-01: poweredOn vmx-19")
+    assert lines[1] == "  live to: gold (its own), spr"
+    assert "only some hosts of mixed: esx-mixed-1" in out
+    assert "cold only, after powering it off:" in out and "epyc: other CPU vendor" in out
+    assert "not at all:" in out and "Recommended EVC mode" not in out
+    assert main(["check", "--example", "--vm", "web-01", "--estate"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("web-01:") and "Recommended EVC mode per cluster" in out
+
+
+def test_markdown_has_summary_and_legend(capsys: pytest.CaptureFixture[str]) -> None:
+    """Markdown keeps the summary line and the legend of `*`, with `*` escaped in cells."""
+    assert main(["check", "--example", "--format", "markdown"]) == 0
+    out = capsys.readouterr().out
+    assert "13 hosts, 6 clusters, 10 VMs" in out.splitlines()[0]
+    assert out.rstrip().endswith("(evckit modes KEY)") and "\\* unconfirmed baseline" in out
+    assert "intel-cascadelake\\*" in out
+
+
+def test_modes_show_the_x86_64_level(capsys: pytest.CaptureFixture[str]) -> None:
+    """evckit modes lists each mode's x86-64 level; the JSON has it too; no 'unconfirmed (N of M …)'."""
+    assert main(["modes", "--format", "json"]) == 0
+    modes = {m["key"]: m for m in json.loads(capsys.readouterr().out)["modes"]}
+    assert modes["intel-nehalem"]["x86_64_level"] == "x86-64-v2"
+    assert modes["intel-merom"]["x86_64_level"] == "x86-64-v1"
+    assert main(["modes"]) == 0
+    out = capsys.readouterr().out
+    assert "x86-64 level" in out and "features unconfirmed" in out and "unconfirmed (" not in out
