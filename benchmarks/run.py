@@ -3,6 +3,7 @@
     python benchmarks/run.py            # everything, up to 100k VMs / 10k hosts / 1,000 clusters
     python benchmarks/run.py --quick    # small sizes only, within a minute
     python benchmarks/run.py --json     # {"benchmarks": [{name, seconds, baseline, baseline_seconds, ratio}], "peak_rss_mb"}
+    python benchmarks/run.py --commands # only the whole `evckit check` processes at 10k and 100k VMs
 
 The HTML report rows need Debian's chromium for the browser part (left out without it).
 
@@ -255,14 +256,100 @@ def bench_virsh(n_hosts: int) -> dict[str, Any] | None:
     return row(f"peer-virsh-cpu-baseline-{n_hosts}", best(ours), "virsh -c test:///default cpu-baseline", peer_s)
 
 
+#: Whole-command rows: (name, arguments after the snapshot path). The command as a user types it.
+COMMANDS = [
+    ("table", []),
+    ("markdown", ["--format", "markdown"]),
+    ("json", ["--format", "json"]),
+    ("csv", ["--format", "csv"]),
+    ("csv-verdicts", ["--format", "csv", "--csv-table", "verdicts"]),
+    ("what-if", ["--add-host", "cl00001=Xeon Gold 6430x2", "--format", "json"]),
+    ("compare-4-cpus", ["--compare-cpus", "Xeon Gold 6430", "EPYC 9354", "Xeon Gold 6348", "EPYC 7713",
+                        "--cluster", "cl00001"]),
+    ("vm-filter-200", [x for i in range(200) for x in ("--vm", f"vm{i * 97 + 1:07d}")] + ["--format", "json"]),
+]
+#: Estates of the command rows: VMs, hosts (in clusters of 10). 1k is the smoke test of --quick.
+COMMAND_SIZES = {"1k": (1_000, 1_000), "10k": (10_000, 10_000), "100k": (100_000, 10_000)}
+#: Targets of issue #13 per row at 100k VMs: (seconds, peak RSS MiB); JSON output under 150 MB.
+TARGETS = {"what-if": (5.0, 1024.0), "compare-4-cpus": (5.0, 1024.0)}
+DEFAULT_TARGET = (3.0, 500.0)
+
+
+def _child(cmd: list[str], out: Path | None = None) -> tuple[float, float, float, str]:
+    """Run one process; its wall time, CPU time (user + system), peak RSS (MiB) and stdout."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    stdout = proc.stdout.read() if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"{cmd[:6]}... exited {proc.returncode}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, stdout
+
+
+def bench_commands(sizes: list[str], repeat: int = 3) -> list[dict[str, Any]]:
+    """Whole ``evckit check`` processes on generated estates of 10k and 100k VMs in 1,000 clusters.
+
+    Each row: the best wall time of ``repeat`` runs (and the spread, to show the machine's noise),
+    CPU time, peak RSS and output bytes (written with ``-o``). The baseline, timed in the same run on
+    the same estate: ``analyze()`` alone on the loaded inventory, in a process of its own; a second
+    reference is the process that only loads and analyses (no output).
+    """
+    import compileall  # noqa: PLC0415
+    import evckit  # noqa: PLC0415
+
+    compileall.compile_dir(Path(evckit.__file__).parent, quiet=1)
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="evckit-bench-") as tmp:
+        for size in sizes:
+            vms, hosts = COMMAND_SIZES[size]
+            snap = Path(tmp) / f"estate-{size}.json"
+            snap.write_text(json.dumps(estate(vms, hosts)), encoding="utf-8")  # clusters of 10 hosts
+            code = ("import sys, time; from evckit.inventory import load_inventories; from evckit.analysis import analyze; "
+                    f"inv = load_inventories([{str(snap)!r}]); t = time.perf_counter(); analyze(inv); "
+                    "print(time.perf_counter() - t)")
+            base = []
+            for _ in range(repeat):
+                wall, cpu, rss, stdout = _child([sys.executable, "-c", code])
+                base.append((float(stdout.strip()), wall, cpu, rss))
+            analyze_s = min(b[0] for b in base)
+            load_wall = min(b[1] for b in base)
+            rows.append(row(f"command-{size}-load-and-analyze", load_wall, "analyze() alone", analyze_s,
+                            cpu_seconds=min(b[2] for b in base), peak_rss_mb=max(b[3] for b in base),
+                            analyze_spread=[min(b[0] for b in base), max(b[0] for b in base)], vms=vms))
+            for name, extra in COMMANDS:
+                out = Path(tmp) / f"out-{name}"
+                cmd = [sys.executable, "-m", "evckit", "check", str(snap), *extra, "-o", str(out)]
+                runs = [_child(cmd) for _ in range(repeat)]
+                walls = [r[0] for r in runs]
+                target_s, target_mb = TARGETS.get(name, DEFAULT_TARGET)
+                rss = max(r[2] for r in runs)
+                size_b = out.stat().st_size
+                r = row(f"command-{size}-{name}", min(walls), "analyze() alone", analyze_s,
+                        wall_spread=[min(walls), max(walls)], cpu_seconds=min(r[1] for r in runs),
+                        peak_rss_mb=rss, output_bytes=size_b, vms=vms, argv=["evckit", "check", "SNAPSHOT", *extra])
+                if size == "100k":
+                    r["target"] = {"seconds": target_s, "peak_rss_mb": target_mb,
+                                   **({"output_bytes": 150_000_000} if name == "json" else {})}
+                rows.append(r)
+    return rows
+
+
 def main() -> int:
     """Run the benchmarks and print a table or JSON."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="small sizes only (about a minute)")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--commands", action="store_true", help="only the whole `evckit check` processes")
+    p.add_argument("--repeat", type=int, default=3, help="runs of each command (best is reported)")
     a = p.parse_args()
     sizes = ["1k", "10k"] if a.quick else ["1k", "10k", "100k"]
     results: list[dict[str, Any]] = []
+    if a.commands:
+        results.extend(bench_commands(["1k"] if a.quick else ["10k", "100k"], a.repeat))
+        _print(results, None, a.json)
+        return 0
     results.append(bench_analysis(sizes[-1], sample=200 if a.quick else 1000))
     results.append(bench_cluster_max(1_000 if a.quick else 10_000))
     results.append(bench_single_check())
@@ -275,14 +362,25 @@ def main() -> int:
     for peer in (bench_archspec(), bench_virsh(100 if a.quick else 1000)):
         if peer is not None:
             results.append(peer)
-    if a.json:
+    results.extend(bench_commands(["1k"] if a.quick else ["10k", "100k"], 1 if a.quick else a.repeat))
+    _print(results, peak, a.json)
+    return 0
+
+
+def _print(results: list[dict[str, Any]], peak: float | None, as_json: bool) -> None:
+    if as_json:
         print(json.dumps({"benchmarks": results, "peak_rss_mb": peak}, indent=2))
-        return 0
+        return
     for r in results:
         speed = f"{1 / r['ratio']:.1f}x faster" if r["ratio"] and r["ratio"] < 1 else f"ratio {r['ratio']:.2f}"
-        print(f"{r['name']:<36} {r['seconds']:>12.6f}  vs {r['baseline']}: {r['baseline_seconds']:.6f}  ({speed})")
-    print(f"peak RSS of the process that builds, parses and analyses the largest estate: {peak:.0f} MiB")
-    return 0
+        extra = ""
+        if "peak_rss_mb" in r:
+            extra = f"  RSS {r['peak_rss_mb']:.0f} MiB"
+        if "output_bytes" in r:
+            extra += f", {r['output_bytes'] / 1e6:.1f} MB out, CPU {r['cpu_seconds']:.2f} s"
+        print(f"{r['name']:<36} {r['seconds']:>12.6f}  vs {r['baseline']}: {r['baseline_seconds']:.6f}  ({speed}){extra}")
+    if peak is not None:
+        print(f"peak RSS of the process that builds, parses and analyses the largest estate: {peak:.0f} MiB")
 
 
 if __name__ == "__main__":
