@@ -255,8 +255,10 @@ def _recommendation(c: ClusterResult, modes: Mapping[str, EvcMode]) -> tuple[Evc
     if isinstance(mode, str):
         mode = modes.get(mode)
     action, reason = getattr(rec, "action", None), getattr(rec, "reason", None)
-    head = f"{action} {mode.key}" if action and isinstance(mode, EvcMode) else (action or "")
-    text = f"Recommended: {head}" + (f": {reason}" if reason else "") if head else (str(reason) if reason else None)
+    if isinstance(mode, EvcMode):
+        text: str | None = f"Recommended: {action + ' ' if action else ''}{mode.key}" + (f": {reason}" if reason else "")
+    else:
+        text = "No EVC mode to recommend" + (f": {reason}" if reason else "")
     costs: list[str] = []
     for attr, what in (("evacuate", "to power off or move out first"), ("power_cycle", "needing a power cycle to use it")):
         vms = [str(getattr(x, "vm", x)) for x in getattr(rec, attr, ()) or ()]
