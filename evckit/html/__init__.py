@@ -481,11 +481,15 @@ def _conflicts(view: CheckView) -> list[dict[str, Any]]:
     """Running VMs the data says cannot run where they run (the data is wrong there), alike ones together."""
     a = view.analysis
     shown = {(v.vm.vcenter, v.vm.name) for v in view.vms}
-    groups: dict[tuple[object, ...], list[str]] = {}
+    groups: dict[tuple[str, str, str], tuple[list[str], list[str]]] = {}
     for dc in a.data_conflicts:
         if (dc.vcenter, dc.vm) in shown:
-            groups.setdefault((dc.cluster or "-", dc.host, dc.source, dc.message), []).append(dc.vm)
-    return [{"cluster": k[0], "host": k[1], "source": k[2], "message": k[3], "vms": vms} for k, vms in groups.items()]
+            hosts, vms = groups.setdefault((dc.cluster or "-", dc.source, dc.message), ([], []))
+            if dc.host not in hosts:
+                hosts.append(dc.host)
+            vms.append(dc.vm)
+    return [{"cluster": k[0], "source": k[1], "message": k[2], "hosts": hs, "vms": vms}
+            for k, (hs, vms) in groups.items()]
 
 
 def render_html(view: CheckView, scenario: ScenarioResult | None = None) -> str:

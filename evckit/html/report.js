@@ -3,7 +3,7 @@
   // Reasons on demand (large estates): cells name a row and a column; the embedded data holds each
   // distinct text once. Text is set with textContent only: names from the inventory never become markup.
   var node = document.getElementById("evckit-data");
-  var data = node ? JSON.parse(node.textContent) : null;
+  var data = null;  // parsed on the first press, not at load: it can be a megabyte
   var panel = document.getElementById("reasons");
   var title = panel.querySelector("h3");
   var body = panel.querySelector(".body");
@@ -43,7 +43,11 @@
     var target = event.target;
     if (!(target instanceof Element)) { return; }
     var button = target.closest("button.why");
-    if (button && data) { show(button); return; }
+    if (button && node) {
+      data = data || JSON.parse(node.textContent);
+      show(button);
+      return;
+    }
     if (target.closest("#reasons .close")) { panel.hidden = true; }
   });
   document.addEventListener("keydown", function (event) {
