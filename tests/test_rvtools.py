@@ -379,3 +379,28 @@ def test_shared_sample() -> None:
     assert [c.name for c in inv.clusters] == ["Cluster"] and inv.clusters[0].evc_mode is None
     notes = " | ".join(inv.notes)
     assert "vm-9" in notes and "'ESX Version' column" in notes  # the anonymised file lacks both
+
+
+def test_benchmark_xlsx_writer_matches_openpyxl(tmp_path: Path) -> None:
+    """The benchmark's own .xlsx writer gives a workbook openpyxl reads back, and the same import."""
+    import openpyxl  # type: ignore[import-untyped,unused-ignore]  # noqa: PLC0415
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from xlsx_writer import write_workbook  # noqa: PLC0415
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    from .rvtools_export import VHOST_HEADERS, VINFO_HEADERS, _table, export_rows  # noqa: PLC0415
+
+    snap = generated(200, 20, 5)
+    hosts, vms = export_rows(snap)
+    fast = write_workbook(tmp_path / "fast.xlsx", [("vInfo", _table(VINFO_HEADERS, vms)),
+                                                   ("vHost", _table(VHOST_HEADERS, hosts))])
+    ref = write_xlsx(snap, tmp_path / "ref.xlsx")
+    wb = openpyxl.load_workbook(fast, read_only=True)
+    assert [next(wb[t].iter_rows(values_only=True)) for t in ("vInfo", "vHost")] == [VINFO_HEADERS, VHOST_HEADERS]
+    wb.close()
+    a, b = read_export(fast), read_export(ref)
+    a.pop("description")
+    b.pop("description")
+    assert a == b
