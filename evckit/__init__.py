@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from evckit.features import Feature, FeatureRegistry, FeatureSet
     from evckit.hardware import HardwareTable
     from evckit.hosts import CpuProfile, HostVerdict, assess, profile_from_data, profile_from_name
-    from evckit.inventory import VM, Cluster, Host, Inventory, load_inventories, load_snapshot, parse_snapshot
+    from evckit.inventory import (
+        VM, Cluster, ClusterKey, Host, Inventory, load_inventories, load_snapshot, merge_inventories, parse_snapshot,
+    )
     from evckit.modes import EvcMode, ModeTable
 
 # Names are imported on first use (PEP 562), so `import evckit` stays cheap for the command line and
@@ -32,7 +34,8 @@ _WHERE = {
     "features": ("Feature", "FeatureRegistry", "FeatureSet"),
     "hardware": ("HardwareTable",),
     "hosts": ("CpuProfile", "HostVerdict", "assess", "profile_from_data", "profile_from_name"),
-    "inventory": ("VM", "Cluster", "Host", "Inventory", "load_inventories", "load_snapshot", "parse_snapshot"),
+    "inventory": ("VM", "Cluster", "ClusterKey", "Host", "Inventory", "load_inventories", "load_snapshot",
+                  "merge_inventories", "parse_snapshot"),
     "modes": ("EvcMode", "ModeTable"),
 }
 _MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
@@ -60,6 +63,7 @@ __all__ = [
     "Analysis",
     "Catalog",
     "Cluster",
+    "ClusterKey",
     "ClusterResult",
     "DataConflict",
     "CpuProfile",
@@ -74,6 +78,7 @@ __all__ = [
     "assess",
     "load_inventories",
     "load_snapshot",
+    "merge_inventories",
     "parse_cpu_data",
     "parse_snapshot",
     "profile_from_data",

@@ -190,3 +190,14 @@ def test_malformed_vcenter_modes_are_reported() -> None:
     snap["vcenters"][0]["evc_modes"] = [{"key": "intel-x", "vendor": "via"}]
     with pytest.raises(SnapshotError, match=r"vcenters\[0\] \(vc-prod\)\.evc_modes: .*vendor 'via'"):
         parse_snapshot(snap, "x")
+
+
+def test_cluster_key_and_merge_at_package_level() -> None:
+    """`evckit.ClusterKey` and `evckit.merge_inventories` are the model's, importable lazily from the package."""
+    import evckit  # noqa: PLC0415
+    from evckit.inventory import ClusterKey  # noqa: PLC0415
+
+    assert evckit.ClusterKey is ClusterKey and evckit.merge_inventories is merge_inventories
+    key = ClusterKey("vc-dr", "gold")
+    assert key == ("vc-dr", "gold") and str(key) == "vc-dr/gold"
+    assert str(ClusterKey("a", "b/c")) != str(ClusterKey("a/b", "c"))  # separators escaped: one name, one cluster
