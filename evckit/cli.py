@@ -118,7 +118,7 @@ def _check_into(args: argparse.Namespace, out: TextIO, loaded: Callable[[], None
     if args.csv_table and args.format != "csv":
         raise_usage("--csv-table goes with --format csv")
     if result is not None:
-        report.write_scenario(result, view, args.format, out, warn=_warn)
+        report.write_scenario(result, view, args.format, out, csv_table=args.csv_table, warn=_warn)
     else:
         report.write_check(view, args.format, out, csv_table=args.csv_table, warn=_warn)
     if args.fail_on == "incompatible" and analysis.incompatible:

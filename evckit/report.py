@@ -960,10 +960,16 @@ def changes_json(result: ScenarioResult) -> list[dict[str, Any]]:
 
 
 def write_scenario(result: ScenarioResult, view: CheckView, fmt: str, out: TextIO, *,
-                   warn: Callable[[str], None] | None = None) -> None:
-    """`render_scenario` written to ``out``; the JSON document (the check's, plus ``changes``) streamed."""
+                   csv_table: str | None = None, warn: Callable[[str], None] | None = None) -> None:
+    """`render_scenario` written to ``out``; the JSON document (the check's, plus ``changes``) streamed.
+
+    CSV is the table of changes, or with ``csv_table`` that table of the estate after the change.
+    """
     if fmt in ("json", "json-groups", "json-expanded"):
         write_check(view, fmt, out, extra={"changes": changes_json(result)}, warn=warn)
+        return
+    if fmt == "csv" and csv_table:
+        write_check(view, fmt, out, csv_table=csv_table)
         return
     text = render_scenario(result, view, fmt)
     out.write(text if text.endswith("\n") else text + "\n")
@@ -993,11 +999,12 @@ def render_scenario(result: ScenarioResult, view: CheckView, fmt: str) -> str:
         rows.append([c.cluster, c.evc_mode or "disabled", f"{c.max_evc_mode_before or 'none'} -> {c.max_evc_mode_after or 'none'}",
                      "; ".join(joins) or "-", _short(list(c.vms_gaining), 4) or "-", _short(list(c.vms_losing), 4) or "-",
                      cycle])
-    head = _title("What changes", fmt) + table(
+    changes = table(
         rows, ["cluster", "EVC mode", "max EVC mode", "hosts", "VMs gaining it as live target",
                "VMs losing it", "power cycle needed"], fmt, wrap=[None, None, None, 50, 30, 30, 40])
     if fmt == "csv":
-        return head
+        return changes  # CSV is the table alone: a title line would make it unreadable as CSV
+    head = _title("What changes", fmt) + changes
     return head + "\n\n" + render_check(view, fmt)
 
 

@@ -168,6 +168,16 @@ def test_csv_table_option(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--csv-table goes with --format csv" in capsys.readouterr().err
 
 
+def test_what_if_csv_tables(capsys: pytest.CaptureFixture[str]) -> None:
+    """A what-if's CSV is the table of changes, or with --csv-table that table of the estate after it."""
+    args = ["check", "--example", "--add-host", "gold=Xeon Gold 6430", "--format", "csv"]
+    assert main(args) == 0
+    assert "cluster" in capsys.readouterr().out.splitlines()[0]
+    assert main([*args, "--csv-table", "hosts"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert "new-1" in [r["host"] for r in rows]
+
+
 def test_csv_cells_cannot_be_formulas(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A VM named like a formula is neutralised in every CSV table that names it."""
     snap = json.loads(Path(load_inventories([], example=True).source).read_text(encoding="utf-8"))
