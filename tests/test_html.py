@@ -9,7 +9,6 @@ import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -253,28 +252,25 @@ def test_data_conflicts_shown(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         assert dc.vm in section and dc.message.replace("'", "&#39;") in section
 
 
-def test_recommendation_shown_when_the_analysis_makes_one() -> None:
-    """A cluster's recommendation (shaped as `evckit.recommend.Recommendation`) gives the ladder its
-    "recommended" rung, a sentence, and its costs: VMs to move, power cycles, hidden features."""
+def test_recommendation_shown_when_the_analysis_makes_one(capsys: pytest.CaptureFixture[str]) -> None:
+    """Each cluster's recommendation from the analysis gives its ladder a "recommended" rung, a sentence,
+    and its costs (here: mixed's AMD mode needs the Intel host out, hidden features per host)."""
     analysis = analyze(load_inventories([], example=True))
-    gold = analysis.cluster("gold")
     catalog = analysis.inventory.catalog
-    icelake = catalog.mode("intel-icelake")
-    rec = SimpleNamespace(
-        action="raise", mode=icelake, reason="every host but one runs it",
-        evacuate=(), power_cycle=(SimpleNamespace(vm="web-01"), SimpleNamespace(vm="app-02")),
-        excluded_hosts=(SimpleNamespace(host="esx-gold-1", reason="lacks sha"),), guest_floors=(),
-        cost=(SimpleNamespace(host="esx-gold-3", hidden=catalog.features.feature_set(
-            catalog.mode("intel-sapphirerapids").features.mask & ~icelake.features.mask)),),
-    )
-    mode, text, costs = html_mod._recommendation(SimpleNamespace(recommendation=rec),  # type: ignore[arg-type]
-                                                 {m.key: m for m in catalog.modes})
-    assert mode is icelake and text == "Recommended: raise intel-icelake: every host but one runs it"
-    assert "2 running VMs needing a power cycle to use it: web-01, app-02" in costs
-    assert "esx-gold-1 cannot join it: lacks sha" in costs
-    assert any(c.startswith("hides ") and c.endswith("from VMs on esx-gold-3") for c in costs)
-    steps = {s.key: s.roles for s in html_mod._ladder(gold, catalog.modes, icelake)}
-    assert "recommended" in steps["intel-icelake"] and "current" in steps["intel-cascadelake"]
-    none = html_mod._recommendation(SimpleNamespace(recommendation=None),  # type: ignore[arg-type]
-                                    {})
-    assert none == (None, None, [])
+    for c in analysis.clusters:
+        rec = c.recommendation
+        assert rec is not None
+        mode, text, costs = html_mod._recommendation(c)
+        assert mode == rec.mode and text is not None and rec.reason in text
+        for x in rec.excluded_hosts:
+            assert f"{x.host} cannot join it: {x.reason}" in costs
+        if rec.mode is not None:
+            steps = {s.key: s.roles for s in html_mod._ladder(c, catalog.modes, rec.mode)}
+            assert "recommended" in steps[rec.mode.key]
+    mixed = analysis.cluster("mixed")
+    assert mixed.recommendation is not None and mixed.recommendation.excluded_hosts
+    html = render("--example", capsys=capsys)
+    table = html.split('<table class="grid clusters">', 1)[1].split("</table>", 1)[0]
+    assert table.count('<span class="role role-recommended">recommended</span>') == sum(
+        1 for c in analysis.clusters if c.recommendation is not None and c.recommendation.mode is not None)
+    assert "Recommended: enable amd-zen3" in html

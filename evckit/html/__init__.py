@@ -189,7 +189,7 @@ class HostRow:
 
 def _ladder(c: ClusterResult, modes: Iterable[EvcMode], recommended: EvcMode | None) -> tuple[Step, ...]:
     """The modes from the lowest one that matters to the next one up, each with its role."""
-    anchor = c.max_evc_mode or c.evc_mode
+    anchor = c.max_evc_mode or c.evc_mode or recommended
     if anchor is None:
         return ()
     lookup = {m.key: m for m in modes if m.vendor == anchor.vendor}
@@ -245,37 +245,31 @@ def _limiting(items: Sequence[LimitingHost]) -> tuple[tuple[tuple[str, ...], str
     return tuple(out)
 
 
-def _recommendation(c: ClusterResult, modes: Mapping[str, EvcMode]) -> tuple[EvcMode | None, str | None, list[str]]:
-    """The analysis's recommendation for a cluster, where it makes one: the mode, one sentence, and
-    what following it costs (VMs to power off or move, power cycles, guest OS floors, hidden features)."""
-    rec = getattr(c, "recommendation", None)
+def _recommendation(c: ClusterResult) -> tuple[EvcMode | None, str | None, list[str]]:
+    """The analysis's recommendation for a cluster (`evckit.recommend`), where it makes one: the mode,
+    one sentence, and what following it costs (hosts that cannot join, VMs to power off or move, power
+    cycles, guest OS floors, features hidden from VMs)."""
+    rec = c.recommendation
     if rec is None:
         return None, None, []
-    mode = getattr(rec, "mode", None)
-    if isinstance(mode, str):
-        mode = modes.get(mode)
-    action, reason = getattr(rec, "action", None), getattr(rec, "reason", None)
-    if isinstance(mode, EvcMode):
-        text: str | None = f"Recommended: {action + ' ' if action else ''}{mode.key}" + (f": {reason}" if reason else "")
+    if rec.mode is not None:
+        text = f"Recommended: {rec.action} {rec.mode.key}" + (f": {rec.reason}" if rec.reason else "")
     else:
-        text = "No EVC mode to recommend" + (f": {reason}" if reason else "")
-    costs: list[str] = []
-    for attr, what in (("evacuate", "to power off or move out first"), ("power_cycle", "needing a power cycle to use it")):
-        vms = [str(getattr(x, "vm", x)) for x in getattr(rec, attr, ()) or ()]
+        text = "No EVC mode to recommend" + (f": {rec.reason}" if rec.reason else "")
+    costs = [f"{x.host} cannot join it: {x.reason}" for x in rec.excluded_hosts]
+    for actions, what in ((rec.evacuate, "to power off or move out first"),
+                          (rec.power_cycle, "needing a power cycle to use it")):
+        vms = [x.vm for x in actions]
         if vms:
             costs.append(f"{len(vms)} running VM{'s' if len(vms) != 1 else ''} {what}: {_names(vms)}")
-    for x in getattr(rec, "excluded_hosts", ()) or ():
-        costs.append(f"{getattr(x, 'host', x)} cannot join it: {getattr(x, 'reason', '')}".rstrip(": "))
-    costs.extend(str(getattr(x, "message", x)) for x in getattr(rec, "guest_floors", ()) or ())
+    costs.extend(x.message for x in rec.guest_floors)
     hidden: dict[tuple[str, ...], list[str]] = {}
-    for x in getattr(rec, "cost", ()) or ():
-        hidden_set = getattr(x, "hidden", None)
-        names = tuple(hidden_set.names()) if hidden_set is not None else ()
-        if names:
-            hidden.setdefault(names, []).append(str(getattr(x, "host", "?")))
+    for h in rec.cost:
+        if h.hidden:
+            hidden.setdefault(tuple(h.hidden.names()), []).append(h.host)
     for names, hosts in hidden.items():
         costs.append(f"hides {_names(list(names), 6)} from VMs on {_names(hosts)}")
-    return (mode if isinstance(mode, EvcMode) else None), text, costs
+    return rec.mode, text, costs
 
 
 def _cluster_rows(view: CheckView, cycles: Mapping[str, list[VMResult]]) -> list[ClusterRow]:
@@ -283,7 +277,7 @@ def _cluster_rows(view: CheckView, cycles: Mapping[str, list[VMResult]]) -> list
     out = []
     for c in view.clusters:
         table = inv.modes_for(c.cluster.vcenter)
-        rec_mode, rec_text, rec_costs = _recommendation(c, {m.key: m for m in table})
+        rec_mode, rec_text, rec_costs = _recommendation(c)
         costs = rec_costs + [f"{x.host} cannot run the current mode {x.mode}" + (
             f" (lacks {_names(x.missing.names(), 8)})" if x.missing else "") for x in c.not_admitted]
         for key, vms in c.blocking_lower.items():
