@@ -168,7 +168,8 @@ class VM:
     per_vm_evc: str | None = None
     template: bool = False
     guest_id: str | None = None
-    #: The guest OS name as vSphere or RVTools shows it (``Microsoft Windows Server 2025 (64-bit)``).
+    #: The guest OS name as vSphere or RVTools shows it (``Microsoft Windows Server 2025 (64-bit)``; the
+    #: configuration file's, else what VMware Tools reports).
     guest_os: str | None = None
 
     @property
@@ -635,7 +636,8 @@ def _parse_vm(  # noqa: PLR0913
     if req is None:
         return None
     return VM(v["name"], vc_name, host, cluster, state, hw, req, min_req, per_vm,
-              bool(v.get("template", False)), _str(v.get("guest_id")), _str(v.get("guest_os")))
+              bool(v.get("template", False)), _str(v.get("guest_id")),
+              _str(v.get("guest_os")) or _str(v.get("guest_os_tools")))
 
 
 def _requirement(  # noqa: PLR0913

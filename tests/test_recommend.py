@@ -215,3 +215,13 @@ def test_wrong_vendor_host_not_admitted_for_its_vendor_not_every_feature() -> No
                [host("i", "c", "Xeon Gold 6130"), host("a", "c", "EPYC 7543")], [])
     (x,) = a.cluster("c").not_admitted
     assert (x.host, x.vendor, len(x.missing)) == ("a", "amd", 0)
+
+
+def test_guest_os_from_vmware_tools_when_the_configuration_name_is_missing() -> None:
+    """RVTools' 'OS according to the VMware Tools' (guest_os_tools) sets the floor when nothing else does."""
+    a = estate([{"name": "c"}], [host("h1", "c", "Xeon E5420", "6.5.0")],
+               [{"name": "rhel", "host": "h1", "power_state": "poweredOff", "hardware_version": "vmx-13",
+                 "guest_os_tools": "Red Hat Enterprise Linux 9.4 (Plow)"}])
+    assert a.vm("rhel").vm.guest_os == "Red Hat Enterprise Linux 9.4 (Plow)"
+    (b,) = rec(a, "c").guest_floors
+    assert b.guest.key == "rhel-9" and "sse42" in b.missing
