@@ -36,7 +36,8 @@ from naive import analyze_naive  # noqa: E402
 
 from evckit.analysis import analyze  # noqa: E402
 from evckit.catalog import Catalog  # noqa: E402
-from evckit.hosts import common_modes, profile_from_name  # noqa: E402
+from evckit.assess import common_modes  # noqa: E402
+from evckit.profiles import profile_from_name  # noqa: E402
 from evckit.inventory import Inventory, parse_snapshot  # noqa: E402
 
 SIZES = {"1k": (1_000, 100), "10k": (10_000, 1_000), "100k": (100_000, 10_000)}

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     )
     from evckit.features import Feature, FeatureRegistry, FeatureSet
     from evckit.hardware import HardwareTable
-    from evckit.hosts import CpuProfile, HostVerdict, assess, profile_from_data, profile_from_name
+    from evckit.assess import HostVerdict, assess
+    from evckit.profiles import CpuProfile, profile_from_data, profile_from_name
     from evckit.inventory import (
         VM, Cluster, ClusterKey, Host, Inventory, load_inventories, load_snapshot, merge_inventories, parse_snapshot,
     )
@@ -33,7 +34,8 @@ _WHERE = {
     "errors": ("DataError", "EvckitError", "InputError", "SnapshotError", "UnknownCpuError", "UnknownModeError"),
     "features": ("Feature", "FeatureRegistry", "FeatureSet"),
     "hardware": ("HardwareTable",),
-    "hosts": ("CpuProfile", "HostVerdict", "assess", "profile_from_data", "profile_from_name"),
+    "assess": ("HostVerdict", "assess"),
+    "profiles": ("CpuProfile", "profile_from_data", "profile_from_name"),
     "inventory": ("VM", "Cluster", "ClusterKey", "Host", "Inventory", "load_inventories", "load_snapshot",
                   "merge_inventories", "parse_snapshot"),
     "modes": ("EvcMode", "ModeTable"),

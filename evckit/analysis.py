@@ -23,7 +23,7 @@ import attrs
 
 from evckit.catalog import Catalog
 from evckit.features import FeatureRegistry, FeatureSet
-from evckit.hosts import HostVerdict, assess, common_modes
+from evckit.assess import HostVerdict, assess, common_modes
 from evckit.guests import GuestFloors
 from evckit.inventory import VM, Cluster, ClusterKey, Host, Inventory, RequirementSource
 from evckit.modes import EvcMode, ModeTable

@@ -63,7 +63,8 @@ def _run_host(args: argparse.Namespace) -> int:
     from evckit import report  # noqa: PLC0415
     from evckit.catalog import Catalog  # noqa: PLC0415
     from evckit.cpuid import read_cpu_data  # noqa: PLC0415
-    from evckit.hosts import assess, profile_from_data, profile_from_name  # noqa: PLC0415
+    from evckit.assess import assess  # noqa: PLC0415
+    from evckit.profiles import profile_from_data, profile_from_name  # noqa: PLC0415
 
     if not args.paths and not args.cpu:
         raise_usage("evckit host: give at least one PATH or --cpu NAME")

@@ -21,7 +21,7 @@ from evckit.catalog import Catalog, vendor_word
 from evckit.errors import EvckitError, InputError, SnapshotError
 from evckit.features import FeatureRegistry, FeatureSet
 from evckit.hardware import EsxiVersion, parse_esxi, parse_hw_version
-from evckit.hosts import CpuProfile, profile_from_data, profile_from_mode, profile_from_name
+from evckit.profiles import CpuProfile, profile_from_data, profile_from_mode, profile_from_name
 from evckit.modes import EvcMode, ModeTable
 from evckit.vcmodes import modes_from_vcenter
 

@@ -26,7 +26,7 @@ import attrs
 from evckit.features import FeatureSet
 from evckit.guests import GuestFloor, GuestFloors
 from evckit.hardware import parse_esxi_version
-from evckit.hosts import common_modes
+from evckit.assess import common_modes
 from evckit.modes import EvcMode
 
 if TYPE_CHECKING:

@@ -28,7 +28,7 @@ from evckit.analysis import (
 
 if TYPE_CHECKING:
     from evckit.catalog import Catalog
-    from evckit.hosts import HostVerdict
+    from evckit.assess import HostVerdict
     from evckit.modes import EvcMode
     from evckit.recommend import Recommendation
     from evckit.whatif import Candidate, ScenarioResult

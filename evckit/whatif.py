@@ -19,7 +19,7 @@ from evckit.analysis import Analysis, ClusterResult, analyze
 from evckit.catalog import Catalog
 from evckit.errors import InputError
 from evckit.features import FeatureSet
-from evckit.hosts import CpuProfile, profile_from_data, profile_from_mode, profile_from_name
+from evckit.profiles import CpuProfile, profile_from_data, profile_from_mode, profile_from_name
 from evckit.inventory import ClusterKey, Host, Inventory
 from evckit.modes import EvcMode
 

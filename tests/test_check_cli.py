@@ -122,4 +122,4 @@ def test_renderers_import_no_mode_or_host_logic() -> None:
     runtime = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
     modules = {n.module for n in runtime if isinstance(n, ast.ImportFrom)}
     assert "evckit.analysis" in modules
-    assert not modules & {"evckit.modes", "evckit.hosts", "evckit.catalog", "evckit.inventory", "evckit.whatif"}
+    assert not modules & {"evckit.modes", "evckit.assess", "evckit.profiles", "evckit.catalog", "evckit.inventory", "evckit.whatif"}

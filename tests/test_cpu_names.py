@@ -18,7 +18,8 @@ import pytest
 from evckit.catalog import Catalog
 from evckit.cli import main
 from evckit.errors import UnknownCpuError
-from evckit.hosts import assess, profile_from_name
+from evckit.assess import assess
+from evckit.profiles import profile_from_name
 from evckit.identify import AmbiguousCpuError
 
 MODE = {

@@ -11,7 +11,8 @@ import pytest
 from evckit.catalog import Catalog
 from evckit.cli import main
 from evckit.cpuid import CpuidDump, parse_cpu_data, read_cpu_data
-from evckit.hosts import assess, profile_from_data, profile_from_name
+from evckit.assess import assess
+from evckit.profiles import profile_from_data, profile_from_name
 
 from .conftest import SAMPLES
 

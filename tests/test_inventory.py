@@ -201,3 +201,15 @@ def test_cluster_key_and_merge_at_package_level() -> None:
     key = ClusterKey("vc-dr", "gold")
     assert key == ("vc-dr", "gold") and str(key) == "vc-dr/gold"
     assert str(ClusterKey("a", "b/c")) != str(ClusterKey("a/b", "c"))  # separators escaped: one name, one cluster
+
+
+def test_model_imports_no_analysis_code() -> None:
+    """The model (inventory, profiles) loads without the analysis, assessment, what-if or renderers."""
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    code = ("import sys, evckit.inventory, evckit.profiles; "
+            "print(' '.join(m for m in sys.modules if m.startswith('evckit.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert "evckit.inventory" in out
+    assert not set(out) & {"evckit.analysis", "evckit.assess", "evckit.recommend", "evckit.whatif", "evckit.report"}

@@ -15,7 +15,8 @@ import pytest
 from evckit.catalog import Catalog
 from evckit.cpuid import CpuidDump, read_cpu_data
 from evckit.cpuid.identity import brand_string, hypervisor, signature, vendor_string
-from evckit.hosts import assess, profile_from_data
+from evckit.assess import assess
+from evckit.profiles import profile_from_data
 
 from .conftest import SAMPLES
 

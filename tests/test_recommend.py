@@ -11,7 +11,8 @@ from evckit.analysis import Analysis, analyze
 from evckit.catalog import Catalog
 from evckit.errors import DataError
 from evckit.guests import GuestFloors
-from evckit.hosts import assess, profile_from_name
+from evckit.assess import assess
+from evckit.profiles import profile_from_name
 from evckit.inventory import load_inventories, parse_snapshot
 from evckit.recommend import Recommendation
 

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 
 from evckit import report
 from evckit.analysis import analyze
-from evckit.hosts import profile_from_mode, profile_from_name
+from evckit.profiles import profile_from_mode, profile_from_name
 
 from .estate_strategies import CATALOG, KEY_OF, REG, estates
 from .test_analysis import (

@@ -1,7 +1,7 @@
 """What a CPU data reader returns: raw CPUID registers, or named feature flags with an identity.
 
 Readers never decide which features a CPU has; they only report what their input says, and what it
-leaves unknown. Turning that into a `FeatureSet` is the catalog's job (`evckit.hosts`).
+leaves unknown. Turning that into a `FeatureSet` is the catalog's job (`evckit.profiles`).
 """
 
 from __future__ import annotations
