@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from evckit._resources import data_dir
+from evckit._problems import ProblemCollector
 from evckit.errors import DataError, InputError
 from evckit.features import REGISTER_INDEX, CpuidPosition, Feature, FeatureRegistry, FeatureSet
 from evckit.hardware import EsxiRelease, HardwareTable, HardwareVersion, parse_esxi_version
@@ -57,21 +58,7 @@ _NAME = re.compile(r"^[a-z0-9_]+$")
 _KEY = re.compile(r"^[a-z]+(-[a-z0-9]+)+$")
 
 
-class _Problems:
-    """Collects problems across files so that one error can list them all."""
-
-    def __init__(self) -> None:
-        self.items: list[str] = []
-
-    def add(self, file: str, where: str, message: str) -> None:
-        self.items.append(f"{file}: {where}: {message}" if where else f"{file}: {message}")
-
-    def raise_if_any(self) -> None:
-        if self.items:
-            raise DataError(self.items)
-
-
-def _read_json(path: Path, problems: _Problems) -> Any:
+def _read_json(path: Path, problems: ProblemCollector) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -97,7 +84,7 @@ def _int(value: object) -> int | None:
 
 
 def _sources(
-    row: Mapping[str, Any], field: str, known: Mapping[str, Any], problems: _Problems, file: str, where: str
+    row: Mapping[str, Any], field: str, known: Mapping[str, Any], problems: ProblemCollector, file: str, where: str
 ) -> tuple[str, ...]:
     ids = row.get(field) or []
     if not isinstance(ids, list):
@@ -109,7 +96,7 @@ def _sources(
     return tuple(ids)
 
 
-def _load_features(obj: Any, problems: _Problems) -> FeatureRegistry:
+def _load_features(obj: Any, problems: ProblemCollector) -> FeatureRegistry:
     file = FEATURES_FILE
     if not isinstance(obj, dict) or not isinstance(obj.get("features"), list):
         problems.add(file, "", "expected an object with a 'features' list")
@@ -213,7 +200,7 @@ def _load_features(obj: Any, problems: _Problems) -> FeatureRegistry:
     return FeatureRegistry(features)
 
 
-def _load_modes(obj: Any, registry: FeatureRegistry, problems: _Problems) -> ModeTable:
+def _load_modes(obj: Any, registry: FeatureRegistry, problems: ProblemCollector) -> ModeTable:
     file = MODES_FILE
     if not isinstance(obj, dict) or not isinstance(obj.get("modes"), list):
         problems.add(file, "", "expected an object with a 'modes' list")
@@ -359,7 +346,7 @@ def _load_modes(obj: Any, registry: FeatureRegistry, problems: _Problems) -> Mod
     return ModeTable(registry, built.values())
 
 
-def _load_hardware(obj: Any, problems: _Problems) -> HardwareTable:
+def _load_hardware(obj: Any, problems: ProblemCollector) -> HardwareTable:
     file = HARDWARE_FILE
     if not isinstance(obj, dict):
         problems.add(file, "", "expected an object")
@@ -446,7 +433,7 @@ class Catalog:
     def load(cls, directory: str | Path) -> Catalog:
         """Load and cross-check the tables in ``directory``; raise `DataError` listing every problem."""
         directory = Path(directory)
-        problems = _Problems()
+        problems = ProblemCollector()
         raw = {name: _read_json(directory / name, problems)
                for name in (FEATURES_FILE, MODES_FILE, HARDWARE_FILE, GENERATIONS_FILE)}
         registry = _load_features(raw[FEATURES_FILE], problems)
@@ -458,11 +445,11 @@ class Catalog:
                 generations = GenerationTable.from_json(raw[GENERATIONS_FILE], GENERATIONS_FILE,
                                                         mode_keys=[m.key for m in modes])
             except DataError as exc:
-                problems.items.extend(exc.problems)
+                problems.extend(exc.problems)
         for gen in generations:
             if gen.expected_max_evc is not None and gen.expected_max_evc not in modes:
                 problems.add(GENERATIONS_FILE, gen.key, f"expected_max_evc {gen.expected_max_evc!r} is not a mode")
-        problems.raise_if_any()
+        problems.raise_if_any(DataError)
         mitigations = registry.feature_set(registry.microcode_mask)
         revisions = {n: str(o.get("revision")) for n, o in raw.items() if isinstance(o, dict)}
         sources: dict[str, Mapping[str, Any]] = {}

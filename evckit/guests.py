@@ -17,6 +17,7 @@ from typing import Any
 
 import attrs
 
+from evckit._problems import ProblemCollector
 from evckit.catalog import Catalog
 from evckit.errors import DataError
 from evckit.features import FeatureSet
@@ -79,19 +80,19 @@ class GuestFloors:
     @classmethod
     def from_json(cls, obj: Mapping[str, Any], catalog: Catalog, source: str = GUEST_OS_FILE) -> GuestFloors:
         """Build the table from parsed JSON; raise `DataError` listing every problem."""
-        problems: list[str] = []
+        problems = ProblemCollector()
         reg = catalog.features
         known_sources = set(obj.get("sources") or {})
 
         def mask(names: object, where: str) -> int:
             if not isinstance(names, list):
-                problems.append(f"{where}: features must be a list")
+                problems.add(f"{where}: features must be a list")
                 return 0
             out = 0
             for n in names:
                 f = reg.get(str(n))
                 if f is None:
-                    problems.append(f"{where}: unknown feature {n!r}")
+                    problems.add(f"{where}: unknown feature {n!r}")
                 else:
                     out |= f.bit
             return out
@@ -99,10 +100,10 @@ class GuestFloors:
         def check_sources(row: Mapping[str, Any], where: str) -> tuple[str, ...]:
             srcs = tuple(str(s) for s in row.get("sources") or ())
             if not srcs:
-                problems.append(f"{where}: no sources")
+                problems.add(f"{where}: no sources")
             for s in srcs:
                 if s not in known_sources:
-                    problems.append(f"{where}: unknown source {s!r}")
+                    problems.add(f"{where}: unknown source {s!r}")
             return srcs
 
         levels: dict[str, Level] = {}
@@ -114,7 +115,7 @@ class GuestFloors:
             base = row.get("base")
             if base is not None:
                 if base not in levels:
-                    problems.append(f"{where}: base {base!r} must be listed before it")
+                    problems.add(f"{where}: base {base!r} must be listed before it")
                 else:
                     m |= levels[base].features.mask
             levels[key] = Level(key, reg.feature_set(m))
@@ -127,11 +128,11 @@ class GuestFloors:
             level = row.get("level")
             if level is not None:
                 if level not in levels:
-                    problems.append(f"{where}: unknown level {level!r}")
+                    problems.add(f"{where}: unknown level {level!r}")
                 else:
                     m |= levels[level].features.mask
             if not m:
-                problems.append(f"{where}: neither features nor level")
+                problems.add(f"{where}: neither features nor level")
             floor = GuestFloor(str(row.get("key")), str(row.get("label")), reg.feature_set(m), level,
                                str(row.get("confidence", "unconfirmed")), srcs,
                                tuple(str(g) for g in row.get("guest_ids") or ()), row.get("note"))
@@ -140,9 +141,9 @@ class GuestFloors:
                 try:
                     patterns.append((re.compile(str(p), re.IGNORECASE), floor))
                 except re.error as exc:
-                    problems.append(f"{where}: bad name pattern {p!r}: {exc}")
+                    problems.add(f"{where}: bad name pattern {p!r}: {exc}")
         if problems:
-            raise DataError([f"{source}: {x}" if not x.startswith(source) else x for x in problems])
+            raise DataError([f"{source}: {x}" if not x.startswith(source) else x for x in problems.items])
         return cls(catalog, tuple(levels.values()), floors, patterns, obj.get("sources") or {})
 
     def lookup(self, guest_id: str | None, name: str | None = None) -> GuestFloor | None:

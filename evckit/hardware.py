@@ -20,6 +20,7 @@ from typing import Any
 import attrs
 
 from evckit._resources import data_dir
+from evckit._problems import ProblemCollector
 from evckit.errors import DataError, InputError
 
 __all__ = [
@@ -102,7 +103,7 @@ class BuildTable:
     @classmethod
     def from_json(cls, obj: Any, file: str = BUILDS_FILE) -> BuildTable:
         """Build and check the table; a broken table raises one `DataError` listing every problem."""
-        problems: list[str] = []
+        problems = ProblemCollector()
         if not isinstance(obj, dict) or not isinstance(obj.get("builds"), list):
             raise DataError([f"{file}: expected an object with a 'builds' list"])
         known = obj.get("sources") or {}
@@ -114,18 +115,18 @@ class BuildTable:
                 major, minor = (int(x) for x in str(row["line"]).split("."))
                 build, update = int(row["build"]), int(row["update"])
             except (KeyError, TypeError, ValueError):
-                problems.append(f"{where}: needs line 'X.Y', integer build and update")
+                problems.add(f"{where}: needs line 'X.Y', integer build and update")
                 continue
             if build in seen:
-                problems.append(f"{where}: build {build} is also builds[{seen[build]}]")
+                problems.add(f"{where}: build {build} is also builds[{seen[build]}]")
             seen[build] = i
             if row.get("kind") not in ("update", "patch"):
-                problems.append(f"{where}: kind must be 'update' or 'patch'")
+                problems.add(f"{where}: kind must be 'update' or 'patch'")
             if row.get("confidence") not in ("confirmed", "unconfirmed"):
-                problems.append(f"{where}: confidence must be confirmed or unconfirmed")
+                problems.add(f"{where}: confidence must be confirmed or unconfirmed")
             srcs = tuple(row.get("sources") or ())
             if not srcs or any(s not in known for s in srcs):
-                problems.append(f"{where}: sources must name sources defined in 'sources'")
+                problems.add(f"{where}: sources must name sources defined in 'sources'")
             rows.append(BuildRow((major, minor), update, str(row.get("name") or ""), build, row.get("date"),
                                  str(row.get("kind")), srcs, str(row.get("confidence"))))
         rules = obj.get("rules") or {}
@@ -134,17 +135,16 @@ class BuildTable:
         for line, firsts in table.firsts.items():
             updates = [u for _, u in firsts]
             if len(set(updates)) != len(updates):
-                problems.append(f"{file}: line {line[0]}.{line[1]} lists an update release twice")
+                problems.add(f"{file}: line {line[0]}.{line[1]} lists an update release twice")
             if updates != sorted(updates):
-                problems.append(f"{file}: line {line[0]}.{line[1]}: update releases' first builds are not in order")
+                problems.add(f"{file}: line {line[0]}.{line[1]}: update releases' first builds are not in order")
         for r in rows:
             first = {u: b for b, u in table.firsts.get(r.line, [])}
             if r.update not in first:
-                problems.append(f"{file}: build {r.build}: {r.line[0]}.{r.line[1]} U{r.update} has no 'update' row")
+                problems.add(f"{file}: build {r.build}: {r.line[0]}.{r.line[1]} U{r.update} has no 'update' row")
             elif r.build < first[r.update]:
-                problems.append(f"{file}: build {r.build} is older than the first build of its update release")
-        if problems:
-            raise DataError(problems)
+                problems.add(f"{file}: build {r.build} is older than the first build of its update release")
+        problems.raise_if_any(DataError)
         return table
 
     def update_of(self, line: tuple[int, int], build: int) -> tuple[int | None, BuildRow | None, str]:

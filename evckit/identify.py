@@ -54,6 +54,7 @@ from typing import Final
 
 import attrs
 
+from evckit._problems import ProblemCollector
 from evckit.errors import DataError, UnknownCpuError
 
 __all__ = [
@@ -195,23 +196,10 @@ def _vendor_key(vendor: str) -> str:
 # Loading and validation
 
 
-class _Problems:
-    """Collects every problem found in one table, each prefixed with the file name and location."""
-
-    def __init__(self, file: str) -> None:
-        """Start an empty list for ``file``."""
-        self.file = file
-        self.items: list[str] = []
-
-    def add(self, where: str, message: str) -> None:
-        """Record one problem at ``where``."""
-        self.items.append(f"{self.file}: {where}: {message}")
-
-
 class _Record:
     """Typed access to one JSON object; records a problem for every missing, mistyped or unknown field."""
 
-    def __init__(self, obj: object, where: str, problems: _Problems, fields: Collection[str]) -> None:
+    def __init__(self, obj: object, where: str, problems: ProblemCollector, fields: Collection[str]) -> None:
         """Wrap ``obj`` (found at ``where``); ``fields`` are the names it may hold."""
         self.where = where
         self.problems = problems
@@ -322,7 +310,7 @@ def _check_sources(rec: _Record, known: Mapping[str, Source], used: set[str]) ->
     return ids
 
 
-def _parse_sources(obj: object, p: _Problems) -> dict[str, Source]:
+def _parse_sources(obj: object, p: ProblemCollector) -> dict[str, Source]:
     """Read the ``sources`` section; url and commit must be present (null when there is none)."""
     sources: dict[str, Source] = {}
     if not isinstance(obj, dict):
@@ -338,7 +326,7 @@ def _parse_sources(obj: object, p: _Problems) -> dict[str, Source]:
 
 
 def _parse_generations(
-    items: object, p: _Problems, sources: Mapping[str, Source], used: set[str], mode_keys: Collection[str]
+    items: object, p: ProblemCollector, sources: Mapping[str, Source], used: set[str], mode_keys: Collection[str]
 ) -> list[Generation]:
     """Read the ``generations`` section; a null expectation needs a note, a mode must be the vendor's."""
     out: list[Generation] = []
@@ -424,7 +412,7 @@ def _parse_steppings(rec: _Record) -> frozenset[int] | None:
 
 
 def _parse_signatures(
-    items: object, p: _Problems, sources: Mapping[str, Source], used: set[str], gens: Mapping[str, Generation]
+    items: object, p: ProblemCollector, sources: Mapping[str, Source], used: set[str], gens: Mapping[str, Generation]
 ) -> list[Signature]:
     """Read the ``signatures`` section and check that no two rows claim the same signature."""
     out: list[Signature] = []
@@ -475,7 +463,7 @@ def _rule_keys(rule: ProductRule) -> list[tuple[object, ...]]:
 
 
 def _parse_rules(
-    items: object, p: _Problems, sources: Mapping[str, Source], used: set[str], gens: Mapping[str, Generation],
+    items: object, p: ProblemCollector, sources: Mapping[str, Source], used: set[str], gens: Mapping[str, Generation],
     mode_keys: Collection[str] | None = None,
 ) -> list[ProductRule]:
     """Read the ``product_rules`` section, checking each form's fields and that no two rules share a key."""
@@ -632,7 +620,7 @@ class GenerationTable:
         cls, obj: object, file: str, *, mode_keys: Collection[str]
     ) -> GenerationTable:
         """Validate a decoded ``cpu_generations.json`` and build the table; raise DataError listing every problem."""
-        p = _Problems(file)
+        p = ProblemCollector(file)
         top = _Record(obj, "top level", p, ("revision", "sources", "generations", "signatures", "product_rules"))
         revision = top.text("revision")
         for section in ("sources", "generations", "signatures", "product_rules"):
@@ -655,8 +643,7 @@ class GenerationTable:
         for sid in sources:
             if sid not in used:
                 p.add(f"sources[{sid!r}]", "never cited")
-        if p.items:
-            raise DataError(p.items)
+        p.raise_if_any(DataError)
         return cls(revision, dict(sources), tuple(gens), tuple(sigs), tuple(rules))
 
     @classmethod

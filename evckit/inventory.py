@@ -16,6 +16,7 @@ from typing import Any, Literal, NamedTuple
 
 import attrs
 
+from evckit._problems import ProblemCollector
 from evckit._schema import place, snapshot_problems
 from evckit.catalog import Catalog, vendor_word
 from evckit.errors import EvckitError, InputError, SnapshotError
@@ -260,7 +261,7 @@ def _label_part(name: str) -> str:
 # --- loading -------------------------------------------------------------------------------------
 
 
-class _Problems:
+class _Problems(ProblemCollector):
     """The problems found while reading one snapshot, and what that reading learnt once for all objects.
 
     ``cpus`` and ``entries`` are memos of decisions that depend only on text the snapshot repeats:
@@ -269,12 +270,10 @@ class _Problems:
     """
 
     def __init__(self) -> None:
-        self.items: list[str] = []
+        """No problems yet, empty memos."""
+        super().__init__()
         self.cpus: dict[str, CpuProfile] = {}
         self.entries: dict[tuple[str, str], tuple[int, str | None] | None] = {}
-
-    def add(self, where: str, message: str) -> None:
-        self.items.append(f"{where}: {message}" if where else message)
 
 
 #: The largest snapshot file evckit reads (100,000 VMs take about 40 MB).
@@ -757,15 +756,15 @@ def merge_inventories(inventories: Sequence[Inventory], catalog: Catalog | None 
         return inventories[0]
     catalog = catalog or inventories[0].catalog
     seen: dict[str, str] = {}
-    problems = []
+    problems = ProblemCollector()
     for inv in inventories:
         for vc in inv.vcenters:
             if vc.name in seen:
-                problems.append(f"vCenter {vc.name!r} is in both {seen[vc.name]} and {inv.source}")
+                problems.add(f"vCenter {vc.name!r} is in both {seen[vc.name]} and {inv.source}")
             seen.setdefault(vc.name, inv.source)
     source = " + ".join(i.source for i in inventories)
     if problems:
-        raise SnapshotError(source, problems)
+        raise SnapshotError(source, problems.items)
     return Inventory(
         tuple(vc for i in inventories for vc in i.vcenters), tuple(c for i in inventories for c in i.clusters),
         tuple(h for i in inventories for h in i.hosts), tuple(v for i in inventories for v in i.vms), catalog,

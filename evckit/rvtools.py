@@ -35,6 +35,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+from evckit._problems import ProblemCollector
 from evckit.catalog import Catalog
 from evckit.errors import EvckitError, InputError
 from evckit.hardware import parse_esxi
@@ -663,7 +664,7 @@ def convert(sources: Sequence[str | Path], output: str | Path, catalog: Catalog 
     vcenters: list[dict[str, Any]] = []
     notes: list[str] = []
     seen: dict[str, str] = {}
-    problems: list[str] = []
+    problems = ProblemCollector()
     for src in map(Path, sources):
         if detect(src) is not None:
             doc = read_export(src, catalog)
@@ -674,11 +675,11 @@ def convert(sources: Sequence[str | Path], output: str | Path, catalog: Catalog 
         notes.extend(doc.get("notes") or ())
         for vc in doc["vcenters"]:
             if vc["name"] in seen:
-                problems.append(f"vCenter {vc['name']!r} is in both {seen[vc['name']]} and {src}")
+                problems.add(f"vCenter {vc['name']!r} is in both {seen[vc['name']]} and {src}")
             seen.setdefault(vc["name"], str(src))
             vcenters.append(vc)
     if problems:
-        raise SnapshotError(", ".join(map(str, sources)), problems)
+        raise SnapshotError(", ".join(map(str, sources)), problems.items)
     names = ", ".join(Path(s).name for s in sources)
     out: dict[str, Any] = {"evckit_snapshot": SNAPSHOT_VERSION, "description": f"converted by evckit from {names}"}
     if notes:

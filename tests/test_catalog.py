@@ -92,3 +92,23 @@ def test_unknown_mode_suggests(catalog: Catalog) -> None:
 def test_builtin_is_loaded_once() -> None:
     """Catalog.builtin() returns the same object: the tables load once per process."""
     assert Catalog.builtin() is Catalog.builtin()
+
+
+def test_problem_collector_lists_every_problem_with_its_places() -> None:
+    """One collector for every reader: places outermost first, empty places left out, raised once."""
+    from evckit._problems import ProblemCollector  # noqa: PLC0415
+    from evckit.errors import DataError  # noqa: PLC0415
+
+    p = ProblemCollector("cpu_generations.json")
+    assert not p
+    p.add("generations[3]", "alias 'x' has no letters or digits")
+    p.add("", "missing section 'sources'")
+    p.add("top")
+    assert len(p) == 3
+    with pytest.raises(DataError) as err:
+        p.raise_if_any(DataError)
+    assert err.value.problems == [
+        "cpu_generations.json: generations[3]: alias 'x' has no letters or digits",
+        "cpu_generations.json: missing section 'sources'",
+        "cpu_generations.json: top",
+    ]
