@@ -461,7 +461,7 @@ class _Analyzer:
         if esxi is not None:
             rel = self.catalog.hardware.release(esxi)
             hi, lo = rel.max_hw_version, rel.min_hw_version
-        return HostResult(host, verdict, hi, lo)
+        return HostResult(host=host, verdict=verdict, max_hw_version=hi, min_hw_version=lo)
 
     def run(self) -> Analysis:
         inv = self.inv
@@ -555,7 +555,8 @@ class _Analyzer:
                         t != label and t not in verdict.partial and vendors_of.get(t) == (vendor,)
                         for t in verdict.blocked)
                 stuck = cached
-            vm_results.append(VMResult(vm, label, fs, source, vendor, verdict, cycle, notes,
+            vm_results.append(VMResult(vm=vm, cluster_label=label, requirement=fs, requirement_source=source,
+                                       vendor=vendor, verdict=verdict, power_cycle=cycle, notes=notes,
                                        not_movable_everywhere=stuck))
 
         running_by_cluster: dict[tuple[str, str], list[VMResult]] = {}
@@ -634,7 +635,8 @@ class _Analyzer:
                 fs = sets.get(mask)
                 if fs is None:
                     fs = sets[mask] = self.reg.feature_set(mask)
-                conflicts.append(DataConflict(vm.name, vm.vcenter, vm.host, label, source, fs, message))
+                conflicts.append(DataConflict(vm=vm.name, vcenter=vm.vcenter, host=vm.host, cluster=label, source=source,
+                                              features=fs, message=message))
         return conflicts, host_fix, cluster_fix
 
     def _contradictions(self, g: _Group, d: _Dest, hr: HostResult) -> tuple[int, int, tuple[_Contradiction, ...], str | None]:
@@ -764,7 +766,7 @@ class _Analyzer:
         if not missing:
             return None
         hidden = mode.features.mask & ~exposed
-        return PowerCycle(mode.key, self.reg.feature_set(missing), self.reg.feature_set(hidden))
+        return PowerCycle(mode=mode.key, missing=self.reg.feature_set(missing), hidden=self.reg.feature_set(hidden))
 
     def _pair(self, g: _Group, d: _Dest) -> tuple[Reason, ...]:
         """Why a VM of group ``g`` cannot go to a host of class ``d`` (empty: it can). Hosts unnamed."""
@@ -894,7 +896,7 @@ class _Analyzer:
                 if ok_hosts:
                     partial[label] = tuple(ok_hosts)
                 blocked[label] = self._merge(failures.values())
-        verdict = GroupVerdict(tuple(live), tuple(cold), partial, blocked)
+        verdict = GroupVerdict(live_targets=tuple(live), cold_targets=tuple(cold), partial=partial, blocked=blocked)
         vectors[vector] = verdict
         return verdict
 
@@ -947,10 +949,10 @@ class _Analyzer:
                     release = esxi.key if esxi is not None else None
                     too_old = not nxt.offered_by(release)
                     if lacking or too_old:
-                        limiting.append(LimitingHost(hr.host.name, nxt.key,
-                                                     self.reg.feature_set(lacking & ~p.unknown.mask),
-                                                     self.reg.feature_set(lacking & p.unknown.mask),
-                                                     nxt.esxi_min_text if too_old else None))
+                        limiting.append(LimitingHost(host=hr.host.name, mode=nxt.key,
+                                                     missing=self.reg.feature_set(lacking & ~p.unknown.mask),
+                                                     undetermined=self.reg.feature_set(lacking & p.unknown.mask),
+                                                     needs_esxi=nxt.esxi_min_text if too_old else None))
         not_admitted: list[LimitingHost] = []
         blocking: dict[str, tuple[str, ...]] = {}
         if evc is not None:
@@ -961,9 +963,9 @@ class _Analyzer:
                 if lacking or other_vendor:
                     if other_vendor:
                         lacking = 0  # another vendor's CPU: the vendor is the reason, not every feature
-                    not_admitted.append(LimitingHost(hr.host.name, evc.key,
-                                                     self.reg.feature_set(lacking & ~p.unknown.mask),
-                                                     self.reg.feature_set(lacking & p.unknown.mask),
+                    not_admitted.append(LimitingHost(host=hr.host.name, mode=evc.key,
+                                                     missing=self.reg.feature_set(lacking & ~p.unknown.mask),
+                                                     undetermined=self.reg.feature_set(lacking & p.unknown.mask),
                                                      vendor=other_vendor))
             for low in self._lower_modes(modes, evc):
                 allowed = low.features.mask | self.mitigations | self.any_mask

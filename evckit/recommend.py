@@ -228,9 +228,10 @@ class _Recommender:
                 release = parse_esxi_version(hr.host.esxi_version) if hr.host.esxi_version else None
                 too_old = not m.offered_by(release)
                 if lacking or too_old:
-                    out.append(LimitingHost(hr.host.name, m.key, self.reg.feature_set(lacking & ~p.unknown.mask),
-                                            self.reg.feature_set(lacking & p.unknown.mask),
-                                            m.esxi_min_text if too_old else None))
+                    out.append(LimitingHost(host=hr.host.name, mode=m.key,
+                                            missing=self.reg.feature_set(lacking & ~p.unknown.mask),
+                                            undetermined=self.reg.feature_set(lacking & p.unknown.mask),
+                                            needs_esxi=m.esxi_min_text if too_old else None))
         return tuple(out)
 
     def _evacuate(self, action: str, mode: EvcMode, running: Sequence[VMResult]) -> tuple[VMAction, ...]:
