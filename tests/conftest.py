@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from evckit.catalog import Catalog
+
+# No wall-clock limits in tests: these machines are shared and noisy, so Hypothesis's per-example
+# deadline is off everywhere (a slow example is not a failure). In CI the examples are derived from
+# each test's name (derandomize), so a submission's run is repeatable; elsewhere they vary per run.
+settings.register_profile("evckit", deadline=None)
+settings.register_profile("evckit-ci", deadline=None, derandomize=True)
+settings.load_profile("evckit-ci" if os.environ.get("CI") else "evckit")
 
 #: Third-party CPUID dumps beside the checkout (development machines and CI); never copied here.
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "cpuid-samples"
