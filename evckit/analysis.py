@@ -939,20 +939,7 @@ class _Analyzer:
         supported, reason = list(common.supported), common.reason
         undetermined = {k: self.reg.feature_set(v) for k, v in common.undetermined.items()}
         top = modes.maximal(supported)
-        limiting: list[LimitingHost] = []
-        if supported:
-            for nxt in modes.next_modes(supported, vendors[0]):
-                for hr in hosts:
-                    p = hr.host.cpu
-                    lacking = nxt.required & ~p.present.mask
-                    esxi = hr.host.esxi
-                    release = esxi.key if esxi is not None else None
-                    too_old = not nxt.offered_by(release)
-                    if lacking or too_old:
-                        limiting.append(LimitingHost(host=hr.host.name, mode=nxt.key,
-                                                     missing=self.reg.feature_set(lacking & ~p.unknown.mask),
-                                                     undetermined=self.reg.feature_set(lacking & p.unknown.mask),
-                                                     needs_esxi=nxt.esxi_min_text if too_old else None))
+        limiting = limiting_hosts(hosts, modes.next_modes(supported, vendors[0]), self.reg) if supported else []
         not_admitted: list[LimitingHost] = []
         blocking: dict[str, tuple[str, ...]] = {}
         if evc is not None:
@@ -994,6 +981,25 @@ class _Analyzer:
                 if m not in out:
                     out.append(m)
         return out
+
+
+def limiting_hosts(hosts: Sequence[HostResult], targets: Iterable[EvcMode],
+                   registry: FeatureRegistry) -> list[LimitingHost]:
+    """The hosts that keep a cluster from each mode of ``targets``: the features each lacks (known
+    lacking apart from unknown) or the newer ESXi release it needs (its update release, from its build)."""
+    out: list[LimitingHost] = []
+    for mode in targets:
+        for hr in hosts:
+            p = hr.host.cpu
+            lacking = mode.required & ~p.present.mask
+            esxi = hr.host.esxi
+            too_old = not mode.offered_by(esxi.key if esxi is not None else None)
+            if lacking or too_old:
+                out.append(LimitingHost(host=hr.host.name, mode=mode.key,
+                                        missing=registry.feature_set(lacking & ~p.unknown.mask),
+                                        undetermined=registry.feature_set(lacking & p.unknown.mask),
+                                        needs_esxi=mode.esxi_min_text if too_old else None))
+    return out
 
 
 def analyze(inventory: Inventory, reuse: Analysis | None = None) -> Analysis:

@@ -25,7 +25,6 @@ import attrs
 
 from evckit.features import FeatureSet
 from evckit.guests import GuestFloor, GuestFloors
-from evckit.hardware import parse_esxi_version
 from evckit.assess import common_modes
 from evckit.modes import EvcMode
 
@@ -178,7 +177,7 @@ class _Recommender:
                 members.append(hr)
         if not members:
             return Recommendation("none", None, current, "no host of the cluster supports an EVC mode", tuple(excluded))
-        releases = [parse_esxi_version(hr.host.esxi_version) for hr in members if hr.host.esxi_version]
+        releases = [hr.host.esxi.key for hr in members if hr.host.esxi is not None]  # update release, from the build
         common = common_modes([hr.host.cpu for hr in members], modes, releases)
         undetermined = {k: self.reg.feature_set(m) for k, m in common.undetermined.items()}
         if not common.supported:
@@ -218,21 +217,9 @@ class _Recommender:
         return max(sorted(by_vendor), key=lambda v: (len(by_vendor[v]), vms[v]))
 
     def _held_back(self, members: Sequence[HostResult], nxt: Sequence[EvcMode]) -> tuple[LimitingHost, ...]:
-        from evckit.analysis import LimitingHost  # noqa: PLC0415 - analysis imports this module lazily
+        from evckit.analysis import limiting_hosts  # noqa: PLC0415 - analysis imports this module lazily
 
-        out = []
-        for m in nxt:
-            for hr in members:
-                p = hr.host.cpu
-                lacking = m.required & ~p.present.mask
-                release = parse_esxi_version(hr.host.esxi_version) if hr.host.esxi_version else None
-                too_old = not m.offered_by(release)
-                if lacking or too_old:
-                    out.append(LimitingHost(host=hr.host.name, mode=m.key,
-                                            missing=self.reg.feature_set(lacking & ~p.unknown.mask),
-                                            undetermined=self.reg.feature_set(lacking & p.unknown.mask),
-                                            needs_esxi=m.esxi_min_text if too_old else None))
-        return tuple(out)
+        return tuple(limiting_hosts(members, nxt, self.reg))
 
     def _evacuate(self, action: str, mode: EvcMode, running: Sequence[VMResult]) -> tuple[VMAction, ...]:
         """Running VMs using features above ``mode``: power them off or move them out first."""
