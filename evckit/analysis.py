@@ -528,7 +528,7 @@ class _Analyzer:
         vm_results: list[VMResult] = []
         vendors_of = {label: tuple(sorted({hr.host.cpu.vendor or "unknown" for hr in by_cluster.get(c.key, [])}))
                       for c, label, _ in cluster_classes}
-        stuck_cache: dict[tuple[int, str | None, str | None], bool] = {}
+        stuck_cache: dict[tuple[int, str], frozenset[str]] = {}
         sets: dict[int, FeatureSet] = {}
         for vm, (req, source, vendor, notes), key in zip(inv.vms, reqs, keys):
             running = vm.running
@@ -548,13 +548,14 @@ class _Analyzer:
                 fs = sets[req] = self.reg.feature_set(req)
             stuck = False
             if running and vendor is not None:
-                sk = (id(verdict), label, vendor)
-                cached = stuck_cache.get(sk)
-                if cached is None:
-                    cached = stuck_cache[sk] = any(
-                        t != label and t not in verdict.partial and vendors_of.get(t) == (vendor,)
-                        for t in verdict.blocked)
-                stuck = cached
+                # Clusters of the VM's own vendor that no host of which takes it, decided once per
+                # verdict and vendor; the VM is stuck when one of them is not its own cluster.
+                sk = (id(verdict), vendor)
+                nowhere = stuck_cache.get(sk)
+                if nowhere is None:
+                    nowhere = stuck_cache[sk] = frozenset(
+                        t for t in verdict.blocked if t not in verdict.partial and vendors_of.get(t) == (vendor,))
+                stuck = len(nowhere) > 1 or (len(nowhere) == 1 and label not in nowhere)
             vm_results.append(VMResult(vm=vm, cluster_label=label, requirement=fs, requirement_source=source,
                                        vendor=vendor, verdict=verdict, power_cycle=cycle, notes=notes,
                                        not_movable_everywhere=stuck))
