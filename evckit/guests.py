@@ -86,13 +86,13 @@ class GuestFloors:
 
         def mask(names: object, where: str) -> int:
             if not isinstance(names, list):
-                problems.add(f"{where}: features must be a list")
+                problems.add(where, "features must be a list")
                 return 0
             out = 0
             for n in names:
                 f = reg.get(str(n))
                 if f is None:
-                    problems.add(f"{where}: unknown feature {n!r}")
+                    problems.add(where, f"unknown feature {n!r}")
                 else:
                     out |= f.bit
             return out
@@ -100,10 +100,10 @@ class GuestFloors:
         def check_sources(row: Mapping[str, Any], where: str) -> tuple[str, ...]:
             srcs = tuple(str(s) for s in row.get("sources") or ())
             if not srcs:
-                problems.add(f"{where}: no sources")
+                problems.add(where, "no sources")
             for s in srcs:
                 if s not in known_sources:
-                    problems.add(f"{where}: unknown source {s!r}")
+                    problems.add(where, f"unknown source {s!r}")
             return srcs
 
         levels: dict[str, Level] = {}
@@ -115,7 +115,7 @@ class GuestFloors:
             base = row.get("base")
             if base is not None:
                 if base not in levels:
-                    problems.add(f"{where}: base {base!r} must be listed before it")
+                    problems.add(where, f"base {base!r} must be listed before it")
                 else:
                     m |= levels[base].features.mask
             levels[key] = Level(key, reg.feature_set(m))
@@ -128,11 +128,11 @@ class GuestFloors:
             level = row.get("level")
             if level is not None:
                 if level not in levels:
-                    problems.add(f"{where}: unknown level {level!r}")
+                    problems.add(where, f"unknown level {level!r}")
                 else:
                     m |= levels[level].features.mask
             if not m:
-                problems.add(f"{where}: neither features nor level")
+                problems.add(where, "neither features nor level")
             floor = GuestFloor(str(row.get("key")), str(row.get("label")), reg.feature_set(m), level,
                                str(row.get("confidence", "unconfirmed")), srcs,
                                tuple(str(g) for g in row.get("guest_ids") or ()), row.get("note"))
@@ -141,9 +141,8 @@ class GuestFloors:
                 try:
                     patterns.append((re.compile(str(p), re.IGNORECASE), floor))
                 except re.error as exc:
-                    problems.add(f"{where}: bad name pattern {p!r}: {exc}")
-        if problems:
-            raise DataError([f"{source}: {x}" if not x.startswith(source) else x for x in problems.items])
+                    problems.add(where, f"bad name pattern {p!r}: {exc}")
+        problems.raise_if_any(DataError)
         return cls(catalog, tuple(levels.values()), floors, patterns, obj.get("sources") or {})
 
     def lookup(self, guest_id: str | None, name: str | None = None) -> GuestFloor | None:
