@@ -160,6 +160,7 @@ class ClusterResult:
             max mode; with EVC off, the mode enabling EVC would reach), or None.
         power_cycle_to_raise: the running VMs of that mode's vendor that would need a power cycle to
             use the features ``raise_mode`` adds (judged by what their hardware version exposes).
+        supported_modes: every mode all its hosts run (on their ESXi releases), lowest first.
         recommendation: the EVC mode to run, with its plan and cost (`evckit.recommend`).
     """
 
@@ -179,6 +180,7 @@ class ClusterResult:
     assumed_hosts: tuple[str, ...]
     raise_mode: EvcMode | None = None
     power_cycle_to_raise: tuple[str, ...] = ()
+    supported_modes: tuple[EvcMode, ...] = ()
     recommendation: Recommendation | None = None
 
     @property
@@ -969,7 +971,7 @@ class _Analyzer:
                              max_evc_mode=top[0] if top else None, max_evc_modes=tuple(top), reason=reason,
                              limiting_hosts=tuple(limiting), not_admitted=tuple(not_admitted), blocking_lower=blocking,
                              undetermined=undetermined, max_hw_version=max_hw, assumed_hosts=assumed,
-                             raise_mode=raise_mode, power_cycle_to_raise=cycling)
+                             raise_mode=raise_mode, power_cycle_to_raise=cycling, supported_modes=tuple(supported))
 
     @staticmethod
     def _lower_modes(modes: ModeTable, mode: EvcMode) -> list[EvcMode]:

@@ -177,15 +177,19 @@ class _Recommender:
                 members.append(hr)
         if not members:
             return Recommendation("none", None, current, "no host of the cluster supports an EVC mode", tuple(excluded))
-        releases = [hr.host.esxi.key for hr in members if hr.host.esxi is not None]  # update release, from the build
-        common = common_modes([hr.host.cpu for hr in members], modes, releases)
-        undetermined = {k: self.reg.feature_set(m) for k, m in common.undetermined.items()}
-        if not common.supported:
-            why = "the CPU data leaves the lowest mode undetermined" if undetermined else (common.reason or "no common mode")
+        if excluded:  # the hosts that stay share other modes than the whole cluster
+            releases = [hr.host.esxi.key for hr in members if hr.host.esxi is not None]  # update release (build)
+            common = common_modes([hr.host.cpu for hr in members], modes, releases)
+            supported, common_reason = common.supported, common.reason
+            undetermined = {k: self.reg.feature_set(m) for k, m in common.undetermined.items()}
+        else:  # every host stays: the analysis has decided the cluster's common modes already
+            supported, common_reason, undetermined = c.supported_modes, c.reason, dict(c.undetermined)
+        if not supported:
+            why = "the CPU data leaves the lowest mode undetermined" if undetermined else (common_reason or "no common mode")
             return Recommendation("none", None, current, why, tuple(excluded), undetermined=undetermined)
-        top = modes.maximal(list(common.supported))
+        top = modes.maximal(list(supported))
         target = top[0]
-        if current is not None and current in common.supported:
+        if current is not None and current in supported:
             # Never trade the current mode for an incomparable one (AMD tracks): stay on its line.
             above = [m for m in top if current.features.mask & ~m.features.mask == 0]
             target = above[0] if above else current
@@ -197,7 +201,7 @@ class _Recommender:
             action = "raise"
         else:
             action = "lower"
-        held = self._held_back(members, modes.next_modes(list(common.supported), vendor))
+        held = self._held_back(members, modes.next_modes(list(supported), vendor)) if excluded else c.limiting_hosts
         evacuate = self._evacuate(action, target, running) if action in ("enable", "lower") else ()
         moved = {a.vm for a in evacuate}
         cycle = self._power_cycle(target, running, moved) if action in ("enable", "raise") else ()
