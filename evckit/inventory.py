@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import operator
 import re
 from collections.abc import Iterator, Mapping, Sequence, Set
 from pathlib import Path
@@ -264,9 +265,12 @@ def _label_part(name: str) -> str:
 class _Problems(ProblemCollector):
     """The problems found while reading one snapshot, and what that reading learnt once for all objects.
 
-    ``cpus`` and ``entries`` are memos of decisions that depend only on text the snapshot repeats:
-    the profile of a CPU model name (10,000 hosts, a dozen models), the meaning of one
-    ``featureRequirement`` entry (440,000 entries at 100,000 VMs, a few hundred distinct).
+    ``cpus``, ``entries`` and ``lists`` are memos of decisions that depend only on text the snapshot
+    repeats: the profile of a CPU model name (10,000 hosts, a dozen models), the meaning of one
+    ``featureRequirement`` entry (440,000 entries at 100,000 VMs, a few hundred distinct), and the
+    meaning of a whole ``featureRequirement`` list (5,000 lists, a handful distinct), keyed by its
+    ``(key, value)`` pairs. A list is remembered only when every entry of it was valid, so a
+    malformed entry is always read, and reported with its own place.
     """
 
     def __init__(self) -> None:
@@ -274,6 +278,99 @@ class _Problems(ProblemCollector):
         super().__init__()
         self.cpus: dict[str, CpuProfile] = {}
         self.entries: dict[tuple[str, str], tuple[int, str | None] | None] = {}
+        self.lists: dict[tuple[tuple[Any, Any], ...], _Decided] = {}
+
+
+class _Decided:
+    """What one valid ``featureRequirement`` list asks, and the `Requirement` made of it per host vendor
+    (the list's own vendor entry, when it has one, wins over the host's)."""
+
+    __slots__ = ("features", "requirements", "unevaluated", "vendor")
+
+    def __init__(self, features: FeatureSet, vendor: str | None, unevaluated: tuple[str, ...]) -> None:
+        self.features = features
+        self.vendor = vendor
+        self.unevaluated = unevaluated
+        self.requirements: dict[str | None, Requirement] = {}
+
+    def requirement(self, host_vendor: str | None) -> Requirement:
+        """The (shared, immutable) requirement of a VM with this list on a host of ``host_vendor``."""
+        req = self.requirements.get(host_vendor)
+        if req is None:
+            req = self.requirements[host_vendor] = Requirement(
+                self.features, "featureRequirement", self.vendor or host_vendor, self.unevaluated)
+        return req
+
+
+class _VCenterReader:
+    """What reading one vCenter's VMs needs, and memos of what its VMs repeat.
+
+    At 100,000 VMs the VMs share a few dozen hardware versions, EVC mode keys and requirements; each
+    is decided once here (by the vCenter's own mode table), and VMs built from the same decision share
+    one immutable `Requirement`. A VM's place (``vcenters[0] (vc).vms[12] (web-01)``) is spelt out
+    only when something about it is wrong.
+    """
+
+    __slots__ = ("catalog", "clusters", "hosts", "hw", "modes", "problems", "reqs", "table", "vc_name", "where")
+
+    def __init__(self, vc_name: str, where: str, hosts: Mapping[str, Host], clusters: Set[str],  # noqa: PLR0913
+                 table: ModeTable, catalog: Catalog, problems: _Problems) -> None:
+        self.vc_name = vc_name
+        self.where = where
+        self.hosts = hosts
+        self.clusters = clusters
+        self.table = table
+        self.catalog = catalog
+        self.problems = problems
+        self.hw: dict[str, int] = {}  # hardware version text -> number (valid ones only)
+        self.modes: dict[str, str] = {}  # EVC mode key as written -> the table's key (known ones only)
+        self.reqs: dict[tuple[str, str | None], Requirement] = {}  # (source, mode key or vendor) -> requirement
+
+    def place(self, i: int, v: Mapping[str, Any]) -> str:
+        """Where VM ``i`` is, as problems name it."""
+        return f"{self.where}.vms[{i}] ({v['name']})"
+
+    def mode_key(self, key: object, i: int, v: Mapping[str, Any], field: str) -> str | None:
+        """`_mode_key` for one VM field, remembered per key once it is known to be valid."""
+        if isinstance(key, str):
+            known = self.modes.get(key)
+            if known is not None:
+                return known
+        known = _mode_key(key, self.table, f"{self.place(i, v)}.{field}", self.problems)
+        if known is not None and type(key) is str:
+            self.modes[key] = known
+        return known
+
+    def hardware(self, text: object, i: int, v: Mapping[str, Any]) -> int:
+        """A VM's hardware version number (0 when it is not one, with the problem recorded)."""
+        if type(text) is str:
+            hw = self.hw.get(text)
+            if hw is not None:
+                return hw
+        try:
+            hw = parse_hw_version(text)  # type: ignore[arg-type]  # the schema let only text through
+        except InputError as exc:
+            self.problems.add(self.place(i, v) + ".hardware_version", str(exc))
+            return 0
+        if type(text) is str:
+            self.hw[text] = hw
+        return hw
+
+    def mode_requirement(self, source: Literal["perVmEvc", "minRequiredEVCModeKey"], key: str) -> Requirement:
+        """The requirement a (known) EVC mode key stands for, one object per source and key."""
+        req = self.reqs.get((source, key))
+        if req is None:
+            mode = self.table.get(key)
+            req = self.reqs[(source, key)] = Requirement(mode.features, source, mode.vendor)
+        return req
+
+    def no_requirement(self, host_vendor: str | None) -> Requirement:
+        """The requirement of a VM that records none, one object per host vendor."""
+        req = self.reqs.get(("none", host_vendor))
+        if req is None:
+            req = self.reqs[("none", host_vendor)] = Requirement(self.catalog.features.feature_set(0), "none",
+                                                                 host_vendor)
+        return req
 
 
 #: The largest snapshot file evckit reads (100,000 VMs take about 40 MB).
@@ -428,7 +525,8 @@ def _parse_vcenter(  # noqa: PLR0913 - one pass over one vCenter's objects
 ) -> None:
     cluster_names: set[str] = set()
     broken_hosts: set[str] = set()  # named, but already reported as invalid: VMs on them are not judged
-    for c, cw in _named(vc, "clusters", "cluster", where, problems, bad, cluster_names):
+    for i, c in _named(vc, "clusters", "cluster", where, problems, bad, cluster_names):
+        cw = _place(where, "clusters", i, c)
         cluster_names.add(c["name"])
         evc = c.get("evc_mode")
         if evc is not None:
@@ -436,7 +534,8 @@ def _parse_vcenter(  # noqa: PLR0913 - one pass over one vCenter's objects
         clusters.append(Cluster(c["name"], vc_name, evc))
 
     host_by_name: dict[str, Host] = {}
-    for h, hw in _named(vc, "hosts", "host", where, problems, bad, broken_hosts):
+    for i, h in _named(vc, "hosts", "host", where, problems, bad, broken_hosts):
+        hw = _place(where, "hosts", i, h)
         cluster = h.get("cluster")
         if cluster is not None and cluster not in cluster_names:
             problems.add(hw, f"cluster {cluster!r} is not a cluster of this vCenter")
@@ -470,19 +569,22 @@ def _parse_vcenter(  # noqa: PLR0913 - one pass over one vCenter's objects
         host_by_name[host.name] = host
         hosts.append(host)
 
-    for v, vw in _named(vc, "vms", "VM", where, problems, bad, set()):
+    reader = _VCenterReader(vc_name, where, host_by_name, cluster_names, table, catalog, problems)
+    append = vms.append
+    for i, v in _named(vc, "vms", "VM", where, problems, bad, set()):
         if v.get("host") in broken_hosts:
             continue
-        vm = _parse_vm(v, vc_name, vw, host_by_name, cluster_names, table, catalog, problems)
+        vm = _parse_vm(v, i, reader)
         if vm is not None:
-            vms.append(vm)
+            append(vm)
 
 
 def _named(vc: Mapping[str, Any], key: str, what: str, where: str, problems: _Problems,  # noqa: PLR0913
-           bad: set[int], bad_names: set[str]) -> Iterator[tuple[Mapping[str, Any], str]]:
-    """The objects of one list that have a non-empty, not yet seen 'name', with their place.
+           bad: set[int], bad_names: set[str]) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    """The objects of one list that have a non-empty, not yet seen 'name', with their index in the list.
 
     Objects in ``bad`` (already reported by the schema check) are skipped; their names go to ``bad_names``.
+    The place of an object (`_place`) is spelt out only for a problem.
     """
     seen: set[str] = set()
     for i, obj in enumerate(_list(vc, key, where, problems)):
@@ -490,16 +592,20 @@ def _named(vc: Mapping[str, Any], key: str, what: str, where: str, problems: _Pr
             if isinstance(obj, dict) and isinstance(obj.get("name"), str):
                 bad_names.add(obj["name"])
             continue
-        place = f"{where}.{key}[{i}]"
-        if not isinstance(obj, dict) or not _str(obj.get("name")):
-            problems.add(place, "needs a non-empty 'name'")
+        name = obj.get("name") if isinstance(obj, dict) else None
+        if not isinstance(name, str) or not name:
+            problems.add(f"{where}.{key}[{i}]", "needs a non-empty 'name'")
             continue
-        place += f" ({obj['name']})"
-        if obj["name"] in seen:
-            problems.add(place, f"duplicate {what} name {obj['name']!r}")
+        if name in seen:
+            problems.add(_place(where, key, i, obj), f"duplicate {what} name {name!r}")
             continue
-        seen.add(obj["name"])
-        yield obj, place
+        seen.add(name)
+        yield i, obj
+
+
+def _place(where: str, key: str, i: int, obj: Mapping[str, Any]) -> str:
+    """Where object ``i`` of the list ``key`` is: ``vcenters[0] (vc-prod).hosts[2] (esx01)``."""
+    return f"{where}.{key}[{i}] ({obj['name']})"
 
 
 def _mode_key(key: object, table: ModeTable, where: str, problems: _Problems) -> str | None:
@@ -595,91 +701,125 @@ def _combine(profiles: Sequence[CpuProfile], catalog: Catalog) -> CpuProfile:
     )
 
 
-def _parse_vm(  # noqa: PLR0913
-    v: Mapping[str, Any], vc_name: str, where: str, hosts: Mapping[str, Host], clusters: Set[str],
-    table: ModeTable, catalog: Catalog, problems: _Problems,
-) -> VM | None:
+#: Power states as the schema admits them (the other spellings go through POWER_STATES).
+_POWER_STATE_EXACT: dict[object, PowerState] = {s: s for s in ("poweredOn", "poweredOff", "suspended")}
+#: A ``featureRequirement`` entry's (key, value): the memo key of a whole list is a tuple of these.
+_KEY_VALUE = operator.itemgetter("key", "value")
+
+
+def _parse_vm(v: Mapping[str, Any], i: int, reader: _VCenterReader) -> VM | None:
+    """VM ``i`` of a vCenter, or None when something about it is wrong (the problems are recorded)."""
+    problems = reader.problems
     bad = len(problems.items)
-    host, cluster = v.get("host"), v.get("cluster")
+    get = v.get
+    host, cluster = get("host"), get("cluster")
+    hosts = reader.hosts
+    host_obj = None
     if host is not None:
-        if host not in hosts:
-            problems.add(where, f"host {host!r} is not a host of this vCenter")
+        host_obj = hosts.get(host)
+        if host_obj is None:
+            problems.add(reader.place(i, v), f"host {host!r} is not a host of this vCenter")
         elif cluster is None:
-            cluster = hosts[host].cluster
-        elif hosts[host].cluster != cluster:
-            problems.add(where, f"host {host!r} is in cluster {hosts[host].cluster!r}, not {cluster!r}")
-    if cluster is not None and cluster not in clusters:
-        problems.add(where, f"cluster {cluster!r} is not a cluster of this vCenter")
+            cluster = host_obj.cluster
+        elif host_obj.cluster != cluster:
+            problems.add(reader.place(i, v), f"host {host!r} is in cluster {host_obj.cluster!r}, not {cluster!r}")
+    if cluster is not None and cluster not in reader.clusters:
+        problems.add(reader.place(i, v), f"cluster {cluster!r} is not a cluster of this vCenter")
     if host is None and cluster is None:
-        problems.add(where, "needs 'host' or 'cluster'")
-    state = POWER_STATES.get(str(v.get("power_state", "")).lower())
+        problems.add(reader.place(i, v), "needs 'host' or 'cluster'")
+    raw_state = get("power_state", "")
+    state = _POWER_STATE_EXACT.get(raw_state) if type(raw_state) is str else None
     if state is None:
-        problems.add(where + ".power_state", f"{v.get('power_state')!r} is not poweredOn, poweredOff or suspended")
-    try:
-        hw = parse_hw_version(v.get("hardware_version", ""))
-    except InputError as exc:
-        problems.add(where + ".hardware_version", str(exc))
-        hw = 0
-    per_vm = v.get("per_vm_evc")
+        state = POWER_STATES.get(str(raw_state).lower())
+        if state is None:
+            problems.add(reader.place(i, v) + ".power_state",
+                         f"{get('power_state')!r} is not poweredOn, poweredOff or suspended")
+    hw = reader.hardware(get("hardware_version", ""), i, v)
+    per_vm = get("per_vm_evc")
     if per_vm is not None:
-        per_vm = _mode_key(per_vm, table, where + ".per_vm_evc", problems)
+        per_vm = reader.mode_key(per_vm, i, v, "per_vm_evc")
         if hw and hw < 14:
-            problems.add(where + ".per_vm_evc", f"per-VM EVC needs hardware version 14 or later, VM is vmx-{hw}")
-    min_req = v.get("min_required_evc_mode") or None
+            problems.add(reader.place(i, v) + ".per_vm_evc",
+                         f"per-VM EVC needs hardware version 14 or later, VM is vmx-{hw}")
+    min_req = get("min_required_evc_mode") or None
     if min_req is not None:
-        min_req = _mode_key(min_req, table, where + ".min_required_evc_mode", problems)
+        min_req = reader.mode_key(min_req, i, v, "min_required_evc_mode")
     if state is None or len(problems.items) > bad:
         return None
-    host_vendor = hosts[host].cpu.vendor if isinstance(host, str) and host in hosts else None
-    req = _requirement(v, where, per_vm, min_req, host_vendor, table, catalog, problems)
+    req = _requirement(v, i, per_vm, min_req, host_obj.cpu.vendor if host_obj is not None else None, reader)
     if req is None:
         return None
-    return VM(v["name"], vc_name, host, cluster, state, hw, req, min_req, per_vm,
-              bool(v.get("template", False)), _str(v.get("guest_id")),
-              _str(v.get("guest_os")) or _str(v.get("guest_os_tools")))
+    guest_os = get("guest_os")
+    return VM(v["name"], reader.vc_name, host, cluster, state, hw, req, min_req, per_vm,
+              bool(get("template", False)), _str(get("guest_id")),
+              guest_os if isinstance(guest_os, str) and guest_os else _str(get("guest_os_tools")))
 
 
-def _requirement(  # noqa: PLR0913
-    v: Mapping[str, Any], where: str, per_vm: str | None, min_req: str | None, host_vendor: str | None,
-    table: ModeTable, catalog: Catalog, problems: _Problems,
+def _requirement(
+    v: Mapping[str, Any], i: int, per_vm: str | None, min_req: str | None, host_vendor: str | None,
+    reader: _VCenterReader,
 ) -> Requirement | None:
-    reg = catalog.features
     if per_vm is not None:
         # Per-VM EVC pins the VM's CPU features to the mode, whatever host it runs on.
-        mode = table.get(per_vm)
-        return Requirement(mode.features, "perVmEvc", mode.vendor)
+        return reader.mode_requirement("perVmEvc", per_vm)
     entries = v.get("feature_requirement")
     if entries:
         if not isinstance(entries, list):
-            problems.add(where + ".feature_requirement", "must be a list of {key, value}")
+            reader.problems.add(reader.place(i, v) + ".feature_requirement", "must be a list of {key, value}")
             return None
-        mask, vendor, unevaluated = 0, None, []
-        memo = problems.entries
-        for j, e in enumerate(entries):
-            # The place of an entry is spelt out only when it is wrong: valid entries cost a lookup.
-            if not isinstance(e, dict) or not isinstance(e.get("key"), str):
-                problems.add(f"{where}.feature_requirement[{j}]", "needs 'key' and 'value'")
-                continue
-            key, value = e["key"], str(e.get("value", ""))
-            meaning = memo.get((key, value), _UNSEEN)
-            if meaning is _UNSEEN:
-                meaning = memo[(key, value)] = _entry_meaning(key, value, reg)
-            if meaning is None:
-                problems.add(f"{where}.feature_requirement[{j}]",
-                             f"value {value!r} is not like Bool:Min:1 or Num:Min:13")
-                continue
-            bit, entry_vendor = meaning
-            if bit < 0:
-                unevaluated.append(key)
-            elif entry_vendor is not None:
-                vendor = entry_vendor
-            else:
-                mask |= bit
-        return Requirement(reg.feature_set(mask), "featureRequirement", vendor or host_vendor, tuple(unevaluated))
+        memo = reader.problems.lists
+        key: tuple[tuple[Any, Any], ...] | None
+        try:
+            key = tuple(map(_KEY_VALUE, entries))
+            decided = memo.get(key)
+        except (KeyError, TypeError):  # an entry that is not an object with both, or an unhashable value
+            key = decided = None
+        if decided is None:
+            decided = _decide_entries(entries, i, v, reader)
+            if decided is None:
+                return None
+            if key is not None:
+                memo[key] = decided
+        return decided.requirement(host_vendor)
     if min_req is not None:
-        mode = table.get(min_req)
-        return Requirement(mode.features, "minRequiredEVCModeKey", mode.vendor)
-    return Requirement(reg.feature_set(0), "none", host_vendor)
+        return reader.mode_requirement("minRequiredEVCModeKey", min_req)
+    return reader.no_requirement(host_vendor)
+
+
+def _decide_entries(entries: list[Any], i: int, v: Mapping[str, Any], reader: _VCenterReader) -> _Decided | None:
+    """What a ``featureRequirement`` list asks; None when an entry is malformed (each one recorded).
+
+    Only a list whose every entry is valid is decided (and so remembered): its values are then text
+    like ``Bool:Min:1``, so a list with equal (key, value) pairs is the same list, never a number
+    that compares equal to it.
+    """
+    problems = reader.problems
+    reg = reader.catalog.features
+    mask, vendor, unevaluated, valid = 0, None, [], True
+    memo = problems.entries
+    for j, e in enumerate(entries):
+        # The place of an entry is spelt out only when it is wrong: valid entries cost a lookup.
+        if not isinstance(e, dict) or not isinstance(e.get("key"), str):
+            problems.add(f"{reader.place(i, v)}.feature_requirement[{j}]", "needs 'key' and 'value'")
+            valid = False
+            continue
+        key, value = e["key"], str(e.get("value", ""))
+        meaning = memo.get((key, value), _UNSEEN)
+        if meaning is _UNSEEN:
+            meaning = memo[(key, value)] = _entry_meaning(key, value, reg)
+        if meaning is None:
+            problems.add(f"{reader.place(i, v)}.feature_requirement[{j}]",
+                         f"value {value!r} is not like Bool:Min:1 or Num:Min:13")
+            valid = False
+            continue
+        bit, entry_vendor = meaning
+        if bit < 0:
+            unevaluated.append(key)
+        elif entry_vendor is not None:
+            vendor = entry_vendor
+        else:
+            mask |= bit
+    return _Decided(reg.feature_set(mask), vendor, tuple(unevaluated)) if valid else None
 
 
 _UNSEEN: Any = object()

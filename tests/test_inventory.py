@@ -53,6 +53,48 @@ def test_feature_requirement_parsing() -> None:
     assert r.vendor == "intel" and r.unevaluated == ("cpuid.FUTURE_THING",)
 
 
+def _vm_like(snap: dict[str, Any], index: int, name: str, **changes: Any) -> dict[str, Any]:
+    """A copy of VM ``index`` of the first vCenter, renamed, added to it (its lists are copies too)."""
+    vm = copy.deepcopy(snap["vcenters"][0]["vms"][index]) | {"name": name} | changes
+    snap["vcenters"][0]["vms"].append(vm)
+    return cast("dict[str, Any]", vm)
+
+
+def test_equal_requirement_lists_share_one_decision() -> None:
+    """VMs whose featureRequirement lists are equal (separate lists in the document) get one shared
+    requirement, the same as a lone VM with that list gets; a VM on a host of another vendor whose list
+    names no vendor gets its own."""
+    lone = parse_snapshot(copy.deepcopy(EXAMPLE), "x")
+    snap = copy.deepcopy(EXAMPLE)
+    _vm_like(snap, 5, "report-02")
+    no_vendor = _vm_like(snap, 5, "report-03", host="esx-epyc-1")
+    no_vendor["feature_requirement"] = [e for e in no_vendor["feature_requirement"] if e["key"] != "cpuid.Intel"]
+    _vm_like(snap, 5, "report-04", host="esx-epyc-2")
+    _vm_like(snap, 0, "web-02")
+    inv = parse_snapshot(snap, "x")
+    vm = {v.name: v for v in inv.vms}
+    assert vm["report-01"].requirement is vm["report-02"].requirement
+    assert vm["report-01"].requirement == next(v for v in lone.vms if v.name == "report-01").requirement
+    assert vm["report-01"].requirement.vendor == vm["report-04"].requirement.vendor == "intel"
+    assert vm["report-03"].requirement.vendor == "amd"
+    assert vm["report-03"].requirement.features == vm["report-01"].requirement.features
+    assert vm["web-01"].requirement is vm["web-02"].requirement  # one object per minimum EVC mode
+
+
+def test_malformed_entry_of_a_known_list_has_its_own_place() -> None:
+    """A list equal to a valid one but for one malformed entry is read entry by entry: the problem names
+    that VM and that entry; two VMs with the same malformed list are both reported."""
+    snap = copy.deepcopy(EXAMPLE)
+    for name in ("report-02", "report-03"):
+        _vm_like(snap, 5, name)["feature_requirement"][4]["value"] = "Bool:Least:1"
+    with pytest.raises(SnapshotError) as info:
+        parse_snapshot(snap, "x")
+    assert info.value.problems == [
+        f"vcenters[0] (vc-prod).vms[{i}] ({name}).feature_requirement[4]: "
+        "value 'Bool:Least:1' is not like Bool:Min:1 or Num:Min:13"
+        for i, name in ((10, "report-02"), (11, "report-03"))]
+
+
 def bad_snapshot() -> dict[str, Any]:
     """The example with five problems in it."""
     snap = copy.deepcopy(EXAMPLE)
