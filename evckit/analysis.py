@@ -16,6 +16,7 @@ ever refuses a running VM on its own host.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
@@ -25,6 +26,7 @@ from evckit.catalog import Catalog
 from evckit.features import FeatureRegistry, FeatureSet
 from evckit.assess import HostVerdict, assess, common_modes
 from evckit.guests import GuestFloors
+from evckit.hardware import EsxiVersion
 from evckit.inventory import VM, Cluster, ClusterKey, Host, Inventory, RequirementSource
 from evckit.modes import EvcMode, ModeTable
 
@@ -389,6 +391,79 @@ class _Witnessed:
         self.vendors: set[str] = set()
 
 
+class _Profile:
+    """What the VMs alike in all but their name and host share: requirement, group, cluster, power cycle.
+
+    ``args`` are their `VMResult` fields after the VM itself; ``held`` the list of their cluster's
+    running VMs (None: not running in a cluster); ``found`` the witness step's memo of their group.
+    """
+
+    __slots__ = ("args", "ck", "cycle", "found", "fs", "group", "group_index", "hardware_version", "held", "hosts",
+                 "label", "microcode", "notes", "per_vm_evc", "req", "running", "source", "vendor")
+
+    req: int
+    source: VMRequirementSource
+    vendor: str | None
+    notes: tuple[str, ...]
+    running: bool
+    group: _Group
+    group_index: int
+    found: dict[int, tuple[int, int, tuple[_Contradiction, ...], str | None]]
+    ck: tuple[str, str] | None
+    label: str | None
+    cycle: PowerCycle | None
+    fs: FeatureSet
+    microcode: int
+    hosts: Mapping[str, int] | None
+    hardware_version: int
+    per_vm_evc: str | None
+    held: list[tuple[VMResult, _Profile]] | None
+    args: tuple[str | None, FeatureSet, VMRequirementSource, str | None, GroupVerdict, PowerCycle | None,
+                tuple[str, ...], bool]
+
+
+class _Context:
+    """The lookups `_Analyzer._profile` needs, the VM groups found so far (first-seen order), and what
+    the witness step found: conflicts, corrections per host and per EVC cluster."""
+
+    __slots__ = ("by_host", "cluster_fix", "cluster_of", "conflicts", "evc_of", "found", "group_index", "groups",
+                 "host_cid", "host_fix", "labels", "sets")
+
+    def __init__(self, by_host: Mapping[tuple[str, str], HostResult], cluster_of: Mapping[tuple[str, str], Cluster],
+                 labels: Mapping[tuple[str, str], str], evc_of: Mapping[tuple[str, str], EvcMode],
+                 host_cid: Mapping[str, Mapping[str, int]]) -> None:
+        self.by_host, self.cluster_of, self.labels, self.evc_of, self.host_cid = by_host, cluster_of, labels, evc_of, host_cid
+        self.groups: dict[tuple[object, ...], _Group] = {}
+        self.group_index: dict[tuple[object, ...], int] = {}
+        self.found: dict[tuple[object, ...], dict[int, tuple[int, int, tuple[_Contradiction, ...], str | None]]] = {}
+        self.sets: dict[int, FeatureSet] = {}
+        self.conflicts: list[DataConflict] = []
+        self.host_fix: dict[tuple[str, str], _Witnessed] = {}
+        self.cluster_fix: dict[tuple[str, str], tuple[int, int]] = {}
+
+
+class _Shape:
+    """How one cluster's hosts fall into destination classes: the available classes in order, the hosts
+    away (disconnected or in maintenance), and each outcome decided for it so far.
+
+    A group's outcome at a cluster depends only on its decisions for the cluster's available classes, so
+    groups that decide those alike share one outcome (and its merged, host-naming reasons).
+    """
+
+    __slots__ = ("away", "classes", "get", "hosts", "outcomes")
+
+    def __init__(self, members: Mapping[int, list[str]], dests: Sequence[_Dest]) -> None:
+        self.classes = tuple(cls for cls in members if dests[cls].available)
+        self.hosts = tuple(members[cls] for cls in self.classes)
+        self.away = [h for cls, hs in members.items() if not dests[cls].available for h in hs]
+        self.get = operator.itemgetter(*self.classes) if self.classes else None
+        self.outcomes: dict[object, _Outcome] = {}
+
+
+#: A group's outcome at one cluster: cold move possible, live (every host), partial hosts, blocked reasons.
+_Outcome = tuple[bool, bool, tuple[str, ...] | None, tuple["Reason", ...] | None]
+
+
 #: One disagreement found by the witness step: source, features concerned, message.
 _Contradiction = tuple[str, int, str]
 
@@ -439,6 +514,16 @@ class _Analyzer:
         self._cold_cache: dict[tuple[int, int], tuple[tuple[Reason, ...], ...]] = {}
         self.floors = GuestFloors.for_catalog(self.catalog)
         self._cycle_cache: dict[tuple[int, int, int], PowerCycle | None] = {}
+        self._sets: dict[int, FeatureSet] = {}
+        self._esxi: dict[tuple[str, str | None], tuple[EsxiVersion | None, int | None, int | None]] = {}
+        self._modes_for: dict[str, ModeTable] = {}
+
+    def feature_set(self, mask: int) -> FeatureSet:
+        """The `FeatureSet` of a mask, one object per distinct mask."""
+        fs = self._sets.get(mask)
+        if fs is None:
+            fs = self._sets[mask] = self.reg.feature_set(mask)
+        return fs
 
     def exposed(self, hw: int) -> int:
         """Features a VM of hardware version ``hw`` can see (VMware's first HWV per feature)."""
@@ -450,26 +535,33 @@ class _Analyzer:
 
     def host_result(self, host: Host) -> HostResult:
         p = host.cpu
-        modes = self.inv.modes_for(host.vcenter)
-        key = (p.vendor, p.present.mask, p.unknown.mask, p.assumed, modes, host.esxi)
+        modes = self._modes_for.get(host.vcenter)
+        if modes is None:
+            modes = self._modes_for[host.vcenter] = self.inv.modes_for(host.vcenter)
+        esxi: EsxiVersion | None = None
+        hi = lo = None
+        if host.esxi_version:
+            ek = (host.esxi_version, host.esxi_build)
+            known = self._esxi.get(ek)
+            if known is None:
+                esxi = host.esxi
+                rel = self.catalog.hardware.release(esxi) if esxi is not None else None
+                known = self._esxi[ek] = (esxi, rel.max_hw_version if rel else None, rel.min_hw_version if rel else None)
+            esxi, hi, lo = known
+        key = (p.vendor, p.present.mask, p.unknown.mask, p.assumed, modes, esxi)
         verdict = self._assess_cache.get(key)
         if verdict is None:
-            verdict = assess(p, self.catalog, modes, host.esxi)
+            verdict = assess(p, self.catalog, modes, esxi)
             self._assess_cache[key] = verdict
-        else:
+        elif verdict.profile is not p:
             verdict = attrs.evolve(verdict, profile=p)
-        hi = lo = None
-        esxi = host.esxi
-        if esxi is not None:
-            rel = self.catalog.hardware.release(esxi)
-            hi, lo = rel.max_hw_version, rel.min_hw_version
         return HostResult(host=host, verdict=verdict, max_hw_version=hi, min_hw_version=lo)
 
     def run(self) -> Analysis:
         inv = self.inv
         host_results = tuple(self.host_result(h) for h in inv.hosts)
-        # Keyed by ClusterKey; looked up per VM with plain (vcenter, name) tuples, which hash and compare
-        # equal to it and cost less to build.
+        # Keyed by ClusterKey; looked up with plain (vcenter, name) tuples, which hash and compare equal
+        # to it and cost less to build.
         by_cluster: dict[tuple[str, str], list[HostResult]] = {}
         by_host: dict[tuple[str, str], HostResult] = {}
         for hr in host_results:
@@ -480,29 +572,42 @@ class _Analyzer:
         labels: dict[tuple[str, str], str] = {c.key: inv.cluster_label(c) for c in inv.clusters}
         evc_of: dict[tuple[str, str], EvcMode] = {c.key: inv.mode(c.vcenter, c.evc_mode) for c in inv.clusters if c.evc_mode}
 
-        # Each VM's requirement and group key; a running VM's group is what it proves about its host.
-        reqs = [self._requirement(vm, by_host, cluster_of) for vm in inv.vms]
-        group_of: dict[tuple[object, ...], _Group] = {}
-        keys: list[tuple[object, ...]] = []
-        for vm, (req, _source, vendor, _notes) in zip(inv.vms, reqs):
-            running = vm.running
-            floor = self.floors.lookup(vm.guest_id, vm.guest_os) if vm.guest_id or vm.guest_os else None
-            fmask = floor.features.mask if floor is not None else 0
-            gkey: tuple[object, ...] = ((vendor, req, vm.hardware_version, vm.per_vm_evc, fmask) if running
-                                        else (vm.hardware_version, fmask))
-            if gkey not in group_of:
-                group_of[gkey] = _Group(vendor if running else None, req if running else 0, vm.hardware_version,
-                                        running, vm.per_vm_evc if running else None, fmask,
-                                        floor.label if floor is not None else None)
-            keys.append(gkey)
-
-        # What each clustered host looks like from the data alone, then the witness step's corrections.
+        # What each clustered host looks like from the data alone (before the witness step's corrections),
+        # and the raw class of each host, by vCenter and host name.
         raw: dict[tuple[str, str], _Dest] = {}
         for c in inv.clusters:
-            mode = inv.mode(c.vcenter, c.evc_mode) if c.evc_mode else None
+            mode = evc_of.get(c.key)
             for hr in by_cluster.get(c.key, []):
                 raw[(hr.host.vcenter, hr.host.name)] = self._dest(hr, mode)
-        conflicts, host_fix, cluster_fix = self._witness(inv.vms, keys, group_of, raw, by_host, labels)
+        ids: dict[_Dest, int] = {}
+        host_cid: dict[str, dict[str, int]] = {}
+        for (vcenter, name), d in raw.items():
+            host_cid.setdefault(vcenter, {})[name] = ids.setdefault(d, len(ids))
+        raw_dests = list(ids)
+
+        # One pass over the VMs. VMs alike in everything but their name and host share a profile (their
+        # requirement, group, cluster, power cycle, ...), decided once; a running VM is then checked
+        # against its own host (the witness step), once per distinct (VM group, host data) pair.
+        ctx = _Context(by_host, cluster_of, labels, evc_of, host_cid)
+        profiles: dict[tuple[object, ...], _Profile] = {}
+        of_vm: list[_Profile] = []
+        for vm in inv.vms:
+            r = vm.requirement
+            source = r.source
+            pk = (r.features.mask, source, r.vendor, r.unevaluated, vm.hardware_version, vm.running, vm.per_vm_evc,
+                  vm.guest_id, vm.guest_os, vm.vcenter, vm.cluster, vm.host if source == "none" else None)
+            p = profiles.get(pk)
+            if p is None:
+                p = profiles[pk] = self._profile(vm, ctx)
+            of_vm.append(p)
+            hosts = p.hosts
+            if hosts is None or vm.host is None:
+                continue
+            cid = hosts.get(vm.host)
+            if cid is None:
+                continue
+            self._witness(vm, p, cid, raw_dests[cid], ctx)
+        conflicts, host_fix, cluster_fix = ctx.conflicts, ctx.host_fix, ctx.cluster_fix
 
         # Destination classes per cluster: hosts that look alike to every VM.
         classes: dict[_Dest, int] = {}
@@ -524,32 +629,21 @@ class _Analyzer:
             old = {d: i for i, d in enumerate(self._previous.dests)}
             self._remap = [old.get(d) for d in dests]
 
-        # VM groups, and the decision of each (group, destination class) pair, made once.
-        groups: dict[tuple[object, ...], GroupVerdict] = {}
+        # Each VM group's verdicts, from the decision of each (group, destination class) pair, made once.
         vectors: dict[tuple[int, ...], GroupVerdict] = {}
-        vm_results: list[VMResult] = []
+        shapes = [_Shape(members, dests) for _c, _label, members in cluster_classes]
+        verdicts = [self._group_verdict(g, dests, cluster_classes, shapes, vectors) for g in ctx.groups.values()]
+
+        # Each profile's result fields, then one result per VM.
         vendors_of = {label: tuple(sorted({hr.host.cpu.vendor or "unknown" for hr in by_cluster.get(c.key, [])}))
                       for c, label, _ in cluster_classes}
         stuck_cache: dict[tuple[int, str], frozenset[str]] = {}
-        sets: dict[int, FeatureSet] = {}
-        for vm, (req, source, vendor, notes), key in zip(inv.vms, reqs, keys):
-            running = vm.running
-            verdict = groups.get(key)
-            if verdict is None:
-                verdict = self._group_verdict(group_of[key], dests, cluster_classes, vectors)
-                groups[key] = verdict
-            cycle = None
-            ck = (vm.vcenter, vm.cluster) if vm.cluster is not None else None
-            label = labels.get(ck) if ck is not None else None
-            evc = evc_of.get(ck) if ck is not None else None
-            if (running and evc is not None and vm.per_vm_evc is None
-                    and source in ("featureRequirement", "minRequiredEVCModeKey")):
-                cycle = self.power_cycle(req, vm.hardware_version, evc)
-            fs = sets.get(req)
-            if fs is None:
-                fs = sets[req] = self.reg.feature_set(req)
+        running_by_cluster: dict[tuple[str, str], list[tuple[VMResult, _Profile]]] = {}
+        for p in profiles.values():
+            verdict = verdicts[p.group_index]
+            vendor = p.vendor
             stuck = False
-            if running and vendor is not None:
+            if p.running and vendor is not None:
                 # Clusters of the VM's own vendor that no host of which takes it, decided once per
                 # verdict and vendor; the VM is stuck when one of them is not its own cluster.
                 sk = (id(verdict), vendor)
@@ -557,15 +651,18 @@ class _Analyzer:
                 if nowhere is None:
                     nowhere = stuck_cache[sk] = frozenset(
                         t for t in verdict.blocked if t not in verdict.partial and vendors_of.get(t) == (vendor,))
-                stuck = len(nowhere) > 1 or (len(nowhere) == 1 and label not in nowhere)
-            vm_results.append(VMResult(vm=vm, cluster_label=label, requirement=fs, requirement_source=source,
-                                       vendor=vendor, verdict=verdict, power_cycle=cycle, notes=notes,
-                                       not_movable_everywhere=stuck))
+                stuck = len(nowhere) > 1 or (len(nowhere) == 1 and p.label not in nowhere)
+            p.args = (p.label, p.fs, p.source, vendor, verdict, p.cycle, p.notes, stuck)
+            if p.running and p.ck is not None:
+                p.held = running_by_cluster.setdefault(p.ck, [])
+        vm_results: list[VMResult] = []
+        append = vm_results.append
+        for vm, p in zip(inv.vms, of_vm):
+            result = VMResult(vm, *p.args)
+            append(result)
+            if p.held is not None:
+                p.held.append((result, p))
 
-        running_by_cluster: dict[tuple[str, str], list[VMResult]] = {}
-        for v in vm_results:
-            if v.vm.running and v.vm.cluster is not None:
-                running_by_cluster.setdefault((v.vm.vcenter, v.vm.cluster), []).append(v)
         cluster_results = tuple(
             self._cluster_result(c, label, by_cluster.get(c.key, []), running_by_cluster.get(c.key, []))
             for c, label, _ in cluster_classes
@@ -573,74 +670,88 @@ class _Analyzer:
         notes = inv.notes + tuple(f"EVC modes {', '.join(m.key for m in vc.modes if m.origin == vc.name)} of vCenter "
                       f"{vc.name} come from its own definitions (capability.supportedEVCMode), not the shipped tables"
                       for vc in inv.vcenters if vc.modes is not None)
-        return Analysis(inv, host_results, cluster_results, tuple(vm_results), len(groups), len(dests), notes,
+        return Analysis(inv, host_results, cluster_results, tuple(vm_results), len(ctx.groups), len(dests), notes,
                         data_conflicts=tuple(conflicts), memo=self.memo)
+
+    def _profile(self, vm: VM, ctx: _Context) -> _Profile:
+        """What every VM alike to ``vm`` (all but name and host, unless the host decides its requirement) shares."""
+        req, source, vendor, notes = self._requirement(vm, ctx.by_host, ctx.cluster_of)
+        running = vm.running
+        floor = self.floors.lookup(vm.guest_id, vm.guest_os) if vm.guest_id or vm.guest_os else None
+        fmask = floor.features.mask if floor is not None else 0
+        gkey: tuple[object, ...] = ((vendor, req, vm.hardware_version, vm.per_vm_evc, fmask) if running
+                                    else (vm.hardware_version, fmask))
+        group = ctx.groups.get(gkey)
+        if group is None:
+            group = ctx.groups[gkey] = _Group(vendor if running else None, req if running else 0, vm.hardware_version,
+                                              running, vm.per_vm_evc if running else None, fmask,
+                                              floor.label if floor is not None else None)
+            ctx.group_index[gkey] = len(ctx.group_index)
+            ctx.found[gkey] = {}
+        p = _Profile()
+        p.req, p.source, p.vendor, p.notes, p.running = req, source, vendor, notes, running
+        p.group, p.group_index, p.found = group, ctx.group_index[gkey], ctx.found[gkey]
+        p.ck = ck = (vm.vcenter, vm.cluster) if vm.cluster is not None else None
+        p.label = ctx.labels.get(ck) if ck is not None else None
+        evc = ctx.evc_of.get(ck) if ck is not None else None
+        p.cycle = None
+        if (running and evc is not None and vm.per_vm_evc is None
+                and source in ("featureRequirement", "minRequiredEVCModeKey")):
+            p.cycle = self.power_cycle(req, vm.hardware_version, evc)
+        fs = ctx.sets.get(req)
+        if fs is None:
+            fs = ctx.sets[req] = self.reg.feature_set(req)
+        p.fs = fs
+        p.microcode = group.requirement & self.microcode
+        p.hosts = ctx.host_cid.get(vm.vcenter) if running and vm.cluster is not None else None
+        p.hardware_version, p.per_vm_evc = vm.hardware_version, vm.per_vm_evc
+        p.held = None
+        return p
 
     # --- the witness step ----------------------------------------------------------------------------
 
-    def _witness(
-        self, vms: Sequence[VM], keys: Sequence[tuple[object, ...]], group_of: Mapping[tuple[object, ...], _Group],
-        raw: Mapping[tuple[str, str], _Dest], by_host: Mapping[tuple[str, str], HostResult],
-        labels: Mapping[tuple[str, str], str],
-    ) -> tuple[list[DataConflict], dict[tuple[str, str], _Witnessed], dict[tuple[str, str], tuple[int, int]]]:
-        """Check every running VM against its own host, once per distinct (VM group, host data) pair.
+    def _witness(self, vm: VM, p: _Profile, cid: int, d: _Dest, ctx: _Context) -> None:
+        """Check a running VM against its own host (of raw class ``cid``, ``d``), once per distinct
+        (VM group, host data) pair.
 
-        Returns the conflicts, what running VMs prove about their hosts (host -> corrections), and what
+        Records the conflicts, what running VMs prove about their hosts (host -> corrections), and what
         they prove about their EVC clusters (cluster -> (baseline features, microcode features)). Under
         EVC every host exposes the same baseline, so a baseline feature a running VM needs there is
         guaranteed on every host of the cluster; and an EVC cluster exposes a microcode-dependent feature
         only once every host has it (VMware KB 52085), so those a running VM needs are present on every
         host of the cluster where the data leaves them unknown (measured absence stays as measured).
         """
-        ids: dict[_Dest, int] = {}
-        host_id = {hk: ids.setdefault(d, len(ids)) for hk, d in raw.items()}
-        dests = list(ids)
-        found: dict[tuple[tuple[object, ...], int], tuple[int, int, tuple[_Contradiction, ...], str | None]] = {}
-        conflicts: list[DataConflict] = []
-        host_fix: dict[tuple[str, str], _Witnessed] = {}
-        cluster_fix: dict[tuple[str, str], tuple[int, int]] = {}
-        sets: dict[int, FeatureSet] = {}
-        for vm, key in zip(vms, keys):
-            if not vm.running or vm.host is None or vm.cluster is None:
-                continue
-            hk = (vm.vcenter, vm.host)
-            cid = host_id.get(hk)
-            if cid is None:
-                continue
-            ck = (vm.vcenter, vm.cluster)
-            microcode = group_of[key].requirement & self.microcode
-            if microcode and dests[cid].evc_mode is not None:
-                base, mc = cluster_fix.get(ck, (0, 0))
-                cluster_fix[ck] = (base, mc | microcode)
-            entry = found.get((key, cid))
-            if entry is None:
-                entry = found[(key, cid)] = self._contradictions(group_of[key], dests[cid], by_host[hk])
-            host_part, table_part, contradictions, vendor = entry
-            if not host_part and not table_part and not contradictions:
-                continue
-            g = group_of[key]
-            fix = host_fix.get(hk)
-            if fix is None:
-                fix = host_fix[hk] = _Witnessed()
-            fix.features |= host_part
-            d = dests[cid]
-            if d.max_hw is not None and g.hardware_version > d.max_hw:
-                fix.max_hw = max(fix.max_hw or 0, g.hardware_version)
-            if d.min_hw is not None and g.hardware_version < d.min_hw:
-                fix.min_hw = min(fix.min_hw or g.hardware_version, g.hardware_version)
-            if vendor is not None:
-                fix.vendors.add(vendor)
-            if table_part:
-                base, mc = cluster_fix.get(ck, (0, 0))
-                cluster_fix[ck] = (base | table_part, mc)
-            label = labels.get(ck)
-            for source, mask, message in contradictions:
-                fs = sets.get(mask)
-                if fs is None:
-                    fs = sets[mask] = self.reg.feature_set(mask)
-                conflicts.append(DataConflict(vm=vm.name, vcenter=vm.vcenter, host=vm.host, cluster=label, source=source,
-                                              features=fs, message=message))
-        return conflicts, host_fix, cluster_fix
+        ck = p.ck
+        assert ck is not None  # only clustered VMs have hosts to check
+        cluster_fix, host_fix = ctx.cluster_fix, ctx.host_fix
+        microcode = p.microcode
+        if microcode and d.evc_mode is not None:
+            base, mc = cluster_fix.get(ck, (0, 0))
+            cluster_fix[ck] = (base, mc | microcode)
+        entry = p.found.get(cid)
+        if entry is None:
+            entry = p.found[cid] = self._contradictions(p.group, d, ctx.by_host[(vm.vcenter, vm.host or "")])
+        host_part, table_part, contradictions, vendor = entry
+        if not host_part and not table_part and not contradictions:
+            return
+        g = p.group
+        hk = (vm.vcenter, vm.host or "")
+        fix = host_fix.get(hk)
+        if fix is None:
+            fix = host_fix[hk] = _Witnessed()
+        fix.features |= host_part
+        if d.max_hw is not None and g.hardware_version > d.max_hw:
+            fix.max_hw = max(fix.max_hw or 0, g.hardware_version)
+        if d.min_hw is not None and g.hardware_version < d.min_hw:
+            fix.min_hw = min(fix.min_hw or g.hardware_version, g.hardware_version)
+        if vendor is not None:
+            fix.vendors.add(vendor)
+        if table_part:
+            base, mc = cluster_fix.get(ck, (0, 0))
+            cluster_fix[ck] = (base | table_part, mc)
+        for source, mask, message in contradictions:
+            ctx.conflicts.append(DataConflict(vm=vm.name, vcenter=vm.vcenter, host=vm.host or "", cluster=p.label,
+                                          source=source, features=self.feature_set(mask), message=message))
 
     def _contradictions(self, g: _Group, d: _Dest, hr: HostResult) -> tuple[int, int, tuple[_Contradiction, ...], str | None]:
         """What a running VM of group ``g`` on a host of class ``d`` proves against evckit's data.
@@ -843,15 +954,18 @@ class _Analyzer:
 
     def _group_verdict(
         self, g: _Group, dests: Sequence[_Dest], clusters: Sequence[tuple[Cluster, str, dict[int, list[str]]]],
-        vectors: dict[tuple[int, ...], GroupVerdict],
+        shapes: Sequence[_Shape], vectors: dict[tuple[int, ...], GroupVerdict],
     ) -> GroupVerdict:
         """Assemble one group's verdict per cluster from its per-class decisions.
 
-        Groups whose decisions coincide for every destination class share one verdict object.
+        Groups whose decisions coincide for every destination class share one verdict object, and at
+        each cluster, groups whose decisions coincide for its classes share one outcome.
         """
         pairs = self._decide(g, dests)
         cold_pairs = pairs if not g.running else self._cold(g.hardware_version, dests, g)
-        vector = (int(g.running), *map(id, pairs), *map(id, cold_pairs))
+        live_ids = list(map(id, pairs))
+        cold_ids = live_ids if not g.running else list(map(id, cold_pairs))
+        vector = (int(g.running), *live_ids, *cold_ids)
         shared = vectors.get(vector)
         if shared is not None:
             return shared
@@ -859,49 +973,55 @@ class _Analyzer:
         cold: list[str] = []
         partial: dict[str, tuple[str, ...]] = {}
         blocked: dict[str, tuple[Reason, ...]] = {}
-        for _cluster, label, members in clusters:
-            if not members:
-                blocked[label] = (Reason("no_hosts", "the cluster has no hosts"),)
-                continue
-            ok_hosts: list[str] = []
-            away: list[str] = []
-            cold_ok = False
-            failures: dict[int, tuple[Reason, list[str]]] = {}
-            for cls, hosts in members.items():
-                if not dests[cls].available:  # disconnected or in maintenance: not a destination now
-                    away.extend(hosts)
-                    continue
-                reasons = pairs[cls]
-                cold_ok = cold_ok or not cold_pairs[cls]
-                if not reasons:
-                    ok_hosts.extend(hosts)
-                    continue
-                for r in reasons:
-                    entry = failures.get(id(r))
-                    if entry is None:
-                        failures[id(r)] = (r, list(hosts))
-                    else:
-                        entry[1].extend(hosts)
-            if not ok_hosts and not failures:
-                hs = tuple(sorted(away))
-                blocked[label] = (Reason("no_hosts", "no host can take VMs: all are disconnected or in maintenance "
-                                         f"mode ({_names(hs)})", (), hs),)
-                continue
+        running = g.running
+        for (_cluster, label, members), shape in zip(clusters, shapes):
+            get = shape.get
+            okey: object = (running, get(live_ids), get(cold_ids)) if get is not None else running
+            outcome = shape.outcomes.get(okey)
+            if outcome is None:
+                outcome = shape.outcomes[okey] = self._outcome(running, members, shape, pairs, cold_pairs)
+            cold_ok, is_live, ok_hosts, reasons = outcome
             if cold_ok:
                 cold.append(label)
-            if not g.running:
-                if not cold_ok:
-                    blocked[label] = self._merge(failures.values())
-                continue
-            if not failures:
+            if is_live:
                 live.append(label)
-            else:
-                if ok_hosts:
-                    partial[label] = tuple(ok_hosts)
-                blocked[label] = self._merge(failures.values())
+            if ok_hosts is not None:
+                partial[label] = ok_hosts
+            if reasons is not None:
+                blocked[label] = reasons
         verdict = GroupVerdict(live_targets=tuple(live), cold_targets=tuple(cold), partial=partial, blocked=blocked)
         vectors[vector] = verdict
         return verdict
+
+    def _outcome(self, running: bool, members: Mapping[int, list[str]], shape: _Shape,
+                 pairs: Sequence[tuple[Reason, ...]], cold_pairs: Sequence[tuple[Reason, ...]]) -> _Outcome:
+        """How a group (running or not, with these per-class decisions) stands at one cluster."""
+        if not members:
+            return False, False, None, (Reason("no_hosts", "the cluster has no hosts"),)
+        ok_hosts: list[str] = []
+        cold_ok = False
+        failures: dict[int, tuple[Reason, list[str]]] = {}
+        for cls, hosts in zip(shape.classes, shape.hosts):
+            reasons = pairs[cls]
+            cold_ok = cold_ok or not cold_pairs[cls]
+            if not reasons:
+                ok_hosts.extend(hosts)
+                continue
+            for r in reasons:
+                entry = failures.get(id(r))
+                if entry is None:
+                    failures[id(r)] = (r, list(hosts))
+                else:
+                    entry[1].extend(hosts)
+        if not ok_hosts and not failures:
+            hs = tuple(sorted(shape.away))
+            return False, False, None, (Reason("no_hosts", "no host can take VMs: all are disconnected or in "
+                                               f"maintenance mode ({_names(hs)})", (), hs),)
+        if not running:
+            return cold_ok, False, None, None if cold_ok else self._merge(failures.values())
+        if not failures:
+            return cold_ok, True, None, None
+        return cold_ok, False, tuple(ok_hosts) if ok_hosts else None, self._merge(failures.values())
 
     def _cold(self, hw: int, dests: Sequence[_Dest], g: _Group) -> tuple[tuple[Reason, ...], ...]:
         """Cold-migration decisions depend only on the hardware version and the guest OS floor: decided
@@ -922,9 +1042,9 @@ class _Analyzer:
         return tuple(out)
 
     def _cluster_result(
-        self, c: Cluster, label: str, hosts: list[HostResult], running: Sequence[VMResult],
+        self, c: Cluster, label: str, hosts: list[HostResult], running: Sequence[tuple[VMResult, _Profile]],
     ) -> ClusterResult:
-        """One cluster's verdict; ``running`` are the running VMs it holds."""
+        """One cluster's verdict; ``running`` are the running VMs it holds, with their profiles."""
         inv = self.inv
         modes: ModeTable = inv.modes_for(c.vcenter)
         evc = modes.get(c.evc_mode) if c.evc_mode else None
@@ -959,14 +1079,17 @@ class _Analyzer:
                                                      vendor=other_vendor))
             for low in self._lower_modes(modes, evc):
                 allowed = low.features.mask | self.mitigations | self.any_mask
-                blocking[low.key] = tuple(v.vm.name for v in running if v.requirement.mask & ~allowed)
+                blocking[low.key] = tuple(v.vm.name for v, prof in running if prof.req & ~allowed)
         raise_mode = top[0] if top and (evc is None or top[0].features.mask & ~evc.features.mask) else None
         cycling: tuple[str, ...] = ()
         if raise_mode is not None:
             # A VM of another vendor is not cycled into the mode: it has to leave the cluster.
-            cycling = tuple(v.vm.name for v in running
-                            if v.vm.per_vm_evc is None and v.vendor in (None, raise_mode.vendor)
-                            and self.power_cycle(v.requirement.mask, v.vm.hardware_version, raise_mode) is not None)
+            cycles: dict[_Profile, bool] = {}
+            for _v, prof in running:
+                if prof not in cycles:
+                    cycles[prof] = (prof.per_vm_evc is None and prof.vendor in (None, raise_mode.vendor)
+                                    and self.power_cycle(prof.req, prof.hardware_version, raise_mode) is not None)
+            cycling = tuple(v.vm.name for v, prof in running if cycles[prof])
         return ClusterResult(cluster=c, label=label, hosts=tuple(hosts), vendors=vendors, evc_mode=evc,
                              max_evc_mode=top[0] if top else None, max_evc_modes=tuple(top), reason=reason,
                              limiting_hosts=tuple(limiting), not_admitted=tuple(not_admitted), blocking_lower=blocking,
