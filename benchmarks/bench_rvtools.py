@@ -2,6 +2,7 @@
 
     python benchmarks/bench_rvtools.py                 # 100k VMs / 10k hosts, xlsx and CSV
     python benchmarks/bench_rvtools.py --vms 10000 --hosts 1000 --json
+    python benchmarks/bench_rvtools.py --dir /tmp/rvtools-exports --repeat 3   # exports kept for the next run
 
 A generated estate (benchmarks/generate.py) is written as an RVTools-shaped export with all of
 vInfo's and vHost's columns (tests/rvtools_export.py; the .xlsx with benchmarks/xlsx_writer.py,
@@ -9,9 +10,13 @@ strings shared as spreadsheet programs save them). Each measurement runs in its 
 peak RSS is its own:
 
 - ``raw-xlsx``: python-calamine reads every row of vInfo and vHost (the library's own read);
-- ``evckit-xlsx``: ``evckit.load_inventories([export.xlsx])``, the import as ``evckit check`` runs it
-  (reading, mapping, building and checking the snapshot document, the `Inventory`);
+- ``evckit-xlsx``: ``evckit.load_inventories([export.xlsx])`` with the cyclic garbage collector paused,
+  the import as ``evckit check`` runs it (reading, mapping, building and checking the snapshot
+  document, the `Inventory`), the time to import evckit included;
 - ``raw-csv`` / ``evckit-csv``: the same for the CSV export folder (the raw read is Python's csv module).
+
+Each process reports its wall-clock and CPU seconds (on a busy machine the CPU ratio is the steadier
+one; on a quiet one they agree). ``--dir DIR`` keeps the exports there and reuses them on the next run.
 
 Target: evckit at most 1.5x the raw read, and under 1 GB. Nothing is asserted (see README.md).
 """
@@ -60,29 +65,37 @@ print(n)
 _EVCKIT = """
 import sys
 from evckit.inventory import load_inventories
-inv = load_inventories([sys.argv[1]])
+from evckit.output import paused_gc
+with paused_gc():  # as evckit check loads its sources
+    inv = load_inventories([sys.argv[1]])
 print(len(inv.vms) + len(inv.hosts))
 """
 # Peak RSS from /proc/self/status VmHWM (this process's own memory): getrusage's ru_maxrss would carry
 # over the peak of the benchmark process that forked it, which holds the generated estate.
 _WRAP = """
 import sys, time
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 exec(compile(sys.argv.pop(1), "<bench>", "exec"))
-seconds = time.perf_counter() - t
+seconds, cpu = time.perf_counter() - t, time.process_time() - c
 with open("/proc/self/status") as f:
     hwm = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
-sys.stderr.write(f"{seconds} {hwm}\\n")
+sys.stderr.write(f"{seconds} {cpu} {hwm}\\n")
 """
 
 
-def measure(code: str, arg: Path) -> tuple[float, float]:
-    """(seconds inside the process, peak RSS in MiB) of one run of ``code`` with ``arg``."""
+def measure(code: str, arg: Path) -> tuple[float, float, float]:
+    """(wall-clock seconds, CPU seconds, peak RSS in MiB) of one run of ``code`` with ``arg``, in its own process."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     res = subprocess.run([sys.executable, "-c", _WRAP, code, str(arg)], capture_output=True, text=True,
                          check=True, env=env)
-    seconds, rss_kib = res.stderr.strip().splitlines()[-1].split()
-    return float(seconds), int(rss_kib) / 1024
+    seconds, cpu, rss_kib = res.stderr.strip().splitlines()[-1].split()
+    return float(seconds), float(cpu), int(rss_kib) / 1024
+
+
+def best(code: str, arg: Path, repeat: int) -> tuple[float, float, float]:
+    """Of ``repeat`` runs: the least wall-clock and CPU time, and the highest peak RSS (each on its own)."""
+    runs = [measure(code, arg) for _ in range(repeat)]
+    return min(r[0] for r in runs), min(r[1] for r in runs), max(r[2] for r in runs)
 
 
 def write_exports(vms: int, hosts: int, folder: Path) -> tuple[Path, Path]:
@@ -95,33 +108,45 @@ def write_exports(vms: int, hosts: int, folder: Path) -> tuple[Path, Path]:
 
 
 def main() -> None:
-    """Write the exports, then time each read in its own process."""
+    """Write the exports (or reuse those of ``--dir``), then time each read in its own process."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--vms", type=int, default=100_000)
     p.add_argument("--hosts", type=int, default=10_000)
     p.add_argument("--repeat", type=int, default=1, help="runs per measurement; the best is kept")
+    p.add_argument("--dir", type=Path, help="keep the exports in DIR/VMS-HOSTS and reuse them when there")
     p.add_argument("--json", action="store_true")
     a = p.parse_args()
-    rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="evckit-rvtools-") as tmp:
-        t = time.perf_counter()
-        xlsx, folder = write_exports(a.vms, a.hosts, Path(tmp))
-        written = time.perf_counter() - t
-        for fmt, path, raw, raw_name in (("xlsx", xlsx, _RAW_XLSX, "python-calamine iter_rows of vInfo + vHost"),
-                                          ("csv", folder, _RAW_CSV, "csv.reader of vInfo + vHost")):
-            base = min(measure(raw, path) for _ in range(a.repeat))
-            mine = min(measure(_EVCKIT, path) for _ in range(a.repeat))
-            rows.append({"name": f"rvtools-{fmt}-{a.vms}", "seconds": mine[0], "peak_rss_mb": round(mine[1]),
-                         "baseline": raw_name, "baseline_seconds": base[0], "baseline_peak_rss_mb": round(base[1]),
-                         "ratio": mine[0] / base[0], "size_mb": round(_size(path) / 2**20, 1)})
+        folder = a.dir / f"{a.vms}-{a.hosts}" if a.dir else Path(tmp)
+        xlsx, csv_folder = folder / "RVTools_export_all.xlsx", folder / "csv"
+        written = None
+        if not (xlsx.is_file() and (csv_folder / "RVTools_tabvInfo.csv").is_file()):
+            folder.mkdir(parents=True, exist_ok=True)
+            t = time.perf_counter()
+            write_exports(a.vms, a.hosts, folder)
+            written = time.perf_counter() - t
+        rows = [_row(fmt, path, raw, raw_name, a)
+                for fmt, path, raw, raw_name in (("xlsx", xlsx, _RAW_XLSX, "python-calamine iter_rows of vInfo + vHost"),
+                                                 ("csv", csv_folder, _RAW_CSV, "csv.reader of vInfo + vHost"))]
     if a.json:
         print(json.dumps({"benchmarks": rows, "export_written_seconds": written}, indent=2))
         return
-    print(f"exports of {a.vms} VMs / {a.hosts} hosts written in {written:.1f} s")
+    print(f"exports of {a.vms} VMs / {a.hosts} hosts " + (f"written in {written:.1f} s" if written is not None
+                                                          else f"reused from {folder}"))
     for r in rows:
-        print(f"{r['name']}: evckit {r['seconds']:.2f} s, {r['peak_rss_mb']} MiB; {r['baseline']}: "
-              f"{r['baseline_seconds']:.2f} s, {r['baseline_peak_rss_mb']} MiB; ratio {r['ratio']:.2f} "
-              f"({r['size_mb']} MB on disk)")
+        print(f"{r['name']}: evckit {r['seconds']:.2f} s ({r['cpu_seconds']:.2f} s CPU), {r['peak_rss_mb']} MiB; "
+              f"{r['baseline']}: {r['baseline_seconds']:.2f} s ({r['baseline_cpu_seconds']:.2f} s CPU), "
+              f"{r['baseline_peak_rss_mb']} MiB; ratio {r['ratio']:.2f} (CPU {r['cpu_ratio']:.2f}; "
+              f"{r['size_mb']} MB on disk)")
+
+
+def _row(fmt: str, path: Path, raw: str, raw_name: str, a: argparse.Namespace) -> dict[str, Any]:
+    base = best(raw, path, a.repeat)
+    mine = best(_EVCKIT, path, a.repeat)
+    return {"name": f"rvtools-{fmt}-{a.vms}", "seconds": mine[0], "cpu_seconds": mine[1],
+            "peak_rss_mb": round(mine[2]), "baseline": raw_name, "baseline_seconds": base[0],
+            "baseline_cpu_seconds": base[1], "baseline_peak_rss_mb": round(base[2]),
+            "ratio": mine[0] / base[0], "cpu_ratio": mine[1] / base[1], "size_mb": round(_size(path) / 2**20, 1)}
 
 
 def _size(path: Path) -> int:
