@@ -29,11 +29,11 @@ import codecs
 import csv
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import chain
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from evckit._problems import ProblemCollector
 from evckit.catalog import Catalog
@@ -164,19 +164,19 @@ def detect(path: str | Path) -> str | None:
     return "rvtools-xlsx" if head == b"PK\x03\x04" else None
 
 
-def _rows_until_empty(rows: Iterator[Sequence[object]]) -> Iterator[Sequence[object]]:
-    """The rows before the first empty one (openpyxl can report a million rows of a formatted sheet)."""
-    for row in rows:
-        if not row or (row[0] in _EMPTY and all(v in _EMPTY for v in row)):
-            return
-        yield row
+def _empty(row: Sequence[object]) -> bool:
+    """Whether a row is empty: the reading stops there (openpyxl can report a million rows of a formatted
+    sheet). The callers test ``not row or row[0] in _EMPTY`` first, so that a row with a first cell costs
+    nothing more."""
+    return all(v in _EMPTY for v in row)
 
 
 _EMPTY = ("", None)
 
 
 class _Workbook:
-    """An export's tabs: ``rows(tab)`` yields the header row, then the data rows."""
+    """An export's tabs: ``rows(tab)`` yields the header row, then the data rows (to the end of the tab:
+    the reader stops at the first empty row)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -223,7 +223,8 @@ class _XlsxWorkbook(_Workbook):
         except self._errors as exc:
             raise ExportError(f"{self.path}: cannot read the {tab} tab: {_one_line(exc)}") from None
         # calamine gives "" for an empty cell; the sheet is released once its rows are read.
-        return _rows_until_empty(sheet.iter_rows())
+        rows: Iterator[Sequence[object]] = sheet.iter_rows()
+        return rows
 
     def close(self) -> None:
         self.wb.close()
@@ -233,6 +234,8 @@ class _CsvFolder(_Workbook):
     def __init__(self, path: Path, fallback: str | None = None) -> None:
         super().__init__(path)
         self.fallback = fallback
+        self.files: list[TextIO] = []
+        self.reading: tuple[Path, str] | None = None  # the file being read and its encoding
 
     def tabs(self) -> dict[str, str]:
         found: dict[str, list[Path]] = {}
@@ -247,25 +250,35 @@ class _CsvFolder(_Workbook):
         return {k: str(v[0]) for k, v in found.items()}
 
     def rows(self, tab: str) -> Iterator[Sequence[object]]:
+        """The csv module's reader itself (its C loop, no generator around it): a byte sequence the
+        encoding cannot decode raises UnicodeDecodeError from the reading, which `decode_failed` answers."""
         path = Path(tab)
         encoding = _csv_encoding(path)
         if encoding == "utf-8" and self.fallback:
             encoding = self.fallback
+        self.reading = (path, encoding)
         try:
-            with open(path, encoding=encoding, newline="") as f:
-                first = f.readline()
-                yield from _rows_until_empty(csv.reader(chain((first,), f), delimiter=_delimiter(first)))
-        except UnicodeDecodeError:
-            if encoding != "utf-8":
-                raise ExportError(f"{path}: cannot decode as {encoding}") from None
-            # Not UTF-8 and no byte-order mark: RVTools on Windows may write the ANSI code page.
-            # The whole export is read again (into a fresh document) with that encoding.
-            raise _Restart("cp1252") from None
+            f = open(path, encoding=encoding, newline="")  # closed by close()
+        except OSError as exc:
+            raise ExportError(f"{path}: cannot read: {_one_line(exc)}") from None
+        self.files.append(f)
+        first = f.readline()
+        return csv.reader(chain((first,), f), delimiter=_delimiter(first))
 
+    def decode_failed(self) -> str:
+        """The encoding to read the whole export again with, after a UnicodeDecodeError; `ExportError` if none."""
+        assert self.reading is not None
+        path, encoding = self.reading
+        if encoding != "utf-8":
+            raise ExportError(f"{path}: cannot decode as {encoding}") from None
+        # Not UTF-8 and no byte-order mark: RVTools on Windows may write the ANSI code page.
+        # The whole export is read again (into a fresh document) with that encoding.
+        return "cp1252"
 
-class _Restart(Exception):
-    def __init__(self, encoding: str) -> None:
-        self.encoding = encoding
+    def close(self) -> None:
+        for f in self.files:
+            f.close()
+        self.files.clear()
 
 
 def _csv_encoding(path: Path) -> str:
@@ -378,6 +391,9 @@ class _VCenter:
         self.host_cluster: dict[str, tuple[str | None, str | None]] = {}  # host -> (datacenter, cluster)
         self.current_evc: dict[tuple[str | None, str], list[tuple[str, str | None]]] = {}
         self.vms: list[dict[str, Any]] = []
+        self.vm_ids: list[object] = []  # each VM's VM ID cell, read for names used more than once
+        self.vm_names: set[str] = set()
+        self.loose: list[tuple[dict[str, Any], object, object]] = []  # (VM not on a vHost host, its Datacenter and Cluster cells)
 
 
 def read_export(path: str | Path, catalog: Catalog | None = None) -> dict[str, Any]:
@@ -407,13 +423,21 @@ def read_export(path: str | Path, catalog: Catalog | None = None) -> dict[str, A
                 raise ExportError(f"{source}: {what} without {' and '.join(absent)} "
                                   f"tab{'s' if len(absent) > 1 else ''}: not a complete RVTools export")
             return _build(book, tabs, source, path, catalog)
-        except _Restart as r:
-            fallback = r.encoding
+        except UnicodeDecodeError:
+            if not isinstance(book, _CsvFolder):
+                raise
+            fallback = book.decode_failed()
         finally:
             book.close()
 
 
 def _build(book: _Workbook, tabs: Mapping[str, str], source: str, path: Path, catalog: Catalog) -> dict[str, Any]:
+    """The snapshot document of an export's vHost and vInfo tabs.
+
+    The rows are read once, in order; each column evckit reads is picked by one `itemgetter` per row,
+    and a value is parsed once per distinct spelling (EVC mode keys, versions, power states, True/False
+    cells are few), so the cost beyond the reading library's own is a few dict entries per VM.
+    """
     notes: list[str] = []
     table = catalog.modes
     vcs: dict[tuple[str | None, str | None], _VCenter] = {}
@@ -426,50 +450,72 @@ def _build(book: _Workbook, tabs: Mapping[str, str], source: str, path: Path, ca
             vc = vcs[key] = _VCenter(*key)
         return vc
 
+    mode_keys: dict[object, str | None] = {}
+
     def mode_key(value: object, where: str) -> str | None:
+        key = mode_keys.get(value, "")  # "" is never a mode key: not seen yet
+        if key != "":
+            return key
         s = _text(value)
-        if s is None:
-            return None
         try:
-            return table.get(s).key
+            key = table.get(s).key if s is not None else None
         except EvckitError as exc:
             raise ExportError(f"{where}: {exc}") from None
+        if value.__class__ is str:
+            mode_keys[value] = key
+        return key
 
     # vHost
     rows = book.rows(tabs["vHost"])
     header = next(rows, None)
-    if header is None:
+    if header is None or _empty(header):
         raise ExportError(f"{source}: the vHost tab is empty")
     col = _columns("vHost", header, _HOST_COLUMNS, source, notes)
-    idx = [(f, col[f]) for f in _HOST_COLUMNS if f in col]
+    has_maintenance = "maintenance" in col
+    pick, pick_short = _picker(tuple(_HOST_COLUMNS), col)
     duplicate_hosts: list[str] = []
+    versions: dict[object, tuple[str | None, str | None]] = {}
+    flags: dict[object, bool] = {}
     for n, row in enumerate(rows, 2):
-        r = {f: (row[i] if i < len(row) else None) for f, i in idx}
-        name = _text(r.get("host"))
-        where = f"{source}: vHost row {n}"
+        if not row or (row[0] in _EMPTY and _empty(row)):
+            break
+        try:
+            cells = pick(row)
+        except IndexError:
+            cells = pick_short(row)
+        name_v, dc_v, cluster_v, maint_v, model_v, current_v, max_v, esx_v, server_v, vcuuid_v = cells
+        name = _text(name_v)
         if name is None:
-            raise ExportError(f"{where}: no Host name")
-        where += f" ({name})"
-        vc = vcenter(r.get("vc_server"), r.get("vc_uuid"))
+            raise ExportError(f"{source}: vHost row {n}: no Host name")
+        vc = vcenter(server_v, vcuuid_v)
         if name in vc.hosts:
             duplicate_hosts.append(name)
             continue
-        datacenter, cluster = _text(r.get("datacenter")), _text(r.get("cluster"))
-        version, build = _esx(r.get("esx_version"), f"{where} ESX Version")
+        datacenter, cluster = _text(dc_v), _text(cluster_v)
+        where = f"{source}: vHost row {n} ({name})"
+        version_build = versions.get(esx_v) if esx_v.__class__ is str else None
+        if version_build is None:
+            version_build = _esx(esx_v, f"{where} ESX Version")
+            if esx_v.__class__ is str:
+                versions[esx_v] = version_build
+        version, build = version_build
         host: dict[str, Any] = {"name": name, "cluster": cluster}
         if version is not None:
             host["esxi_version"] = version
         if build is not None:
             host["esxi_build"] = build
-        if "maintenance" in r:
-            host["maintenance"] = _bool(r["maintenance"], f"{where} in Maintenance Mode")
-        max_evc = mode_key(r.get("max_evc"), f"{where} Max EVC")
+        if has_maintenance:
+            flag = flags.get(maint_v)
+            if flag is None:
+                flag = flags[maint_v] = _bool(maint_v, f"{where} in Maintenance Mode")
+            host["maintenance"] = flag
+        max_evc = mode_key(max_v, f"{where} Max EVC")
         if max_evc is not None:
             host["max_evc_mode"] = max_evc
-        current = mode_key(r.get("current_evc"), f"{where} Current EVC")
+        current = mode_key(current_v, f"{where} Current EVC")
         if current is not None:
             host["current_evc_mode"] = current
-        model = _text(r.get("cpu_model"))
+        model = _text(model_v)
         host["cpu"] = {"model": model} if model else {}
         if max_evc is None and model is None:
             raise ExportError(f"{where}: neither Max EVC nor CPU Model: nothing tells its CPU")
@@ -483,68 +529,88 @@ def _build(book: _Workbook, tabs: Mapping[str, str], source: str, path: Path, ca
     # vInfo
     rows = book.rows(tabs["vInfo"])
     header = next(rows, None)
-    if header is None:
+    if header is None or _empty(header):
         raise ExportError(f"{source}: the vInfo tab is empty")
     col = _columns("vInfo", header, _VM_COLUMNS, source, notes)
-    fields = ("vm", "power", "hw", "host", "datacenter", "cluster", "vm_id", "template", "min_evc", "os_config",
-              "os_tools", "vm_uuid", "vc_server", "vc_uuid", "vc_type")
-    # One itemgetter picks the columns read; a missing optional column reads as an empty cell.
-    width = len(header)
-    pick = itemgetter(*(col.get(f, width) for f in fields))
+    pick, pick_short = _picker(("vm", "power", "hw", "host", "datacenter", "cluster", "vm_id", "template", "min_evc",
+                    "os_config", "os_tools", "vm_uuid", "vc_server", "vc_uuid", "vc_type"), col)
     has_template = "template" in col
     unplaced: list[str] = []
     no_version: list[str] = []
-    last_key: tuple[object, object] | None = None
     cur: _VCenter | None = None
-    hw_cache: dict[object, str | None] = {}
-    mode_cache: dict[object, str | None] = {}
+    last_server: object = _UNSEEN
+    last_vcuuid: object = _UNSEEN
+    cur_hosts: Mapping[str, object] = {}
+    cur_vms: list[dict[str, Any]] = []
+    cur_ids: list[object] = []
+    cur_names: set[str] = set()
+    cur_loose: list[tuple[dict[str, Any], object, object]] = []
+    powers: dict[object, str] = {}
+    hws: dict[object, str | None] = {}
+    # Each value's meaning is worked out once per distinct cell value; the caches are keyed by values
+    # whose equal spellings mean the same (1, 1.0 and True are one key: equal for these parsers too).
     for n, row in enumerate(rows, 2):
-        if len(row) <= width:
-            row = [*row, *([None] * (width + 1 - len(row)))]
+        if not row or (row[0] in _EMPTY and _empty(row)):
+            break
+        try:
+            cells = pick(row)
+        except IndexError:
+            cells = pick_short(row)
         (name_v, power_v, hw_v, host_v, dc_v, cluster_v, id_v, template_v, min_v, os_v, tools_v, uuid_v,
-         server_v, vcuuid_v, type_v) = pick(row)
-        name = _text(name_v)
-        if name is None:
+         server_v, vcuuid_v, type_v) = cells
+        name = name_v.strip() if name_v.__class__ is str else _text(name_v)
+        if not name:
             raise ExportError(f"{source}: vInfo row {n}: no VM name")
-        if cur is None or (server_v, vcuuid_v) != last_key:
-            last_key = (server_v, vcuuid_v)
+        if cur is None or server_v != last_server or vcuuid_v != last_vcuuid:
+            last_server, last_vcuuid = server_v, vcuuid_v
             cur = vcenter(server_v, vcuuid_v)
+            cur_hosts, cur_vms, cur_ids, cur_names, cur_loose = cur.hosts, cur.vms, cur.vm_ids, cur.vm_names, cur.loose
         if cur.version is None and type_v:
             m = _VCSERVER.search(str(type_v))
             if m:
                 cur.version, cur.build = m.group(1), m.group(2)
-        power = _POWER.get((_text(power_v) or "").lower())
+        power = powers.get(power_v)
         if power is None:
-            raise ExportError(f"{source}: vInfo row {n} ({name}): Powerstate {power_v!r} is not poweredOn, "
-                              "poweredOff or suspended")
-        hw = hw_cache.get(hw_v, "") if isinstance(hw_v, (str, int, float)) else ""
+            power = _POWER.get((_text(power_v) or "").lower())
+            if power is None:
+                raise ExportError(f"{source}: vInfo row {n} ({name}): Powerstate {power_v!r} is not poweredOn, "
+                                  "poweredOff or suspended")
+            if power_v.__class__ is str:
+                powers[power_v] = power
+        hw = hws.get(hw_v, "")
         if hw == "":
             hw = _hw(hw_v, f"{source}: vInfo row {n} ({name}) HW version")
             if isinstance(hw_v, (str, int, float)):
-                hw_cache[hw_v] = hw
+                hws[hw_v] = hw
         if hw is None:
             no_version.append(name)
             continue
-        vm: dict[str, Any] = {"name": name, "power_state": power, "hardware_version": hw,
-                              "host": _text(host_v), "_dc": _text(dc_v), "_cluster": _text(cluster_v),
-                              "_id": _text(id_v)}
-        if has_template and _bool(template_v, f"{source}: vInfo row {n} ({name}) Template"):
-            vm["template"] = True
+        on = (host_v.strip() if host_v.__class__ is str else _text(host_v)) or None
+        vm: dict[str, Any] = {"name": name, "power_state": power, "hardware_version": hw, "host": on}
+        if has_template:
+            flag = flags.get(template_v)
+            if flag is None:
+                flag = flags[template_v] = _bool(template_v, f"{source}: vInfo row {n} ({name}) Template")
+            if flag:
+                vm["template"] = True
         if min_v:
-            min_evc = mode_cache.get(min_v, "") if isinstance(min_v, str) else ""
+            min_evc = mode_keys.get(min_v, "")
             if min_evc == "":
                 min_evc = mode_key(min_v, f"{source}: vInfo row {n} ({name}) min Required EVC Mode Key")
-                if isinstance(min_v, str):
-                    mode_cache[min_v] = min_evc
             if min_evc is not None:
                 vm["min_required_evc_mode"] = min_evc
-        guest = _text(os_v) or _text(tools_v)
-        if guest is not None:
+        guest = ((os_v.strip() if os_v.__class__ is str else _text(os_v))
+                 or (tools_v.strip() if tools_v.__class__ is str else _text(tools_v)))
+        if guest:
             vm["guest_os"] = guest
-        uuid = _text(uuid_v)
-        if uuid is not None:
+        uuid = uuid_v.strip() if uuid_v.__class__ is str else _text(uuid_v)
+        if uuid:
             vm["uuid"] = uuid
-        cur.vms.append(vm)
+        cur_vms.append(vm)
+        cur_ids.append(id_v)
+        cur_names.add(name)
+        if on is None or on not in cur_hosts:
+            cur_loose.append((vm, dc_v, cluster_v))
     if no_version:
         notes.append(f"{source}: {_few(no_version)} without HW version (inaccessible or orphaned?) left out")
 
@@ -555,6 +621,30 @@ def _build(book: _Workbook, tabs: Mapping[str, str], source: str, path: Path, ca
         raise ExportError(f"{source}: no hosts and no VMs")
     return {"evckit_snapshot": 1, "description": f"imported from the RVTools export {path.name}",
             "notes": notes, "vcenters": doc_vcs}
+
+
+_UNSEEN: Any = object()
+
+
+def _picker(fields: Sequence[str], col: Mapping[str, int],
+            ) -> tuple[Callable[[Sequence[object]], Any], Callable[[Sequence[object]], Any]]:
+    """(``pick``, ``pick_short``): a row's cells of ``fields``, in that order.
+
+    ``pick`` is one `itemgetter` when the tab has every column (it raises IndexError on a row shorter
+    than the header, which ``pick_short`` then reads); a field whose column is missing, or a cell
+    beyond the end of a short row, reads as None.
+    """
+    getter = itemgetter(*(col.get(f, 0) for f in fields))
+    width = max(col.values()) + 1
+    absent = {i for i, f in enumerate(fields) if f not in col}
+
+    def pick_short(row: Sequence[object]) -> tuple[object, ...]:
+        cells: tuple[object, ...] = getter(row if len(row) >= width else [*row, *([None] * (width - len(row)))])
+        if absent:
+            cells = tuple(None if i in absent else v for i, v in enumerate(cells))
+        return cells
+
+    return (pick_short if absent else getter), pick_short
 
 
 def _named(vcs: Sequence[_VCenter] | Any) -> list[_VCenter]:
@@ -574,16 +664,19 @@ def _few(names: Sequence[str], what: str = "VM", n: int = 3) -> str:
 
 def _vcenter_doc(vc: _VCenter, source: str, fallback: str, n_vcs: int, notes: list[str],
                  unplaced: list[str]) -> dict[str, Any]:
+    """One vCenter of the document: clusters named, names used twice told apart, VMs on hosts vHost does
+    not list placed in their cluster (the others are final as read)."""
     if not vc.name:
         vc.name = fallback if n_vcs == 1 else f"{fallback}-{len(unplaced)}"
         notes.append(f"{source}: no VI SDK Server column or value: the vCenter is named {vc.name!r}")
+    loose = [(vm, _text(dc), _text(cl)) for vm, dc, cl in vc.loose]
     # Cluster names: one name in two datacenters becomes "name (datacenter)".
     dcs: dict[str, set[str | None]] = {}
     for dc, cl in vc.current_evc:
         dcs.setdefault(cl, set()).add(dc)
-    for vm in vc.vms:
-        if vm["_cluster"] is not None and (vm["host"] is None or vm["host"] not in vc.hosts):
-            dcs.setdefault(vm["_cluster"], set()).add(vm["_dc"])
+    for _, vm_dc, vm_cl in loose:
+        if vm_cl is not None:
+            dcs.setdefault(vm_cl, set()).add(vm_dc)
 
     def cname(dc: str | None, cl: str) -> str:
         return f"{cl} ({dc})" if len(dcs.get(cl, ())) > 1 and dc else cl
@@ -604,31 +697,27 @@ def _vcenter_doc(vc: _VCenter, source: str, fallback: str, n_vcs: int, notes: li
         host_dc, host_cl = vc.host_cluster[h["name"]]
         h["cluster"] = cname(host_dc, host_cl) if host_cl else None
         hosts.append(h)
-    foreign: list[str] = []
-    names = Counter(vm["name"] for vm in vc.vms)
     renamed: list[str] = []
-    vms = []
-    for vm in vc.vms:
-        dc, cl, vm_id = vm.pop("_dc"), vm.pop("_cluster"), vm.pop("_id")
-        if names[vm["name"]] > 1:
-            vm["name"] = f"{vm['name']} ({vm_id or vm.get('uuid') or len(renamed) + 1})"
-            renamed.append(vm["name"])
-        if vm["host"] is not None and vm["host"] in vc.hosts:
-            vms.append(vm)  # the host's cluster is the VM's
-            continue
-        if vm["host"] is not None:
-            foreign.append(vm["host"])
-        vm["host"] = None
-        if cl is None:
+    if len(vc.vm_names) < len(vc.vms):
+        names = Counter(vm["name"] for vm in vc.vms)
+        for vm, vm_id in zip(vc.vms, vc.vm_ids):
+            if names[vm["name"]] > 1:
+                vm["name"] = f"{vm['name']} ({_text(vm_id) or vm.get('uuid') or len(renamed) + 1})"
+                renamed.append(vm["name"])
+    foreign: list[str] = []
+    left_out: set[int] = set()
+    for vm, vm_dc, vm_cl in loose:
+        on = vm.pop("host")
+        if on is not None:
+            foreign.append(on)
+        if vm_cl is None:
             unplaced.append(vm["name"])
+            left_out.add(id(vm))
             continue
-        name = cname(dc, cl)
+        name = cname(vm_dc, vm_cl)  # the VM is placed in its cluster only
         clusters.setdefault(name, {"name": name, "evc_mode": None})
         vm["cluster"] = name
-        vms.append(vm)
-    for vm in vms:
-        if vm["host"] is None:
-            del vm["host"]
+    vms = [vm for vm in vc.vms if id(vm) not in left_out] if left_out else vc.vms
     if foreign:
         distinct = sorted(set(foreign))
         notes.append(f"{source}: {len(foreign)} VM(s) of {vc.name} run on hosts vHost does not list "

@@ -8,6 +8,7 @@ export cannot carry (`tests.rvtools_export.exportable`).
 from __future__ import annotations
 
 import copy
+import csv
 import json
 import subprocess
 import sys
@@ -214,6 +215,28 @@ def test_stops_at_first_empty_row(tmp_path: Path) -> None:
     path = write_xlsx(example(), tmp_path / "e.xlsx", trailing_rows=junk)
     inv = load_inventories([path])
     assert "not-a-vm" not in {v.name for v in inv.vms} and len(inv.vms) == 10
+
+
+@pytest.mark.parametrize("separator", ["\r\n", ",,,,\r\n"])
+def test_csv_quoted_cells_and_first_empty_row(tmp_path: Path, separator: str) -> None:
+    """CSV cells as RVTools writes them: a number with a thousands separator, a name with a comma and a
+    note over several lines are quoted; the reading stops at the first empty line (or one of only commas)."""
+    snap = example()
+    snap["vcenters"][0]["vms"][0]["name"] = "web, 01"
+    folder = write_csv(snap, tmp_path / "export")
+    path = folder / "RVTools_tabvInfo.csv"
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    header = rows[0]
+    for row in rows[1:]:
+        row[header.index("Memory")] = "16,384"
+        row[header.index("Folder")] = 'Notes: "moved"\r\nfrom, the old site\n'
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f).writerows(rows)
+        f.write(separator + "not-a-vm,bogus-state,x,y\r\n")
+    inv = load_inventories([folder])
+    assert verdicts(inv) == expected(snap)
+    assert "web, 01" in {v.name for v in inv.vms} and len(inv.vms) == 10
 
 
 # --- errors ---------------------------------------------------------------------------------------
