@@ -629,8 +629,12 @@ def _limiting_text(hosts: Sequence[str], x: LimitingHost) -> str:
 
 #: Above this many hosts the readable report summarises them instead of listing each.
 HOST_ROWS = 200
-#: Above this many distinct VM situations the readable report gives one line each, not one per target.
+#: Above this many rows (distinct VM situations, clusters) the readable report summarises a table: VM
+#: situations one row per verdict instead of one per target, largest first.
 DETAIL_ROWS = 100
+#: How many rows a summarised table shows in an unfiltered report; a line says how many more there are
+#: and how to see them (``--cluster``, ``--vm``, ``--explain``, ``--format csv``/``json``).
+TOP_ROWS = 40
 
 
 def _kinds(g: GroupVerdict) -> str:
@@ -680,93 +684,27 @@ def render_check(view: CheckView, fmt: str) -> str:
     parts.append(f"{printable(a.inventory.source)}:\n{paragraph(line)}" if fmt == "table"
                  else f"**{printable(a.inventory.source)}**: {line}")
     parts.extend(printable(n) for n in a.notes)
-    rrow = [_recommendation_row(c.label, c.recommendation) for c in view.clusters if c.recommendation is not None]
-    if rrow:
-        parts.append(_title("Recommended EVC mode per cluster", fmt)
-                     + table(rrow, ["cluster", "do", "plan", "cost: features each host hides"], fmt,
-                             wrap=[None, 1, 1, 1]))
-    crow = []
-    for c in view.clusters:
-        limiting = "; ".join(_limiting_text(hosts, x) for hosts, x in _group_limiting(c.limiting_hosts))
-        problems = [c.reason] if c.reason else []
-        problems += [f"{x.host} cannot run {x.mode}" + (f": {x.vendor} CPU" if x.vendor else "")
-                     for x in c.not_admitted]
-        problems += [f"lowering to {k} blocked by {_short(list(vms), 3)}" for k, vms in c.blocking_lower.items() if vms]
-        if c.assumed_hosts:
-            problems.append(f"assumed CPU: {_short(list(c.assumed_hosts), 3)}")
-        crow.append([c.label, f"{_mode_text(c.evc_mode, 'disabled')} / {_mode_text(c.max_evc_mode, 'none')}",
-                     limiting or "-", "; ".join(problems) or "-", f"{len(c.hosts)} {', '.join(c.vendors)}"])
-    parts.append(_title("Clusters", fmt) + table(crow, ["cluster", "EVC mode / max", "held back by", "notes", "hosts"],
-                                                 fmt, wrap=[None, 1, 1, 1, 1]))
-    hrow = []
-    for hr in view.hosts():
-        h = hr.host
-        state = h.connection_state + (", maintenance" if h.maintenance else "")
-        hrow.append([h.name, _mode_text(hr.verdict.max_mode, "none"), h.cluster or "-",
-                     h.cpu_model or h.cpu.brand or (h.cpu.generation.label if h.cpu.generation else "?"),
-                     (f"ESXi {h.esxi_version or '?'} (vmx-{hr.max_hw_version or '?'}), "
-                      f"{'assumed' if h.cpu.assumed else 'measured'} CPU, {state}")])
-    if len(hrow) <= HOST_ROWS or view.explain:
+    # An unfiltered report of a large estate shows the top of each long table and says how to see the
+    # rest; with --vm, --cluster or --explain every row the filter selects is listed.
+    whole = view.explain or view.vm_filter or view.cluster_filter
+    parts.extend(_recommendation_section(view, fmt, whole))
+    parts.extend(_cluster_section(view, fmt, whole))
+    hosts = view.hosts()
+    if len(hosts) <= HOST_ROWS or view.explain:
+        hrow = []
+        for hr in hosts:
+            h = hr.host
+            state = h.connection_state + (", maintenance" if h.maintenance else "")
+            hrow.append([h.name, _mode_text(hr.verdict.max_mode, "none"), h.cluster or "-",
+                         h.cpu_model or h.cpu.brand or (h.cpu.generation.label if h.cpu.generation else "?"),
+                         (f"ESXi {h.esxi_version or '?'} (vmx-{hr.max_hw_version or '?'}), "
+                          f"{'assumed' if h.cpu.assumed else 'measured'} CPU, {state}")])
         parts.append(_title("Hosts", fmt) + table(hrow, ["host", "max EVC mode", "cluster", "CPU", "ESXi, CPU data, state"],
                                                   fmt, wrap=[None, None, None, 1, 1]))
     else:
-        parts.append(f"Hosts: {len(hrow)} (listed with --explain, or in --format json)")
-    vrow = []
-    clusters = {c.label: c for c in a.clusters}
-    # VMs that share a verdict (same group, same cluster, same state) share rows: an estate of
-    # 100,000 VMs prints as many rows as it has distinct situations, not VMs.
-    together: dict[tuple[object, ...], list[VMResult]] = {}
-    vendor_only: dict[int, bool] = {}  # per-verdict facts, worked out once for all VMs sharing the verdict
-    situation: dict[int, tuple[str, str]] = {}
-    for v in view.vms:
-        g = v.verdict
-        only_vendor = vendor_only.get(id(g))
-        if only_vendor is None:  # per verdict, not per VM
-            only_vendor = vendor_only[id(g)] = all(g.other_vendor_only(t) for t in g.blocked)
-        if not view.explain and only_vendor and v.power_cycle is None:
-            continue  # it can go everywhere its CPU vendor can
-        together.setdefault((id(g), v.cluster_label, _state(v)), []).append(v)
-    detailed = view.explain or len(together) <= DETAIL_ROWS
-    for same in together.values():
-        v, g = same[0], same[0].verdict
-        who = _short([x.vm.name for x in same], 3 if detailed else 2)
-        if not detailed:
-            if id(g) not in situation:
-                situation[id(g)] = (_short(list(g.blocked), 2), _kinds(g))
-            vrow.append([who, *situation[id(g)], v.cluster_label or "-", _state(v)])
-            continue
-        other_vendor = [t for t in g.blocked if g.other_vendor_only(t)]
-        for target, reasons in g.blocked.items():
-            if target in other_vendor:
-                continue
-            why = "; ".join(r.message for r in reasons)
-            partial = g.partial.get(target)
-            if partial:
-                why = f"only {_short(list(partial), 3)} can take it; " + why
-            vrow.append([who, target, why, v.cluster_label or "-", _state(v)])
-        if other_vendor:
-            vrow.append([who, _short(other_vendor, 4), f"other CPU vendor (the VM runs on {v.vendor})",
-                         v.cluster_label or "-", _state(v)])
-        if view.explain:
-            for target in g.live_targets if v.vm.running else g.cold_targets:
-                vrow.append([who, target, _why_yes(v.evidence(clusters[target])), v.cluster_label or "-", _state(v)])
-    if vrow:
-        title = "VM verdicts" if view.explain else "VMs that cannot move everywhere"
-        if not detailed:
-            title += " (summary: --vm NAME, --cluster NAME or --explain for every reason)"
-        parts.append(_title(title, fmt) + table(vrow, ["vm", "target", "verdict" if view.explain else "why not",
-                                                       "from", "state"], fmt, wrap=[1, 1, 1, None, 1]))
-    cycles: dict[tuple[object, ...], list[VMResult]] = {}
-    for v in view.vms:
-        if v.power_cycle is not None:
-            cycles.setdefault((id(v.power_cycle), v.cluster_label), []).append(v)
-    prow = [[_short([x.vm.name for x in same], 3), same[0].cluster_label or "-", same[0].power_cycle.mode,
-             _short(same[0].power_cycle.missing.names(), 8)]
-            for same in cycles.values() if same[0].power_cycle is not None]
-    if prow:
-        parts.append(_title("VMs needing a power cycle to use their cluster's EVC mode", fmt)
-                     + table(prow, ["vm", "cluster", "EVC mode", "features it does not use yet"], fmt,
-                             wrap=[1, None, None, 1]))
+        parts.append(f"Hosts: {len(hosts)} (listed with --explain, or in --format json)")
+    parts.extend(_vm_section(view, fmt, whole))
+    parts.extend(_power_cycle_section(view, fmt, whole))
     conflicts: dict[tuple[object, ...], list[DataConflict]] = {}
     for dc in conflicts_shown(view):
         conflicts.setdefault((dc.vcenter, dc.host, dc.source, dc.message), []).append(dc)
@@ -795,6 +733,192 @@ def render_check(view: CheckView, fmt: str) -> str:
     if fmt == "table":
         return "\n\n".join(paragraph(p) if "\n" not in p else p for p in parts)
     return "\n\n".join(parts)
+
+
+def _ranked(groups: Iterable[list[VMResult]], key: Callable[[VMResult], object]) -> list[list[list[VMResult]]]:
+    """Groups of VMs gathered by ``key`` of their first VM, the most VMs first (ties in order of appearance)."""
+    merged: dict[object, list[list[VMResult]]] = {}
+    for same in groups:
+        merged.setdefault(key(same[0]), []).append(same)
+    return sorted(merged.values(), key=lambda gs: sum(map(len, gs)), reverse=True)
+
+
+def _where(groups: Sequence[list[VMResult]]) -> str:
+    """The cluster of groups of VMs, or how many clusters they are in."""
+    labels = dict.fromkeys(same[0].cluster_label or "-" for same in groups)
+    return next(iter(labels)) if len(labels) == 1 else _n(len(labels), "cluster")
+
+
+def _left_out(more: int, noun: str, vms: int | None, how: str) -> str:
+    """The line under a summarised table: how much it left out and how to see it."""
+    counted = f" ({_n(vms, 'VM')})" if vms is not None else ""
+    return f"{more} more {noun}{'' if more == 1 else 's'}{counted} not shown: {how}"
+
+
+def _acts(r: Recommendation) -> bool:
+    """Whether a recommendation asks for something (a change of mode, VMs or hosts to act on)."""
+    return r.action != "keep" or bool(r.evacuate or r.power_cycle or r.excluded_hosts or r.guest_floors)
+
+
+def _recommendation_section(view: CheckView, fmt: str, whole: bool) -> list[str]:
+    """The recommendation per cluster; above `DETAIL_ROWS` clusters (unfiltered) the `TOP_ROWS` that ask
+    the most (VMs and hosts to act on), then a line counting the rest by action."""
+    recs = [(c, c.recommendation) for c in view.clusters if c.recommendation is not None]
+    if not recs:
+        return []
+    title, footer = "Recommended EVC mode per cluster", []
+    if len(recs) > DETAIL_ROWS and not whole:
+        recs.sort(key=lambda cr: (not _acts(cr[1]), -(len(cr[1].evacuate) + len(cr[1].power_cycle)
+                                                       + len(cr[1].guest_floors) + len(cr[1].excluded_hosts))))
+        recs, rest = recs[:TOP_ROWS], recs[TOP_ROWS:]
+        title += f" (the {TOP_ROWS} of {len(recs) + len(rest)} with the most VMs and hosts to act on)"
+        actions: dict[str, int] = {}
+        for _, r in rest:
+            actions[r.action] = actions.get(r.action, 0) + 1
+        acting = sum(_acts(r) for _, r in rest)
+        footer.append(_left_out(len(rest), "cluster", None, f"{acting} with something to do ("
+                                + ", ".join(f"{k} {n}" for k, n in sorted(actions.items(), key=lambda kv: -kv[1]))
+                                + "); --cluster NAME shows a cluster's plan, --format json every plan "
+                                  "(each cluster's recommendation)"))
+    rrow = [_recommendation_row(c.label, r) for c, r in recs]
+    return [_title(title, fmt) + table(rrow, ["cluster", "do", "plan", "cost: features each host hides"], fmt,
+                                       wrap=[None, 1, 1, 1]), *footer]
+
+
+def _cluster_problems(c: ClusterResult) -> int:
+    """How much a cluster's notes ask for: its reason, hosts it does not admit, VMs blocking a lower mode."""
+    return bool(c.reason) + len(c.not_admitted) + sum(len(vms) for vms in c.blocking_lower.values())
+
+
+def _cluster_section(view: CheckView, fmt: str, whole: bool) -> list[str]:
+    """The clusters; above `DETAIL_ROWS` (unfiltered) the `TOP_ROWS` with the most problems first."""
+    clusters: Sequence[ClusterResult] = view.clusters
+    title, footer = "Clusters", []
+    if len(clusters) > DETAIL_ROWS and not whole:
+        ranked = sorted(clusters, key=_cluster_problems, reverse=True)
+        clusters, rest = ranked[:TOP_ROWS], ranked[TOP_ROWS:]
+        title += f" (the {TOP_ROWS} of {len(ranked)} with the most problems)"
+        footer.append(_left_out(len(rest), "cluster", None,
+                                f"{sum(_cluster_problems(c) > 0 for c in rest)} with problems; --cluster NAME lists "
+                                "those it selects, --format csv --csv-table clusters or --format json every cluster"))
+    crow = []
+    for c in clusters:
+        limiting = "; ".join(_limiting_text(hosts, x) for hosts, x in _group_limiting(c.limiting_hosts))
+        problems = [c.reason] if c.reason else []
+        problems += [f"{x.host} cannot run {x.mode}" + (f": {x.vendor} CPU" if x.vendor else "")
+                     for x in c.not_admitted]
+        problems += [f"lowering to {k} blocked by {_short(list(vms), 3)}" for k, vms in c.blocking_lower.items() if vms]
+        if c.assumed_hosts:
+            problems.append(f"assumed CPU: {_short(list(c.assumed_hosts), 3)}")
+        crow.append([c.label, f"{_mode_text(c.evc_mode, 'disabled')} / {_mode_text(c.max_evc_mode, 'none')}",
+                     limiting or "-", "; ".join(problems) or "-", f"{len(c.hosts)} {', '.join(c.vendors)}"])
+    return [_title(title, fmt) + table(crow, ["cluster", "EVC mode / max", "held back by", "notes", "hosts"],
+                                       fmt, wrap=[None, 1, 1, 1, 1]), *footer]
+
+
+def _vm_section(view: CheckView, fmt: str, whole: bool) -> list[str]:
+    """The VMs that cannot move everywhere (every VM with ``--explain``), with the reasons.
+
+    VMs that share a verdict, cluster and state share rows: an estate of 100,000 VMs has as many
+    situations as distinct verdicts x clusters x states, not VMs. Up to `DETAIL_ROWS` situations, a row
+    per target; above, a row per verdict (VMs of every cluster and state together), largest first, and
+    an unfiltered report shows the `TOP_ROWS` largest and says how to see the rest.
+    """
+    together: dict[tuple[object, ...], list[VMResult]] = {}
+    vendor_only: dict[int, bool] = {}  # per-verdict facts, worked out once for all VMs sharing the verdict
+    for v in view.vms:
+        g = v.verdict
+        only_vendor = vendor_only.get(id(g))
+        if only_vendor is None:  # per verdict, not per VM
+            only_vendor = vendor_only[id(g)] = all(g.other_vendor_only(t) for t in g.blocked)
+        if not view.explain and only_vendor and v.power_cycle is None:
+            continue  # it can go everywhere its CPU vendor can
+        vm = v.vm
+        together.setdefault((id(g), v.cluster_label, vm.power_state, vm.hardware_version, vm.per_vm_evc), []).append(v)
+    if not together:
+        return []
+    if not view.explain and len(together) > DETAIL_ROWS:
+        ranked = _ranked(together.values(), lambda v: (id(v.verdict), v.vm.running))
+        shown = ranked if whole else ranked[:TOP_ROWS]
+        title = "VMs that cannot move everywhere, by verdict (summary: --vm NAME, --cluster NAME or --explain for every reason)"
+        vrow: list[list[Any]] = []
+        for groups in shown:
+            g = groups[0][0].verdict
+            vrow.append([sum(map(len, groups)), groups[0][0].vm.name, _where(groups),
+                         _short(list(dict.fromkeys(_state(same[0]) for same in groups)), 1), len(g.blocked), _kinds(g)])
+        out = [_title(title, fmt) + table(vrow, ["VMs", "for example", "from", "state", "clusters it cannot reach",
+                                                 "why not (clusters each reason stops it at)"], fmt,
+                                          wrap=[None, None, None, 1, 1, 1])]
+        rest = ranked[len(shown):]
+        if rest:
+            out.append(_left_out(len(rest), "situation", sum(len(s) for gs in rest for s in gs),
+                                 f"the table lists the {len(shown)} largest of {len(ranked)}; --cluster NAME or "
+                                 "--vm NAME lists those it selects, --explain every VM and target; --format csv or "
+                                 "--format json states every VM's verdict"))
+        return out
+    a = view.analysis
+    clusters = {c.label: c for c in a.clusters}
+    vrow = []
+    for same in together.values():
+        v, g = same[0], same[0].verdict
+        who = _short([x.vm.name for x in same], 3)
+        other_vendor = [t for t in g.blocked if g.other_vendor_only(t)]
+        for target, reasons in g.blocked.items():
+            if target in other_vendor:
+                continue
+            why = "; ".join(r.message for r in reasons)
+            partial = g.partial.get(target)
+            if partial:
+                why = f"only {_short(list(partial), 3)} can take it; " + why
+            vrow.append([who, target, why, v.cluster_label or "-", _state(v)])
+        if other_vendor:
+            vrow.append([who, _short(other_vendor, 4), f"other CPU vendor (the VM runs on {v.vendor})",
+                         v.cluster_label or "-", _state(v)])
+        if view.explain:
+            for target in g.live_targets if v.vm.running else g.cold_targets:
+                vrow.append([who, target, _why_yes(v.evidence(clusters[target])), v.cluster_label or "-", _state(v)])
+    if not vrow:
+        return []
+    title = "VM verdicts" if view.explain else "VMs that cannot move everywhere"
+    return [_title(title, fmt) + table(vrow, ["vm", "target", "verdict" if view.explain else "why not", "from", "state"],
+                                       fmt, wrap=[1, 1, 1, None, 1])]
+
+
+def _power_cycle_section(view: CheckView, fmt: str, whole: bool) -> list[str]:
+    """Running VMs below their cluster's EVC mode; above `DETAIL_ROWS` rows one per mode and missing
+    features (VMs of every cluster together), largest first, the `TOP_ROWS` largest when unfiltered."""
+    cycles: dict[tuple[object, ...], list[VMResult]] = {}
+    for v in view.vms:
+        if v.power_cycle is not None:
+            cycles.setdefault((id(v.power_cycle), v.cluster_label), []).append(v)
+    if not cycles:
+        return []
+    title = "VMs needing a power cycle to use their cluster's EVC mode"
+    if len(cycles) <= DETAIL_ROWS:
+        prow = [[_short([x.vm.name for x in same], 3), same[0].cluster_label or "-", same[0].power_cycle.mode,
+                 _short(same[0].power_cycle.missing.names(), 8)]
+                for same in cycles.values() if same[0].power_cycle is not None]
+        return [_title(title, fmt) + table(prow, ["vm", "cluster", "EVC mode", "features it does not use yet"], fmt,
+                                           wrap=[1, None, None, 1])]
+    ranked = _ranked(cycles.values(), lambda v: (v.power_cycle.mode, v.power_cycle.missing.mask)
+                     if v.power_cycle is not None else None)
+    shown = ranked if whole else ranked[:TOP_ROWS]
+    title += ", by mode and features"
+    srow: list[list[Any]] = []
+    for groups in shown:
+        pc = groups[0][0].power_cycle
+        if pc is not None:
+            srow.append([sum(map(len, groups)), groups[0][0].vm.name, _where(groups), pc.mode,
+                         _short(pc.missing.names(), 8)])
+    out = [_title(title, fmt) + table(srow, ["VMs", "for example", "in", "EVC mode", "features it does not use yet"],
+                                      fmt, wrap=[None, None, None, None, 1])]
+    rest = ranked[len(shown):]
+    if rest:
+        out.append(_left_out(len(rest), "situation", sum(len(s) for gs in rest for s in gs),
+                             f"the table lists the {len(shown)} largest of {len(ranked)}; --cluster NAME or --vm NAME "
+                             "lists those it selects; --format csv (needs_power_cycle) or --format json states every "
+                             "VM's"))
+    return out
 
 
 def _n(count: int, noun: str) -> str:
