@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import fnmatch
+import functools
 import io
 import json
 import os
@@ -28,6 +29,7 @@ from evckit.analysis import (
 
 if TYPE_CHECKING:
     from evckit.catalog import Catalog
+    from evckit.features import FeatureSet
     from evckit.assess import HostVerdict
     from evckit.modes import EvcMode
     from evckit.recommend import Recommendation
@@ -421,7 +423,12 @@ _WILDCARD = re.compile(r"[*?\[]")
 
 def host_json(hr: HostResult) -> dict[str, Any]:
     """One host in the ``evckit check`` JSON contract."""
-    h, v = hr.host, hr.verdict
+    return {**host_json_own(hr), **host_json_cpu(hr)}
+
+
+def host_json_own(hr: HostResult) -> dict[str, Any]:
+    """The first members of a host's JSON: its own (name, place, ESXi, state)."""
+    h = hr.host
     return {
         "name": h.name,
         "vcenter": h.vcenter,
@@ -433,6 +440,13 @@ def host_json(hr: HostResult) -> dict[str, Any]:
         "max_hw_version": hr.max_hw_version,
         "connection_state": h.connection_state,
         "maintenance": h.maintenance,
+    }
+
+
+def host_json_cpu(hr: HostResult) -> dict[str, Any]:
+    """The last members of a host's JSON: its CPU and what it decides (hosts of one model share them)."""
+    h, v = hr.host, hr.verdict
+    return {
         "cpu_model": h.cpu_model or h.cpu.brand,
         "vendor": h.cpu.vendor,
         "codename": h.cpu.generation.label if h.cpu.generation else None,
@@ -441,15 +455,26 @@ def host_json(hr: HostResult) -> dict[str, Any]:
         "assumed": h.cpu.assumed,
         "cpu_data": h.cpu.input_format,
         "vcenter_max_evc_mode": h.vcenter_max_evc_mode,
-        "missing_for_next": {k: list(fs.names()) for k, fs in v.missing_for_next.items()},
-        "undetermined": {k: list(fs.names()) for k, fs in v.undetermined.items()},
+        "missing_for_next": {k: _names(fs) for k, fs in v.missing_for_next.items()},
+        "undetermined": {k: _names(fs) for k, fs in v.undetermined.items()},
         "esxi_limited": dict(v.esxi_limited),
     }
 
 
+@functools.lru_cache(maxsize=4096)
+def _feature_names(fs: FeatureSet) -> tuple[str, ...]:
+    return fs.names()
+
+
+def _names(fs: FeatureSet) -> list[str]:
+    """A feature set's names as a JSON list; a few hundred distinct sets recur across thousands of hosts
+    and clusters, so each is named once."""
+    return list(_feature_names(fs))
+
+
 def _limiting_json(items: Sequence[LimitingHost]) -> list[dict[str, Any]]:
-    return [{"host": x.host, "mode": x.mode, "missing": list(x.missing.names()),
-             "undetermined": list(x.undetermined.names()), "needs_esxi": x.needs_esxi,
+    return [{"host": x.host, "mode": x.mode, "missing": _names(x.missing),
+             "undetermined": _names(x.undetermined), "needs_esxi": x.needs_esxi,
              "vendor": x.vendor} for x in items]
 
 
@@ -469,7 +494,7 @@ def cluster_json(c: ClusterResult) -> dict[str, Any]:
         "limiting_hosts": _limiting_json(c.limiting_hosts),
         "not_admitted": _limiting_json(c.not_admitted),
         "blocking_lower": {k: list(v) for k, v in c.blocking_lower.items()},
-        "undetermined": {k: list(fs.names()) for k, fs in c.undetermined.items()},
+        "undetermined": {k: _names(fs) for k, fs in c.undetermined.items()},
         "max_hw_version": c.max_hw_version,
         "recommendation": recommendation_json(c.recommendation) if c.recommendation is not None else None,
     }
@@ -484,13 +509,13 @@ def recommendation_json(r: Recommendation) -> dict[str, Any]:
         "reason": r.reason,
         "excluded_hosts": [{"host": x.host, "kind": x.kind, "reason": x.reason} for x in r.excluded_hosts],
         "held_back_by": _limiting_json(r.held_back_by),
-        "evacuate": [{"vm": a.vm, "features": list(a.features.names()), "reason": a.reason} for a in r.evacuate],
-        "power_cycle": [{"vm": a.vm, "features": list(a.features.names()), "reason": a.reason} for a in r.power_cycle],
+        "evacuate": [{"vm": a.vm, "features": _names(a.features), "reason": a.reason} for a in r.evacuate],
+        "power_cycle": [{"vm": a.vm, "features": _names(a.features), "reason": a.reason} for a in r.power_cycle],
         "guest_floors": [{"vm": b.vm, "guest": b.guest.key, "label": b.guest.label, "running": b.running,
-                          "missing": list(b.missing.names()), "message": b.message} for b in r.guest_floors],
-        "cost": [{"host": h.host, "hidden_count": len(h.hidden), "hidden": list(h.hidden.names()),
+                          "missing": _names(b.missing), "message": b.message} for b in r.guest_floors],
+        "cost": [{"host": h.host, "hidden_count": len(h.hidden), "hidden": _names(h.hidden),
                   "assumed": h.assumed} for h in r.cost],
-        "undetermined": {k: list(fs.names()) for k, fs in r.undetermined.items()},
+        "undetermined": {k: _names(fs) for k, fs in r.undetermined.items()},
     }
 
 
@@ -515,8 +540,8 @@ def _vm_parts(v: VMResult) -> tuple[dict[str, Any], dict[str, Any]]:
     vm = v.vm
     cycle = None
     if v.power_cycle is not None:
-        cycle = {"mode": v.power_cycle.mode, "missing": list(v.power_cycle.missing.names()),
-                 "hidden_by_hardware_version": list(v.power_cycle.hidden.names())}
+        cycle = {"mode": v.power_cycle.mode, "missing": _names(v.power_cycle.missing),
+                 "hidden_by_hardware_version": _names(v.power_cycle.hidden)}
     head = {
         "name": vm.name,
         "vcenter": vm.vcenter,
@@ -840,7 +865,7 @@ def _vm_section(view: CheckView, fmt: str, whole: bool) -> list[str]:
     if not view.explain and len(together) > DETAIL_ROWS:
         ranked = _ranked(together.values(), lambda v: (id(v.verdict), v.vm.running))
         shown = ranked if whole else ranked[:TOP_ROWS]
-        title = "VMs that cannot move everywhere, by verdict (summary: --vm NAME, --cluster NAME or --explain for every reason)"
+        title = "VMs that cannot move everywhere (summary: --vm NAME, --cluster NAME or --explain for every reason)"
         vrow: list[list[Any]] = []
         for groups in shown:
             g = groups[0][0].verdict

@@ -26,7 +26,7 @@ from evckit._text import csv_safe, json_safe, printable
 from evckit._version import version
 
 if TYPE_CHECKING:
-    from evckit.analysis import ClusterResult, GroupVerdict, HostResult, VMResult
+    from evckit.analysis import ClusterResult, GroupVerdict, HostResult, Reason, VMResult
     from evckit.report import CheckView
 
 __all__ = [
@@ -70,24 +70,31 @@ def verdict_ids(vms: Iterable[VMResult]) -> tuple[dict[tuple[int, bool], int], l
 
     Verdict objects are shared by identity, but two objects may say the same thing (groups whose
     decisions differ only where nothing follows from them): those get one id, so each verdict is
-    stated once. The comparison serialises each verdict object once, not each VM.
+    stated once. Two are the same when their JSON is (`_verdict_value`), compared once per verdict
+    object, not per VM.
     """
-    from evckit.report import group_verdict_json  # noqa: PLC0415
-
     ids: dict[tuple[int, bool], int] = {}
-    by_text: dict[str, int] = {}
+    by_value: dict[tuple[object, ...], int] = {}
     first: list[VMResult] = []
     for v in vms:
         k = (id(v.verdict), v.vm.running)
         if k in ids:
             continue
-        text = v.migration + _dump(group_verdict_json(v.verdict, v.vm.running))
-        i = by_text.get(text)
+        value = _verdict_value(v.verdict, k[1])
+        i = by_value.get(value)
         if i is None:
-            i = by_text[text] = len(first)
+            i = by_value[value] = len(first)
             first.append(v)
         ids[k] = i
     return ids, first
+
+
+def _verdict_value(g: GroupVerdict, running: bool) -> tuple[object, ...]:
+    """What a verdict's JSON entry says (`evckit.report.group_verdict_json` and its migration), as a
+    hashable value: equal exactly when the JSON text is (targets in order; reasons compare by kind,
+    message, features and hosts)."""
+    return (running, g.live_targets if running else (), g.cold_targets, tuple(g.partial.items()),
+            tuple(g.blocked.items()))
 
 
 def hosts_of(view: CheckView) -> list[HostResult]:
@@ -123,7 +130,7 @@ class _Doc:
                        .replace("\n", "\n  "))
 
     def array(self, key: str, lines: Iterable[str]) -> None:
-        """An array whose elements are already-serialised one-line JSON values."""
+        """An array whose elements are one-line JSON values (made terminal-safe here, a chunk at a time)."""
         self.out.write(self._sep() + _dump(key) + ": [")
         chunk: list[str] = []
         size = 0
@@ -132,12 +139,12 @@ class _Doc:
             chunk.append(line)
             size += len(line)
             if size >= _CHUNK_CHARS:
-                self.out.write(("\n    " if empty else ",\n    ") + ",\n    ".join(chunk))
+                self.out.write(_safe(("\n    " if empty else ",\n    ") + ",\n    ".join(chunk)))
                 empty = False
                 chunk.clear()
                 size = 0
         if chunk:
-            self.out.write(("\n    " if empty else ",\n    ") + ",\n    ".join(chunk))
+            self.out.write(_safe(("\n    " if empty else ",\n    ") + ",\n    ".join(chunk)))
             empty = False
         self.out.write("]" if empty else "\n  ]")
 
@@ -158,7 +165,8 @@ def write_check_json(view: CheckView, out: TextIO, *, expanded: bool = False,
 
     a = view.analysis
     ids, first = verdict_ids(view.vms)
-    fragments = [_verdict_fragment(report.group_verdict_json(v.verdict, v.vm.running)) for v in first]
+    texts = _VerdictText()
+    fragments = [texts.verdict(v.verdict, v.vm.running) for v in first]
     if expanded and warn is not None and _is_filtered(view) is False:
         counts = [0] * len(first)
         for v in view.vms:
@@ -173,31 +181,79 @@ def write_check_json(view: CheckView, out: TextIO, *, expanded: bool = False,
     doc.member("evckit", version())
     doc.member("snapshot", a.inventory.source)
     doc.member("notes", list(a.notes))
-    doc.array("hosts", (_dump(report.host_json(hr)) for hr in hosts_of(view)))
-    doc.array("clusters", (_dump(report.cluster_json(c)) for c in view.clusters))
+    doc.array("hosts", _host_lines(hosts_of(view)))
+    doc.array("clusters", (json.dumps(report.cluster_json(c), ensure_ascii=False) for c in view.clusters))
     if not expanded:
         doc.array("verdicts", ('{"id": ' + str(i) + ', "migration": ' + _dump(v.migration) + ", " + fragments[i] + "}"
                                for i, v in enumerate(first)))
     doc.array("vms", _vm_lines(view.vms, ids, fragments, expanded))
-    doc.array("data_conflicts", (_dump(c.as_json()) for c in report.conflicts_shown(view)))
+    doc.array("data_conflicts", (json.dumps(c.as_json(), ensure_ascii=False) for c in report.conflicts_shown(view)))
     doc.member("summary", report.summary(view))
     for key, value in (extra or {}).items():
         doc.member(key, value)
     doc.close()
 
 
-def _encode_str(text: str) -> str:
-    """A JSON string as ``json.dumps(text, ensure_ascii=False)`` writes it (the C encoder, directly),
-    terminal-safe (`json_safe`)."""
-    return json_safe(_ENCODE(text))
+def _safe(text: str) -> str:
+    """`json_safe` of JSON text, skipped when the text is plain ASCII without DEL (the common case: one
+    C-speed scan instead of a regular expression)."""
+    if text.isascii() and "\x7f" not in text:
+        return text
+    return json_safe(text)
 
 
 _ENCODE: Callable[[str], str] = getattr(json.encoder, "c_encode_basestring", None) or json.encoder.py_encode_basestring
 
 
-def _verdict_fragment(verdict: dict[str, Any]) -> str:
-    """A verdict's members as JSON text without the braces (``"live_targets": [...], ...``)."""
-    return _dump(verdict)[1:-1]
+class _VerdictText:
+    """Verdicts as JSON text, byte for byte what ``json.dumps`` writes for
+    `evckit.report.group_verdict_json`, with each target label and each reason encoded once: 100,000
+    VMs in 1,000 clusters have a few dozen verdicts of 1,000 targets each, whose reasons repeat."""
+
+    def __init__(self) -> None:
+        self.labels: dict[str, str] = {}
+
+    def label(self, text: str) -> str:
+        enc = self.labels.get(text)
+        if enc is None:
+            enc = self.labels[text] = _ENCODE(text)
+        return enc
+
+    def names(self, items: Iterable[str]) -> str:
+        return "[" + ", ".join(map(self.label, items)) + "]"
+
+    def reason(self, r: Reason) -> str:
+        """`Reason.as_json` as JSON text (message encoded each time: it is rarely shared; the rest is)."""
+        names = self.names
+        return ('{"kind": ' + self.label(r.kind) + ', "message": ' + _ENCODE(r.message) + ', "features": '
+                + names(r.features) + ', "hosts": ' + names(r.hosts) + "}")
+
+    def verdict(self, g: GroupVerdict, running: bool) -> str:
+        """The verdict's members without the braces (``"live_targets": [...], ...``), terminal-safe."""
+        label, names, reason = self.label, self.names, self.reason
+        return _safe(
+            '"live_targets": ' + names(g.live_targets if running else ())
+            + ', "cold_targets": ' + names(g.cold_targets)
+            + ', "partial_targets": {' + ", ".join(label(k) + ": " + names(hs) for k, hs in g.partial.items())
+            + '}, "blocked": {' + ", ".join(label(k) + ": [" + ", ".join(map(reason, rs)) + "]"
+                                            for k, rs in g.blocked.items()) + "}")
+
+
+def _host_lines(hosts: Iterable[HostResult]) -> Iterator[str]:
+    """Each host as `evckit.report.host_json` on one line; the members its CPU decides (shared by every
+    host of one model and state) serialised once."""
+    from evckit.report import host_json_cpu, host_json_own  # noqa: PLC0415
+
+    shared: dict[tuple[object, ...], str] = {}
+    for hr in hosts:
+        h, v = hr.host, hr.verdict
+        key = (h.cpu_model, id(h.cpu), h.vcenter_max_evc_mode, id(v.max_mode), tuple(map(id, v.supported)),
+               tuple((k, fs.mask) for k, fs in v.missing_for_next.items()),
+               tuple((k, fs.mask) for k, fs in v.undetermined.items()), tuple(v.esxi_limited.items()))
+        tail = shared.get(key)
+        if tail is None:
+            tail = shared[key] = json.dumps(host_json_cpu(hr), ensure_ascii=False)[1:]
+        yield json.dumps(host_json_own(hr), ensure_ascii=False)[:-1] + ", " + tail
 
 
 def _vm_lines(vms: Sequence[VMResult], ids: dict[tuple[int, bool], int], fragments: Sequence[str],
@@ -210,23 +266,34 @@ def _vm_lines(vms: Sequence[VMResult], ids: dict[tuple[int, bool], int], fragmen
     """
     from evckit.report import _vm_parts  # noqa: PLC0415
 
-    enc = _encode_str
+    enc = _ENCODE
+    labels: dict[str | None, str] = {None: "null"}  # vCenters, clusters, hosts: encoded once each
     shared: dict[tuple[object, ...], tuple[str, str]] = {}
     for v in vms:
         vm = v.vm
-        i = ids[_key(v)]
-        key = (v.migration, v.vendor, v.requirement_source, vm.min_required_evc_mode, id(v.requirement),
+        running = vm.running
+        i = ids[(id(v.verdict), running)]
+        key = (running, v.vendor, v.requirement_source, vm.min_required_evc_mode, id(v.requirement),
                vm.per_vm_evc, id(v.power_cycle), v.notes)
         parts = shared.get(key)
         if parts is None:
             head, tail = _vm_parts(v)
             for k in ("name", "vcenter", "cluster", "host", "power_state", "hardware_version"):
                 del head[k]  # the VM's own members, written below
-            parts = shared[key] = (_dump(head)[1:-1], _dump(tail)[1:-1])
+            parts = shared[key] = (json.dumps(head, ensure_ascii=False)[1:-1],
+                                   json.dumps(tail, ensure_ascii=False)[1:-1])
         middle, end = parts
-        line = ('{"name": ' + enc(vm.name) + ', "vcenter": ' + enc(vm.vcenter)
-                + ', "cluster": ' + (enc(v.cluster_label) if v.cluster_label is not None else "null")
-                + ', "host": ' + (enc(vm.host) if vm.host is not None else "null")
+        vcenter, cluster, host = vm.vcenter, v.cluster_label, vm.host
+        ev = labels.get(vcenter)
+        if ev is None:
+            ev = labels[vcenter] = enc(vcenter)
+        ec = labels.get(cluster)
+        if ec is None:
+            ec = labels[cluster] = enc(cluster)  # type: ignore[arg-type]
+        eh = labels.get(host)
+        if eh is None:
+            eh = labels[host] = enc(host)  # type: ignore[arg-type]
+        line = ('{"name": ' + enc(vm.name) + ', "vcenter": ' + ev + ', "cluster": ' + ec + ', "host": ' + eh
                 + ', "power_state": ' + enc(vm.power_state)
                 + ', "hardware_version": "vmx-' + str(vm.hardware_version) + '", ' + middle)
         if expanded:

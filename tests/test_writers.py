@@ -86,6 +86,32 @@ def test_streamed_document_is_the_library_document() -> None:
         assert [report.vm_json(v) for v in view.vms] == report.check_json(view, expanded=True)["vms"]
 
 
+def test_pre_encoded_fragments_are_what_json_dumps_writes() -> None:
+    """The writer encodes verdicts, hosts and VMs from shared pieces: each line is byte for byte what
+    ``json.dumps`` writes for the library's dict (so the document's text, not only its value, is kept)."""
+    for view in views():
+        texts = writers._VerdictText()
+        for v in view.vms:
+            assert texts.verdict(v.verdict, v.vm.running) == writers._dump(
+                report.group_verdict_json(v.verdict, v.vm.running))[1:-1]
+        hosts = [json.dumps(report.host_json(hr), ensure_ascii=False) for hr in writers.hosts_of(view)]
+        assert list(writers._host_lines(writers.hosts_of(view))) == hosts
+        ids, first = writers.verdict_ids(view.vms)
+        fragments = [texts.verdict(v.verdict, v.vm.running) for v in first]
+        assert list(writers._vm_lines(view.vms, ids, fragments, True)) == [
+            json.dumps(report.vm_json(v), ensure_ascii=False) for v in view.vms]
+
+
+def test_verdict_ids_are_shared_exactly_when_the_verdicts_are_equal() -> None:
+    for view in views():
+        ids, first = writers.verdict_ids(view.vms)
+        text = {i: json.dumps(report.group_verdict_json(v.verdict, v.vm.running)) + v.migration
+                for i, v in enumerate(first)}
+        assert len(set(text.values())) == len(first)
+        for v in view.vms:
+            assert text[ids[writers._key(v)]] == json.dumps(report.group_verdict_json(v.verdict, v.vm.running)) + v.migration
+
+
 def test_what_if_document_in_both_forms(capsys: pytest.CaptureFixture[str]) -> None:
     """A what-if report carries ``changes`` last, grouped or expanded."""
     args = ["check", "--example", "--add-host", "gold=Xeon Gold 6430x2"]
