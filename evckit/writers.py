@@ -18,6 +18,7 @@ document parses to exactly what ``check_json`` builds.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
@@ -212,6 +213,7 @@ class _VerdictText:
 
     def __init__(self) -> None:
         self.labels: dict[str, str] = {}
+        self.lists: dict[tuple[str, ...], str] = {}
 
     def label(self, text: str) -> str:
         enc = self.labels.get(text)
@@ -219,8 +221,12 @@ class _VerdictText:
             enc = self.labels[text] = _ENCODE(text)
         return enc
 
-    def names(self, items: Iterable[str]) -> str:
-        return "[" + ", ".join(map(self.label, items)) + "]"
+    def names(self, items: tuple[str, ...]) -> str:
+        """A list of names; equal lists (a reason's features, a cluster's hosts) encoded once."""
+        enc = self.lists.get(items)
+        if enc is None:
+            enc = self.lists[items] = "[" + ", ".join(map(self.label, items)) + "]"
+        return enc
 
     def reason(self, r: Reason) -> str:
         """`Reason.as_json` as JSON text (message encoded each time: it is rarely shared; the rest is)."""
@@ -261,28 +267,30 @@ def _vm_lines(vms: Sequence[VMResult], ids: dict[tuple[int, bool], int], fragmen
     """Each VM as `report.vm_json` (expanded) or with ``"verdict": id``, one line each, byte for byte
     what ``json.dumps`` prints for those dicts.
 
-    Only the VM's own names are encoded per VM; the members that VMs share (requirement, per-VM EVC,
-    power cycle, notes: a few hundred distinct combinations) are serialised once and reused.
+    Only the VM's own names are encoded per VM (its vCenter, cluster and host once per name); the
+    members that VMs share (state, requirement, per-VM EVC, power cycle, notes, verdict: a few thousand
+    distinct combinations) are serialised once and reused.
     """
     from evckit.report import _vm_parts  # noqa: PLC0415
 
     enc = _ENCODE
     labels: dict[str | None, str] = {None: "null"}  # vCenters, clusters, hosts: encoded once each
-    shared: dict[tuple[object, ...], tuple[str, str]] = {}
+    shared: dict[tuple[object, ...], tuple[str, str, str]] = {}
     for v in vms:
         vm = v.vm
-        running = vm.running
-        i = ids[(id(v.verdict), running)]
-        key = (running, v.vendor, v.requirement_source, vm.min_required_evc_mode, id(v.requirement),
-               vm.per_vm_evc, id(v.power_cycle), v.notes)
-        parts = shared.get(key)
-        if parts is None:
+        key = (id(v.verdict), vm.power_state, vm.template, vm.hardware_version, v.vendor, v.requirement_source,
+               vm.min_required_evc_mode, id(v.requirement), vm.per_vm_evc, id(v.power_cycle), v.notes)
+        rest = shared.get(key)
+        if rest is None:
             head, tail = _vm_parts(v)
-            for k in ("name", "vcenter", "cluster", "host", "power_state", "hardware_version"):
+            for k in ("name", "vcenter", "cluster", "host"):
                 del head[k]  # the VM's own members, written below
-            parts = shared[key] = (json.dumps(head, ensure_ascii=False)[1:-1],
-                                   json.dumps(tail, ensure_ascii=False)[1:-1])
-        middle, end = parts
+            middle = ", " + json.dumps(head, ensure_ascii=False)[1:-1] + ", "
+            end = json.dumps(tail, ensure_ascii=False)[1:-1]
+            i = ids[(id(v.verdict), vm.running)]
+            # Expanded, the verdict (hundreds of kilobytes with 1,000 clusters) is referenced, not copied.
+            rest = shared[key] = ((middle, fragments[i], ", " + end + "}") if expanded
+                                  else (middle + end + ', "verdict": ' + str(i) + "}", "", ""))
         vcenter, cluster, host = vm.vcenter, v.cluster_label, vm.host
         ev = labels.get(vcenter)
         if ev is None:
@@ -293,13 +301,7 @@ def _vm_lines(vms: Sequence[VMResult], ids: dict[tuple[int, bool], int], fragmen
         eh = labels.get(host)
         if eh is None:
             eh = labels[host] = enc(host)  # type: ignore[arg-type]
-        line = ('{"name": ' + enc(vm.name) + ', "vcenter": ' + ev + ', "cluster": ' + ec + ', "host": ' + eh
-                + ', "power_state": ' + enc(vm.power_state)
-                + ', "hardware_version": "vmx-' + str(vm.hardware_version) + '", ' + middle)
-        if expanded:
-            yield line + ", " + fragments[i] + ", " + end + "}"
-        else:
-            yield line + ", " + end + ', "verdict": ' + str(i) + "}"
+        yield '{"name": ' + enc(vm.name) + ', "vcenter": ' + ev + ', "cluster": ' + ec + ', "host": ' + eh + rest[0] + rest[1] + rest[2]
 
 
 # --- CSV -----------------------------------------------------------------------------------------
@@ -369,10 +371,28 @@ def _kind_counts(g: GroupVerdict) -> str:
     return _join(f"{k} {n}" for k, n in sorted(count.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
+def _csv_field(value: str) -> str:
+    """One sanitised CSV field as `csv.writer` (minimal quoting, ``"`` doubled) writes it."""
+    if value:
+        value = str(csv_safe(printable(value)))
+        if "," in value or '"' in value or "\n" in value or "\r" in value:
+            return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def _csv_line(row: Sequence[object]) -> str:
+    """A row of already-sanitised cells as one CSV line, written by `csv.writer`."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(row)
+    return buf.getvalue()
+
+
 def _csv_vms(view: CheckView, out: TextIO) -> None:
-    rows = _Rows(out, ["vm", "vcenter", "cluster", "host", "power_state", "hardware_version", "vendor",
-                       "migration", "requirement_source", "per_vm_evc", "targets_ok", "targets_partial",
-                       "targets_blocked", "blocked_by", "needs_power_cycle", "verdict"])
+    """One line per VM: its names encoded per VM (vCenters, clusters, hosts once per name), the rest of
+    the line once per verdict, state, requirement and power cycle."""
+    out.write(_csv_line(["vm", "vcenter", "cluster", "host", "power_state", "hardware_version", "vendor",
+                         "migration", "requirement_source", "per_vm_evc", "targets_ok", "targets_partial",
+                         "targets_blocked", "blocked_by", "needs_power_cycle", "verdict"]))
     ids, first = verdict_ids(view.vms)
     per_verdict: list[tuple[int, int, int, str]] = []
     for v in first:
@@ -380,21 +400,37 @@ def _csv_vms(view: CheckView, out: TextIO) -> None:
         ok = len(g.live_targets) if v.vm.running else len(g.cold_targets)
         partial = len(g.partial)
         per_verdict.append((ok, partial, len(g.blocked) - partial, _kind_counts(g)))
-    # The cells after the VM's own names repeat across VMs: sanitised once per combination.
-    shared: dict[tuple[object, ...], list[object]] = {}
+    field = _csv_field
+    names: dict[str | None, str] = {None: ""}
+    shared: dict[tuple[object, ...], str] = {}
+    chunk: list[str] = []
     for v in view.vms:
         vm = v.vm
-        i = ids[_key(v)]
-        key = (i, v.vendor, v.requirement_source, vm.per_vm_evc, v.power_cycle.mode if v.power_cycle else None)
+        key = (id(v.verdict), vm.power_state, vm.template, vm.hardware_version, v.vendor, v.requirement_source,
+               vm.per_vm_evc, id(v.power_cycle))
         tail = shared.get(key)
         if tail is None:
+            i = ids[_key(v)]
             ok, partial, blocked, kinds = per_verdict[i]
-            tail = shared[key] = [_cell(x) for x in (
-                v.vendor or "", v.migration, v.requirement_source, vm.per_vm_evc or "", ok, partial, blocked,
-                kinds, v.power_cycle.mode if v.power_cycle is not None else "", i)]
-        rows.add_clean([_cell(vm.name), _cell(vm.vcenter), _cell(v.cluster_label or ""), _cell(vm.host or ""),
-                        vm.power_state, f"vmx-{vm.hardware_version}", *tail])
-    rows.flush()
+            tail = shared[key] = _csv_line([_cell(x) for x in (
+                vm.power_state, f"vmx-{vm.hardware_version}", v.vendor or "", v.migration, v.requirement_source,
+                vm.per_vm_evc or "", ok, partial, blocked, kinds,
+                v.power_cycle.mode if v.power_cycle is not None else "", i)])
+        vcenter, cluster, host = vm.vcenter, v.cluster_label, vm.host
+        ev = names.get(vcenter)
+        if ev is None:
+            ev = names[vcenter] = field(vcenter)
+        ec = names.get(cluster)
+        if ec is None:
+            ec = names[cluster] = field(cluster)  # type: ignore[arg-type]
+        eh = names.get(host)
+        if eh is None:
+            eh = names[host] = field(host)  # type: ignore[arg-type]
+        chunk.append(field(vm.name) + "," + ev + "," + ec + "," + eh + "," + tail)
+        if len(chunk) >= _CHUNK:
+            out.write("".join(chunk))
+            chunk.clear()
+    out.write("".join(chunk))
 
 
 def _csv_verdicts(view: CheckView, out: TextIO) -> None:

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any, TextIO, cast
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from evckit import report, writers
 from evckit.analysis import Analysis, analyze
@@ -249,3 +251,10 @@ def test_writer_memory_stays_flat() -> None:
         if table != "verdicts":
             assert out_l > 2.5 * out_s, (fmt, table, out_s, out_l)
         assert peak_l < 1.5 * peak_s + 256 * 1024, (fmt, table, peak_s, peak_l)
+
+
+@given(st.text())
+def test_csv_fields_are_written_as_csv_writer_writes_them(value: str) -> None:
+    """The per-VM CSV line is assembled by hand: each name field is what `csv.writer` writes for the
+    sanitised cell (quoted when it holds a comma, a quote or a line break; no formula; no control)."""
+    assert writers._csv_field(value) + ",x\n" == writers._csv_line([writers._cell(value), "x"])
