@@ -77,6 +77,7 @@ class _Generator:
         self.pending: list[tuple[str, Mapping[str, Any] | bool]] = []
         self.counter = 0
         self.expanding: set[str] = set()  # definitions being inlined (a recursive one becomes a function)
+        self.memos: list[str] = []  # the current function's memos of arrays found valid
 
     def const(self, value: Any) -> str:
         self.consts.append(value)
@@ -106,11 +107,13 @@ class _Generator:
         source: list[str] = []
         while self.pending:
             name, schema = self.pending.pop()
+            self.memos = []
             body = self.node(schema, "v", "()")
             # Globals bound as defaults: local lookups in the hot loops.
             source += [f"def {name}(v, _MISSING=_MISSING, isinstance=isinstance, str=str, dict=dict, list=list, "
-                       "bool=bool, int=int, float=float, len=len, enumerate=enumerate, C=C):",
-                       "    out = []", *_indent(body, 1), "    return out", ""]
+                       "bool=bool, int=int, float=float, len=len, enumerate=enumerate, id=id, C=C):",
+                       "    out = []", *[f"    {m} = {{}}" for m in self.memos], *_indent(body, 1),
+                       "    return out", ""]
         return "\n".join(source)
 
     def node(self, schema: Mapping[str, Any] | bool, x: str, p: str) -> list[str]:
@@ -203,7 +206,14 @@ class _Generator:
             i, y = self.var(), self.var()
             checks = self.node(schema["items"], y, f"{p} + ({i},)")
             if checks:
-                loop = [f"for {i}, {y} in enumerate({x}):", *_indent(checks, 1)]
+                # An array object met again at this place (a snapshot decoder shares equal arrays) and
+                # found valid before is valid again: its items are not checked twice in one call. An
+                # invalid one is checked each time, so each place gets its own problems.
+                memo, n = self.var(), self.var()
+                self.memos.append(memo)
+                loop = [f"if id({x}) not in {memo}:", f"    {n} = len(out)",
+                        f"    for {i}, {y} in enumerate({x}):", *_indent(checks, 2),
+                        f"    if len(out) == {n}:", f"        {memo}[id({x})] = {x}"]
                 body += loop if known == "array" else [f"if isinstance({x}, list):", *_indent(loop, 1)]
         if "type" in schema:
             names = [schema["type"]] if isinstance(schema["type"], str) else list(schema["type"])

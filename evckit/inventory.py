@@ -17,6 +17,7 @@ from typing import Any, Literal, NamedTuple
 
 import attrs
 
+from evckit import _snapshot_json
 from evckit._problems import ProblemCollector
 from evckit._schema import place, snapshot_problems
 from evckit.catalog import Catalog, vendor_word
@@ -269,8 +270,9 @@ class _Problems(ProblemCollector):
     repeats: the profile of a CPU model name (10,000 hosts, a dozen models), the meaning of one
     ``featureRequirement`` entry (440,000 entries at 100,000 VMs, a few hundred distinct), and the
     meaning of a whole ``featureRequirement`` list (5,000 lists, a handful distinct), keyed by its
-    ``(key, value)`` pairs. A list is remembered only when every entry of it was valid, so a
-    malformed entry is always read, and reported with its own place.
+    ``(key, value)`` pairs, and by the list object itself when the decoder shared it. A list is
+    remembered only when every entry of it was valid, so a malformed entry is always read, and
+    reported with its own place.
     """
 
     def __init__(self) -> None:
@@ -279,6 +281,8 @@ class _Problems(ProblemCollector):
         self.cpus: dict[str, CpuProfile] = {}
         self.entries: dict[tuple[str, str], tuple[int, str | None] | None] = {}
         self.lists: dict[tuple[tuple[Any, Any], ...], _Decided] = {}
+        #: The same, by list object (the snapshot decoder shares equal lists): id -> (list, decision).
+        self.shared: dict[int, tuple[list[Any], _Decided]] = {}
 
 
 class _Decided:
@@ -394,7 +398,7 @@ def load_snapshot(path: str | Path, catalog: Catalog | None = None,
     except UnicodeDecodeError as exc:
         raise InputError(f"{source}: not UTF-8 text: bad byte at offset {exc.start}") from None
     try:
-        obj = json.loads(text)
+        obj = _snapshot_json.loads(text)  # json.loads, with the arrays VMs repeat decoded once
     except json.JSONDecodeError as exc:
         raise SnapshotError(source, [f"line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}"]) from None
     except RecursionError:
@@ -767,6 +771,9 @@ def _requirement(
         if not isinstance(entries, list):
             reader.problems.add(reader.place(i, v) + ".feature_requirement", "must be a list of {key, value}")
             return None
+        shared = reader.problems.shared.get(id(entries))
+        if shared is not None:
+            return shared[1].requirement(host_vendor)
         memo = reader.problems.lists
         key: tuple[tuple[Any, Any], ...] | None
         try:
@@ -780,6 +787,7 @@ def _requirement(
                 return None
             if key is not None:
                 memo[key] = decided
+        reader.problems.shared[id(entries)] = (entries, decided)
         return decided.requirement(host_vendor)
     if min_req is not None:
         return reader.mode_requirement("minRequiredEVCModeKey", min_req)
