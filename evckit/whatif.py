@@ -15,7 +15,7 @@ from pathlib import Path
 
 import attrs
 
-from evckit.analysis import Analysis, ClusterResult, analyze
+from evckit.analysis import Analysis, ClusterResult, HostResult, analyze
 from evckit.catalog import Catalog
 from evckit.errors import InputError
 from evckit.features import FeatureSet
@@ -214,10 +214,9 @@ def _newest_esxi(inventory: Inventory) -> str | None:
     return max(versions, key=lambda v: catalog.hardware.release(v).version) if versions else None
 
 
-def _new_host(host: Host, after: Analysis, cluster: ClusterResult) -> NewHost:
-    """A new host as the analysis of the estate after the scenario judges it: its maximum mode and
-    whether it is admitted to its cluster's current EVC mode (and if not, why)."""
-    hr = next(r for r in after.hosts if r.host is host)
+def _new_host(host: Host, hr: HostResult, cluster: ClusterResult) -> NewHost:
+    """A new host as the analysis of the estate after the scenario judges it (``hr``): its maximum mode
+    and whether it is admitted to its cluster's current EVC mode (and if not, why)."""
     top = hr.verdict.max_mode.key if hr.verdict.max_mode else None
     mode = cluster.evc_mode
 
@@ -249,31 +248,48 @@ def run_scenario(inventory: Inventory, scenario: Scenario, before: Analysis | No
     applied = apply(inventory, scenario)
     after = analyze(applied.inventory, reuse=before)
     affected = {h.cluster_key for h in applied.added} | set(applied.removed)
-    b_vms = {(v.vm.vcenter, v.vm.name): v for v in before.vms}
-    changes = []
-    for ca in after.clusters:
-        if ca.key not in affected:
+    targets = [ca for ca in after.clusters if ca.key in affected]
+    # The VMs are the same, in the same order, before and after; a VM gains or loses a cluster only where
+    # its verdict changed, so each distinct pair of verdicts is compared once.
+    gaining: dict[str, list[str]] = {ca.label: [] for ca in targets}
+    losing: dict[str, list[str]] = {ca.label: [] for ca in targets}
+    moves: dict[tuple[int, int], list[tuple[bool, str]]] = {}
+    for vb, va in zip(before.vms, after.vms):
+        if va.verdict is vb.verdict or not va.vm.running:
             continue
-        cb = before.cluster(ca.key)
-        gaining, losing = [], []
-        for va in after.vms:
-            vb = b_vms[(va.vm.vcenter, va.vm.name)]
-            if not va.vm.running:
-                continue
-            was, now = ca.label in vb.verdict.live_targets, ca.label in va.verdict.live_targets
-            if now and not was:
-                gaining.append(va.vm.name)
-            elif was and not now:
-                losing.append(va.vm.name)
-        gone = set(applied.removed.get(ca.key, ()))
-        evacuate = tuple(v.vm.name for v in after.vms if v.vm.host in gone and v.vm.vcenter == ca.key.vcenter)
-        new = tuple(_new_host(h, after, ca) for h in applied.added if h.cluster_key == ca.key)
+        pair = (id(vb.verdict), id(va.verdict))
+        found = moves.get(pair)
+        if found is None:
+            was, now = set(vb.verdict.live_targets), set(va.verdict.live_targets)
+            found = moves[pair] = [(label in now, label) for label in gaining if (label in was) != (label in now)]
+        for gained, label in found:
+            (gaining if gained else losing)[label].append(va.vm.name)
+    # The VMs on retired hosts, per cluster the hosts left.
+    gone: dict[tuple[str, str], list[ClusterKey]] = {}
+    for key, names in applied.removed.items():
+        for name in set(names):
+            gone.setdefault((key.vcenter, name), []).append(key)
+    evacuate: dict[ClusterKey, list[str]] = {}
+    if gone:
+        for v in after.vms:
+            for k in gone.get((v.vm.vcenter, v.vm.host), ()) if v.vm.host is not None else ():
+                evacuate.setdefault(k, []).append(v.vm.name)
+    results = {id(hr.host): hr for hr in after.hosts} if applied.added else {}
+    added: dict[ClusterKey | None, list[Host]] = {}
+    for h in applied.added:
+        added.setdefault(h.cluster_key, []).append(h)
+    clusters_before = {cb.key: cb for cb in before.clusters}
+    changes = []
+    for ca in targets:
+        cb = clusters_before[ca.key]
+        new = tuple(_new_host(h, results[id(h)], ca) for h in added.get(ca.key, ()))
         changes.append(ClusterChange(
             cluster=ca.label, evc_mode=ca.evc_mode.key if ca.evc_mode else None,
             max_evc_mode_before=_key(cb.max_evc_mode), max_evc_mode_after=_key(ca.max_evc_mode),
-            new_hosts=new, removed_hosts=tuple(sorted(gone)), vms_gaining=tuple(gaining), vms_losing=tuple(losing),
+            new_hosts=new, removed_hosts=tuple(sorted(set(applied.removed.get(ca.key, ())))),
+            vms_gaining=tuple(gaining[ca.label]), vms_losing=tuple(losing[ca.label]),
             power_cycle_mode=_key(ca.raise_mode), vms_needing_power_cycle=ca.power_cycle_to_raise,
-            vms_to_evacuate=evacuate,
+            vms_to_evacuate=tuple(evacuate.get(ca.key, ())),
         ))
     return ScenarioResult(before=before, after=after, changes=tuple(changes))
 
@@ -321,18 +337,27 @@ def compare_cpus(inventory: Inventory, cluster: str, cpus: Sequence[str],
         change = result.changes[0]
         host = change.new_hosts[0]
         ca = result.after.cluster(target.key)
-        profile = next(hr.host.cpu for hr in result.after.hosts if hr.host.name == host.name
+        # The new host is the last one the scenario added.
+        profile = next(hr.host.cpu for hr in reversed(result.after.hosts) if hr.host.name == host.name
                        and hr.host.cluster_key == target.key)
         joins, reason = host.joins_current_mode, host.reason
         foreign = bool(vendors) and profile.vendor not in vendors
         if foreign and joins is not False:
             joins, reason = False, (f"CPU vendor {profile.vendor or 'unknown'}: the cluster's hosts are "
                                     f"{'/'.join(sorted(vendors))}, and VMs never live-migrate between vendors")
-        running = [v for v in result.after.vms if v.vm.running and v.vendor == profile.vendor]
         # A host the cluster does not admit takes no VM there; otherwise the analysis says which VMs
-        # it takes (at the cluster's EVC mode, if any).
-        fits = 0 if joins is False else sum(1 for v in running if ca.label in v.verdict.live_targets
-                                            or host.name in v.verdict.partial.get(ca.label, ()))
+        # it takes (at the cluster's EVC mode, if any): decided once per verdict.
+        running = fits = 0
+        takes: dict[int, bool] = {}
+        for v in result.after.vms:
+            if v.vendor != profile.vendor or not v.vm.running:
+                continue
+            running += 1
+            ok = takes.get(id(v.verdict))
+            if ok is None:
+                ok = takes[id(v.verdict)] = joins is not False and (
+                    ca.label in v.verdict.live_targets or host.name in v.verdict.partial.get(ca.label, ()))
+            fits += ok
         guard = ca.evc_mode or ca.max_evc_mode
         hidden = 0
         if guard is not None and not foreign and guard.vendor == profile.vendor:
@@ -342,7 +367,7 @@ def compare_cpus(inventory: Inventory, cluster: str, cpus: Sequence[str],
             cpu=cpu, vendor=profile.vendor, generation=profile.generation.label if profile.generation else None,
             assumed=profile.assumed, max_evc_mode=host.max_evc_mode, cluster_max_evc_mode=change.max_evc_mode_after,
             joins_current_mode=joins, missing_for_current=host.missing_for_current, vms_that_fit=fits,
-            vms_considered=len(running), hidden=catalog.features.feature_set(hidden), reason=reason,
+            vms_considered=running, hidden=catalog.features.feature_set(hidden), reason=reason,
         ))
 
     def size(key: str | None) -> int:

@@ -333,19 +333,69 @@ def assert_same_analysis(got: Analysis, want: Analysis) -> None:
     assert got.hosts == want.hosts
     assert got.clusters == want.clusters
     assert got.vms == want.vms
+    assert got.data_conflicts == want.data_conflicts
     assert (got.notes, got.vm_groups, got.destination_classes) == (want.notes, want.vm_groups,
                                                                     want.destination_classes)
+
+
+def plain_changes(before: Analysis, after: Analysis, inventory: Inventory, scenario: Scenario) -> list[tuple[Any, ...]]:
+    """What changes per affected cluster, computed the plain way (every VM per cluster): the oracle of
+    `run_scenario`'s changes."""
+    applied = apply(inventory, scenario)
+    affected = {h.cluster_key for h in applied.added} | set(applied.removed)
+    out = []
+    for ca in after.clusters:
+        if ca.key not in affected:
+            continue
+        pairs = [(vb, va) for vb, va in zip(before.vms, after.vms) if va.vm.running]
+        gaining = [va.vm.name for vb, va in pairs
+                   if ca.label in va.verdict.live_targets and ca.label not in vb.verdict.live_targets]
+        losing = [va.vm.name for vb, va in pairs
+                  if ca.label not in va.verdict.live_targets and ca.label in vb.verdict.live_targets]
+        gone = set(applied.removed.get(ca.key, ()))
+        evacuate = [v.vm.name for v in after.vms if v.vm.host in gone and v.vm.vcenter == ca.key.vcenter]
+        new = [(h.name, next(r for r in after.hosts if r.host.name == h.name).verdict.max_mode)
+               for h in applied.added if h.cluster_key == ca.key]
+        top_before, top_after = before.cluster(ca.key).max_evc_mode, ca.max_evc_mode
+        out.append((ca.label, top_before.key if top_before else None, top_after.key if top_after else None,
+                    sorted(gone), gaining, losing, evacuate, [(n, m.key if m else None) for n, m in new]))
+    return out
 
 
 @settings(deadline=None, max_examples=60)
 @given(estates(), st.data())
 def test_what_if_is_the_analysis_of_the_changed_estate(obj: dict[str, Any], data: st.DataObject) -> None:
     """`run_scenario(...).after`, which reuses the decisions of the estate before, equals a fresh
-    `analyze(apply(...))`; and so does a second scenario analysed reusing the first's."""
+    `analyze(apply(...))`, and its changes are those the plain comparison of both finds; a second
+    scenario analysed reusing the first's equals a fresh analysis too."""
     inv = parse_snapshot(obj, "<random>", CATALOG)
     scenario = data.draw(scenarios(inv))
     result = run_scenario(inv, scenario)
-    assert_same_analysis(result.after, analyze(apply(inv, scenario).inventory))
+    fresh = analyze(apply(inv, scenario).inventory)
+    assert_same_analysis(result.after, fresh)
+    assert [(c.cluster, c.max_evc_mode_before, c.max_evc_mode_after, list(c.removed_hosts), list(c.vms_gaining),
+             list(c.vms_losing), list(c.vms_to_evacuate), [(n.name, n.max_evc_mode) for n in c.new_hosts])
+            for c in result.changes] == plain_changes(result.before, fresh, inv, scenario)
     again = data.draw(scenarios(inv))
     chained = analyze(apply(inv, again).inventory, reuse=result.after)
     assert_same_analysis(chained, analyze(apply(inv, again).inventory))
+
+
+@settings(deadline=None, max_examples=40)
+@given(estates(), st.data())
+def test_compare_cpus_equals_a_full_analysis_per_cpu(obj: dict[str, Any], data: st.DataObject) -> None:
+    """`compare_cpus`, which analyses the estate once and each candidate's estate reusing it, ranks the
+    candidates exactly as analysing each candidate's estate from scratch does."""
+    import evckit.whatif as whatif  # noqa: PLC0415
+
+    inv = parse_snapshot(obj, "<random>", CATALOG)
+    cluster = data.draw(st.sampled_from([str(c.key) for c in inv.clusters]))
+    cpus = data.draw(st.lists(st.sampled_from(CANDIDATE_CPUS), min_size=1, max_size=3, unique=True))
+    reused = compare_cpus(inv, cluster, cpus)
+
+    def fresh(inventory: Inventory, reuse: Analysis | None = None) -> Analysis:
+        return analyze(inventory)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(whatif, "analyze", fresh)
+        assert compare_cpus(inv, cluster, cpus) == reused
