@@ -24,7 +24,7 @@ import attrs
 
 from evckit.catalog import Catalog
 from evckit.features import FeatureRegistry, FeatureSet
-from evckit.assess import HostVerdict, assess, common_modes
+from evckit.assess import CommonModes, HostVerdict, assess, common_modes
 from evckit.guests import GuestFloors
 from evckit.hardware import EsxiVersion
 from evckit.inventory import VM, Cluster, ClusterKey, Host, Inventory, RequirementSource
@@ -443,29 +443,37 @@ class _Context:
 
 
 class _Shape:
-    """How one cluster's hosts fall into destination classes: the available classes in order, the hosts
-    away (disconnected or in maintenance), and each outcome decided for it so far.
+    """How one cluster's hosts fall into destination classes: the available classes in order and their
+    hosts, and each outcome decided for it so far.
 
     A group's outcome at a cluster depends only on its decisions for the cluster's available classes, so
-    groups that decide those alike share one outcome (and its merged, host-naming reasons).
+    groups that decide those alike share one outcome (and its merged, host-naming reasons). ``fixed`` is
+    the cluster's answer for every group when it has no host that can take VMs.
     """
 
-    __slots__ = ("away", "classes", "get", "hosts", "outcomes")
+    __slots__ = ("classes", "cold", "fixed", "get", "hosts", "live", "still")
 
     def __init__(self, members: Mapping[int, list[str]], dests: Sequence[_Dest]) -> None:
         self.classes = tuple(cls for cls in members if dests[cls].available)
         self.hosts = tuple(members[cls] for cls in self.classes)
-        self.away = [h for cls, hs in members.items() if not dests[cls].available for h in hs]
         self.get = operator.itemgetter(*self.classes) if self.classes else None
-        self.outcomes: dict[object, _Outcome] = {}
-
-
-#: A group's outcome at one cluster: cold move possible, live (every host), partial hosts, blocked reasons.
-_Outcome = tuple[bool, bool, tuple[str, ...] | None, tuple["Reason", ...] | None]
+        self.fixed: tuple[Reason, ...] | None = None
+        if not members:
+            self.fixed = (Reason("no_hosts", "the cluster has no hosts"),)
+        elif not self.classes:
+            away = tuple(sorted(h for hs in members.values() for h in hs))
+            self.fixed = (Reason("no_hosts", "no host can take VMs: all are disconnected or in maintenance mode "
+                                 f"({_names(away)})", (), away),)
+        self.live: dict[object, tuple[bool, tuple[str, ...] | None, tuple[Reason, ...] | None]] = {}
+        self.cold: dict[object, bool] = {}
+        self.still: dict[object, tuple[bool, tuple[Reason, ...] | None]] = {}
 
 
 #: One disagreement found by the witness step: source, features concerned, message.
 _Contradiction = tuple[str, int, str]
+
+#: What a running VM proves against data that agrees with it: nothing (one object, compared by identity).
+_CLEAN: tuple[int, int, tuple[_Contradiction, ...], str | None] = (0, 0, (), None)
 
 
 class _Memo:
@@ -517,6 +525,9 @@ class _Analyzer:
         self._sets: dict[int, FeatureSet] = {}
         self._esxi: dict[tuple[str, str | None], tuple[EsxiVersion | None, int | None, int | None]] = {}
         self._modes_for: dict[str, ModeTable] = {}
+        # Clusters repeat: their common modes, and what follows from them, are worked out once.
+        self._common: dict[tuple[object, ...], CommonModes] = {}
+        self._derived: dict[int, tuple[CommonModes, dict[str, FeatureSet], list[EvcMode]]] = {}
 
     def feature_set(self, mask: int) -> FeatureSet:
         """The `FeatureSet` of a mask, one object per distinct mask."""
@@ -544,7 +555,7 @@ class _Analyzer:
             ek = (host.esxi_version, host.esxi_build)
             known = self._esxi.get(ek)
             if known is None:
-                esxi = host.esxi
+                esxi = _esxi(host)
                 rel = self.catalog.hardware.release(esxi) if esxi is not None else None
                 known = self._esxi[ek] = (esxi, rel.max_hw_version if rel else None, rel.min_hw_version if rel else None)
             esxi, hi, lo = known
@@ -604,8 +615,8 @@ class _Analyzer:
             if hosts is None or vm.host is None:
                 continue
             cid = hosts.get(vm.host)
-            if cid is None:
-                continue
+            if cid is None or (not p.microcode and p.found.get(cid) is _CLEAN):
+                continue  # not on a clustered host, or a pair already found to agree with the data
             self._witness(vm, p, cid, raw_dests[cid], ctx)
         conflicts, host_fix, cluster_fix = ctx.conflicts, ctx.host_fix, ctx.cluster_fix
 
@@ -762,7 +773,7 @@ class _Analyzer:
         leaves unknown are proven present without contradicting anything.
         """
         if not self._pair(g, d):
-            return 0, 0, (), None
+            return _CLEAN
         out: list[_Contradiction] = []
         host = hr.host
         vendor = None
@@ -974,15 +985,31 @@ class _Analyzer:
         partial: dict[str, tuple[str, ...]] = {}
         blocked: dict[str, tuple[Reason, ...]] = {}
         running = g.running
-        for (_cluster, label, members), shape in zip(clusters, shapes):
+        for (_cluster, label, _members), shape in zip(clusters, shapes):
             get = shape.get
-            okey: object = (running, get(live_ids), get(cold_ids)) if get is not None else running
-            outcome = shape.outcomes.get(okey)
-            if outcome is None:
-                outcome = shape.outcomes[okey] = self._outcome(running, members, shape, pairs, cold_pairs)
-            cold_ok, is_live, ok_hosts, reasons = outcome
+            if get is None:
+                blocked[label] = shape.fixed or ()
+                continue
+            key = get(live_ids)
+            if not running:
+                still = shape.still.get(key)
+                if still is None:
+                    still = shape.still[key] = self._still(shape, pairs)
+                if still[0]:
+                    cold.append(label)
+                elif still[1] is not None:
+                    blocked[label] = still[1]
+                continue
+            ckey = get(cold_ids)
+            cold_ok = shape.cold.get(ckey)
+            if cold_ok is None:
+                cold_ok = shape.cold[ckey] = any(not cold_pairs[cls] for cls in shape.classes)
             if cold_ok:
                 cold.append(label)
+            outcome = shape.live.get(key)
+            if outcome is None:
+                outcome = shape.live[key] = self._live(shape, pairs)
+            is_live, ok_hosts, reasons = outcome
             if is_live:
                 live.append(label)
             if ok_hosts is not None:
@@ -993,17 +1020,13 @@ class _Analyzer:
         vectors[vector] = verdict
         return verdict
 
-    def _outcome(self, running: bool, members: Mapping[int, list[str]], shape: _Shape,
-                 pairs: Sequence[tuple[Reason, ...]], cold_pairs: Sequence[tuple[Reason, ...]]) -> _Outcome:
-        """How a group (running or not, with these per-class decisions) stands at one cluster."""
-        if not members:
-            return False, False, None, (Reason("no_hosts", "the cluster has no hosts"),)
+    def _failures(self, shape: _Shape, pairs: Sequence[tuple[Reason, ...]]) -> tuple[list[str], list[tuple[Reason, list[str]]]]:
+        """The hosts of a cluster that take a group (by its per-class decisions), and each distinct
+        reason with the hosts it applies to."""
         ok_hosts: list[str] = []
-        cold_ok = False
         failures: dict[int, tuple[Reason, list[str]]] = {}
         for cls, hosts in zip(shape.classes, shape.hosts):
             reasons = pairs[cls]
-            cold_ok = cold_ok or not cold_pairs[cls]
             if not reasons:
                 ok_hosts.extend(hosts)
                 continue
@@ -1013,15 +1036,21 @@ class _Analyzer:
                     failures[id(r)] = (r, list(hosts))
                 else:
                     entry[1].extend(hosts)
-        if not ok_hosts and not failures:
-            hs = tuple(sorted(shape.away))
-            return False, False, None, (Reason("no_hosts", "no host can take VMs: all are disconnected or in "
-                                               f"maintenance mode ({_names(hs)})", (), hs),)
-        if not running:
-            return cold_ok, False, None, None if cold_ok else self._merge(failures.values())
+        return ok_hosts, list(failures.values())
+
+    def _live(self, shape: _Shape, pairs: Sequence[tuple[Reason, ...]]) -> tuple[bool, tuple[str, ...] | None,
+                                                                                 tuple[Reason, ...] | None]:
+        """A running group at one cluster: live everywhere, or the hosts that take it and why the others not."""
+        ok_hosts, failures = self._failures(shape, pairs)
         if not failures:
-            return cold_ok, True, None, None
-        return cold_ok, False, tuple(ok_hosts) if ok_hosts else None, self._merge(failures.values())
+            return True, None, None
+        return False, tuple(ok_hosts) if ok_hosts else None, self._merge(failures)
+
+    def _still(self, shape: _Shape, pairs: Sequence[tuple[Reason, ...]]) -> tuple[bool, tuple[Reason, ...] | None]:
+        """A powered-off group at one cluster: can it move there cold, and if not, why."""
+        if any(not pairs[cls] for cls in shape.classes):
+            return True, None
+        return False, self._merge(self._failures(shape, pairs)[1])
 
     def _cold(self, hw: int, dests: Sequence[_Dest], g: _Group) -> tuple[tuple[Reason, ...], ...]:
         """Cold-migration decisions depend only on the hardware version and the guest OS floor: decided
@@ -1058,10 +1087,13 @@ class _Analyzer:
                                  not_admitted=(), blocking_lower={}, undetermined={}, max_hw_version=max_hw,
                                  assumed_hosts=())
         common = common_modes([hr.host.cpu for hr in hosts], modes,
-                              [e.key for e in (hr.host.esxi for hr in hosts) if e is not None])
+                              [e.key for e in (_esxi(hr.host) for hr in hosts) if e is not None], self._common)
         supported, reason = list(common.supported), common.reason
-        undetermined = {k: self.reg.feature_set(v) for k, v in common.undetermined.items()}
-        top = modes.maximal(supported)
+        derived = self._derived.get(id(common))
+        if derived is None or derived[0] is not common:
+            derived = self._derived[id(common)] = (
+                common, {k: self.feature_set(v) for k, v in common.undetermined.items()}, modes.maximal(supported))
+        undetermined, top = dict(derived[1]), derived[2]
         limiting = limiting_hosts(hosts, modes.next_modes(supported, vendors[0]), self.reg) if supported else []
         not_admitted: list[LimitingHost] = []
         blocking: dict[str, tuple[str, ...]] = {}
@@ -1109,6 +1141,22 @@ class _Analyzer:
         return out
 
 
+_ESXI: dict[tuple[str, str | None], EsxiVersion] = {}
+
+
+def _esxi(host: Host) -> EsxiVersion | None:
+    """The host's parsed ESXi version and build, parsed once per distinct (version, build) text."""
+    if not host.esxi_version:
+        return None
+    key = (host.esxi_version, host.esxi_build)
+    parsed = _ESXI.get(key)
+    if parsed is None:
+        parsed = host.esxi
+        if parsed is not None and len(_ESXI) < 4096:  # a handful of releases in any real estate
+            _ESXI[key] = parsed
+    return parsed
+
+
 def limiting_hosts(hosts: Sequence[HostResult], targets: Iterable[EvcMode],
                    registry: FeatureRegistry) -> list[LimitingHost]:
     """The hosts that keep a cluster from each mode of ``targets``: the features each lacks (known
@@ -1118,7 +1166,7 @@ def limiting_hosts(hosts: Sequence[HostResult], targets: Iterable[EvcMode],
         for hr in hosts:
             p = hr.host.cpu
             lacking = mode.required & ~p.present.mask
-            esxi = hr.host.esxi
+            esxi = _esxi(hr.host)
             too_old = not mode.offered_by(esxi.key if esxi is not None else None)
             if lacking or too_old:
                 out.append(LimitingHost(host=hr.host.name, mode=mode.key,

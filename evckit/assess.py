@@ -110,9 +110,14 @@ class CommonModes:
 
 
 def common_modes(profiles: Sequence[CpuProfile], modes: ModeTable,
-                 releases: Sequence[tuple[int, int, int]] = ()) -> CommonModes:
+                 releases: Sequence[tuple[int, int, int]] = (),
+                 memo: dict[tuple[object, ...], CommonModes] | None = None) -> CommonModes:
     """The modes every CPU runs (one AND over their feature masks), limited to those every ESXi
-    release in ``releases`` offers; ``best`` is the highest. Mixed vendors have no common mode."""
+    release in ``releases`` offers; ``best`` is the highest. Mixed vendors have no common mode.
+
+    ``memo``, a dict the caller keeps while ``modes`` lives, shares one answer between groups of CPUs
+    that reduce to the same vendor, features and oldest release (the clusters of an estate repeat).
+    """
     vendors = sorted({p.vendor or "unknown" for p in profiles})
     if not profiles:
         return CommonModes((), None, {}, "no hosts")
@@ -127,6 +132,17 @@ def common_modes(profiles: Sequence[CpuProfile], modes: ModeTable,
         unknown |= p.unknown.mask
     unknown &= ~present
     oldest = min(releases) if releases else None
+    if memo is None:
+        return _common(vendor_modes, modes, present, unknown, oldest)
+    key = (vendors[0], present, unknown, oldest, modes)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = _common(vendor_modes, modes, present, unknown, oldest)
+    return found
+
+
+def _common(vendor_modes: Sequence[EvcMode], modes: ModeTable, present: int, unknown: int,
+            oldest: tuple[int, int, int] | None) -> CommonModes:
     supported: list[EvcMode] = []
     undetermined: dict[str, int] = {}
     for m in vendor_modes:
