@@ -46,6 +46,8 @@ __all__ = [
     "ReasonKind",
     "Summary",
     "TargetStatus",
+    "VMPlan",
+    "VMPlans",
     "VMResult",
     "analyze",
     "summarize",
@@ -156,12 +158,15 @@ class ClusterResult:
             without any mode).
         limiting_hosts: hosts lacking features of the next mode(s) up, with what they lack.
         not_admitted: hosts that do not support the cluster's current EVC mode.
-        blocking_lower: lower mode -> running VMs whose requirements it does not cover.
+        blocking_lower: lower mode -> running VMs using features it hides (to move out before lowering;
+            decided by `VMPlans`, as the recommendation's ``evacuate``).
         max_hw_version: the highest hardware version every available host runs.
         raise_mode: the mode the cluster could be set to that adds features over its current one (its
             max mode; with EVC off, the mode enabling EVC would reach), or None.
         power_cycle_to_raise: the running VMs of that mode's vendor that would need a power cycle to
-            use the features ``raise_mode`` adds (judged by what their hardware version exposes).
+            use the features ``raise_mode`` adds (judged by what their hardware version exposes; decided
+            by `VMPlans`, as the recommendation's ``power_cycle``: with EVC off, VMs moved out before
+            enabling it are not listed).
         supported_modes: every mode all its hosts run (on their ESXi releases), lowest first.
         recommendation: the EVC mode to run, with its plan and cost (`evckit.recommend`).
     """
@@ -218,7 +223,8 @@ class GroupVerdict:
 
 @attrs.frozen
 class PowerCycle:
-    """A running VM whose features are below its cluster's EVC mode: a power cycle exposes ``missing``.
+    """A running VM whose features are below its cluster's EVC mode: a power cycle exposes ``missing``
+    (features VMware can show a VM only, as `VMPlans` decides).
 
     ``hidden`` are the mode's features its hardware version cannot expose at all (upgrade it first).
     """
@@ -350,6 +356,129 @@ def summarize(analysis: Analysis, vms: Sequence[VMResult] | None = None,
     )
 
 
+#: Requirement sources that record what a running VM was powered on with: only those tell which of a
+#: mode's features it does not use yet (an assumed requirement is a guess, a per-VM EVC mode is pinned).
+_RECORDED = ("featureRequirement", "minRequiredEVCModeKey")
+
+
+@attrs.frozen
+class VMPlan:
+    """The running VMs of one cluster that a change to one EVC mode acts on, each with its features.
+
+    ``evacuate``: VMs using features the mode hides, to power off or move out before EVC is enabled or
+    lowered to it (with those features). ``power_cycle``: VMs that do not use all of the mode yet, which
+    a power cycle exposes (with the features they would gain).
+    """
+
+    mode: EvcMode
+    evacuate: tuple[tuple[VMResult, int], ...] = ()
+    power_cycle: tuple[tuple[VMResult, int], ...] = ()
+
+
+class VMPlans:
+    """Which running VMs an EVC mode change acts on: the one decision behind a cluster's
+    ``blocking_lower`` and ``power_cycle_to_raise``, each VM's ``power_cycle`` and the recommendation's
+    ``evacuate`` and ``power_cycle`` lists (`evckit.recommend`).
+
+    Only features VMware can show a VM count (``visible``): those with monitor support ``YES`` in
+    VMware's CPUID table (shown to the guest when the host, or the EVC baseline, has them), without the
+    CPU vendor and the microcode-dependent mitigations. ``ANY`` features are shown whatever the host or
+    mode, ``NO`` features never (VMMON-CPUID in data/SOURCES.md); EVC passes the mitigations through
+    whatever the mode, once every host has them (KB 52085), and no baseline holds them. So none of
+    these is given or taken by changing the mode: none makes a VM need a power cycle or an evacuation.
+
+    A VM of another CPU vendor than the mode's takes no part (it leaves with its host). Decisions are
+    made once per distinct VM kind (requirement, hardware version, vendor, ...) and per mode.
+    """
+
+    def __init__(self, catalog: Catalog, vms: Iterable[VMResult] = (), exposed: dict[int, int] | None = None) -> None:
+        """Plans over ``vms`` (more can be added with `add`); ``exposed`` shares a cache of the features
+        each hardware version exposes."""
+        reg = catalog.features
+        self.reg = reg
+        self.any_mask = reg.any_mask
+        self.mitigations = catalog.mitigations.mask
+        self.visible = sum(f.bit for f in reg if f.kind != "vendor" and f.monitor_support == "YES") & ~self.mitigations
+        self._exposed = exposed if exposed is not None else {}
+        self.running: dict[tuple[str, str], list[VMResult]] = {}
+        self.kinds: dict[tuple[str, str], list[object]] = {}
+        self._plans: dict[tuple[tuple[str, str], int, bool], VMPlan] = {}
+        for v in vms:
+            if v.vm.running and v.vm.cluster is not None:
+                self.add(v, (v.requirement.mask, v.vm.hardware_version, v.vendor, v.vm.per_vm_evc is None,
+                             v.requirement_source))
+
+    def add(self, v: VMResult, kind: object) -> None:
+        """Count a running VM of a cluster; ``kind`` is equal for VMs the plans decide alike (same
+        requirement mask and source, hardware version, vendor, per-VM EVC or not)."""
+        running, kinds = self.lists((v.vm.vcenter, v.vm.cluster or ""))
+        running.append(v)
+        kinds.append(kind)
+
+    def lists(self, cluster: tuple[str, str]) -> tuple[list[VMResult], list[object]]:
+        """The running VMs of a cluster and their kinds, in order (to append to)."""
+        running = self.running.get(cluster)
+        if running is None:
+            running = self.running[cluster] = []
+            self.kinds[cluster] = []
+        return running, self.kinds[cluster]
+
+    def exposed(self, hw: int) -> int:
+        """Features a VM of hardware version ``hw`` can see (VMware's first HWV per feature)."""
+        mask = self._exposed.get(hw)
+        if mask is None:
+            mask = self._exposed[hw] = sum(f.bit for f in self.reg if f.hw_version is None or f.hw_version <= hw)
+        return mask
+
+    def beyond(self, req: int, mode: EvcMode) -> int:
+        """The features a running VM with requirement ``req`` uses that ``mode`` hides (visible ones only)."""
+        return req & ~mode.features.mask & self.visible
+
+    def missing(self, req: int, hw: int, mode: EvcMode) -> int:
+        """The features of ``mode`` a running VM (requirement ``req``, hardware version ``hw``) could see
+        but does not use yet: a power cycle exposes them."""
+        return mode.features.mask & self.exposed(hw) & self.visible & ~req
+
+    def cycles(self, vendor: str | None, per_vm_evc: str | None, source: str, mode: EvcMode) -> bool:
+        """Can a power cycle change what a running VM uses of ``mode``? Not for another CPU vendor's VM,
+        a per-VM EVC mode (pinned), or a requirement that is not recorded."""
+        return (vendor is None or vendor == mode.vendor) and per_vm_evc is None and source in _RECORDED
+
+    def plan(self, cluster: tuple[str, str], mode: EvcMode, evacuate: bool) -> VMPlan:
+        """The running VMs of ``cluster`` that moving it to ``mode`` acts on. With ``evacuate`` (EVC being
+        enabled or lowered), VMs using features the mode hides must leave first; they come back at the
+        mode, so they are not also listed for a power cycle."""
+        pk = (cluster, id(mode), evacuate)  # modes live as long as the plans: identity is enough
+        found = self._plans.get(pk)
+        if found is not None and found.mode is mode:
+            return found
+        evac: list[tuple[VMResult, int]] = []
+        cycle: list[tuple[VMResult, int]] = []
+        decided: dict[object, tuple[int, int]] = {}
+        for v, kind in zip(self.running.get(cluster, ()), self.kinds.get(cluster, ())):
+            d = decided.get(kind)
+            if d is None:
+                d = decided[kind] = self._decide(v, mode, evacuate)
+            if d[0]:
+                evac.append((v, d[0]))
+            elif d[1]:
+                cycle.append((v, d[1]))
+        found = self._plans[pk] = VMPlan(mode, tuple(evac), tuple(cycle))
+        return found
+
+    def _decide(self, v: VMResult, mode: EvcMode, evacuate: bool) -> tuple[int, int]:
+        if v.vendor is not None and v.vendor != mode.vendor:
+            return 0, 0  # an other-vendor host's VMs leave with their host
+        req = v.requirement.mask
+        if evacuate:
+            beyond = self.beyond(req, mode)
+            if beyond:
+                return beyond, 0
+        if self.cycles(v.vendor, v.vm.per_vm_evc, v.requirement_source, mode):
+            return 0, self.missing(req, v.vm.hardware_version, mode)
+        return 0, 0
+
+
 # --- the computation -----------------------------------------------------------------------------
 
 
@@ -394,8 +523,9 @@ class _Witnessed:
 class _Profile:
     """What the VMs alike in all but their name and host share: requirement, group, cluster, power cycle.
 
-    ``args`` are their `VMResult` fields after the VM itself; ``held`` the list of their cluster's
-    running VMs (None: not running in a cluster); ``found`` the witness step's memo of their group.
+    ``args`` are their `VMResult` fields after the VM itself; ``held`` the lists of their cluster's running
+    VMs and their kinds in `VMPlans` (None: not running in a cluster); ``found`` the witness step's memo of
+    their group.
     """
 
     __slots__ = ("args", "ck", "cycle", "found", "fs", "group", "group_index", "hardware_version", "held", "hosts",
@@ -417,7 +547,7 @@ class _Profile:
     hosts: Mapping[str, int] | None
     hardware_version: int
     per_vm_evc: str | None
-    held: list[tuple[VMResult, _Profile]] | None
+    held: tuple[list[VMResult], list[object]] | None
     args: tuple[str | None, FeatureSet, VMRequirementSource, str | None, GroupVerdict, PowerCycle | None,
                 tuple[str, ...], bool]
 
@@ -525,6 +655,7 @@ class _Analyzer:
         self._sets: dict[int, FeatureSet] = {}
         self._esxi: dict[tuple[str, str | None], tuple[EsxiVersion | None, int | None, int | None]] = {}
         self._modes_for: dict[str, ModeTable] = {}
+        self.plans = VMPlans(self.catalog, exposed=self._exposed)
         # Clusters repeat: their common modes, and what follows from them, are worked out once.
         self._common: dict[tuple[object, ...], CommonModes] = {}
         self._derived: dict[int, tuple[CommonModes, dict[str, FeatureSet], list[EvcMode]]] = {}
@@ -649,7 +780,6 @@ class _Analyzer:
         vendors_of = {label: tuple(sorted({hr.host.cpu.vendor or "unknown" for hr in by_cluster.get(c.key, [])}))
                       for c, label, _ in cluster_classes}
         stuck_cache: dict[tuple[int, str], frozenset[str]] = {}
-        running_by_cluster: dict[tuple[str, str], list[tuple[VMResult, _Profile]]] = {}
         for p in profiles.values():
             verdict = verdicts[p.group_index]
             vendor = p.vendor
@@ -664,20 +794,19 @@ class _Analyzer:
                         t for t in verdict.blocked if t not in verdict.partial and vendors_of.get(t) == (vendor,))
                 stuck = len(nowhere) > 1 or (len(nowhere) == 1 and p.label not in nowhere)
             p.args = (p.label, p.fs, p.source, vendor, verdict, p.cycle, p.notes, stuck)
-            if p.running and p.ck is not None:
-                p.held = running_by_cluster.setdefault(p.ck, [])
+            p.held = self.plans.lists(p.ck) if p.running and p.ck is not None else None
         vm_results: list[VMResult] = []
         append = vm_results.append
         for vm, p in zip(inv.vms, of_vm):
             result = VMResult(vm, *p.args)
             append(result)
-            if p.held is not None:
-                p.held.append((result, p))
+            held = p.held
+            if held is not None:
+                held[0].append(result)
+                held[1].append(p)
 
-        cluster_results = tuple(
-            self._cluster_result(c, label, by_cluster.get(c.key, []), running_by_cluster.get(c.key, []))
-            for c, label, _ in cluster_classes
-        )
+        cluster_results = tuple(self._cluster_result(c, label, by_cluster.get(c.key, []))
+                                for c, label, _ in cluster_classes)
         notes = inv.notes + tuple(f"EVC modes {', '.join(m.key for m in vc.modes if m.origin == vc.name)} of vCenter "
                       f"{vc.name} come from its own definitions (capability.supportedEVCMode), not the shipped tables"
                       for vc in inv.vcenters if vc.modes is not None)
@@ -706,8 +835,7 @@ class _Analyzer:
         p.label = ctx.labels.get(ck) if ck is not None else None
         evc = ctx.evc_of.get(ck) if ck is not None else None
         p.cycle = None
-        if (running and evc is not None and vm.per_vm_evc is None
-                and source in ("featureRequirement", "minRequiredEVCModeKey")):
+        if running and evc is not None and self.plans.cycles(vendor, vm.per_vm_evc, source, evc):
             p.cycle = self.power_cycle(req, vm.hardware_version, evc)
         fs = ctx.sets.get(req)
         if fs is None:
@@ -716,7 +844,6 @@ class _Analyzer:
         p.microcode = group.requirement & self.microcode
         p.hosts = ctx.host_cid.get(vm.vcenter) if running and vm.cluster is not None else None
         p.hardware_version, p.per_vm_evc = vm.hardware_version, vm.per_vm_evc
-        p.held = None
         return p
 
     # --- the witness step ----------------------------------------------------------------------------
@@ -885,12 +1012,10 @@ class _Analyzer:
         return cycle
 
     def _power_cycle(self, req: int, hw: int, mode: EvcMode) -> PowerCycle | None:
-        exposed = self.exposed(hw)
-        visible = mode.features.mask & exposed & ~self.any_mask
-        missing = visible & ~req
+        missing = self.plans.missing(req, hw, mode)
         if not missing:
             return None
-        hidden = mode.features.mask & ~exposed
+        hidden = mode.features.mask & ~self.exposed(hw)
         return PowerCycle(mode=mode.key, missing=self.reg.feature_set(missing), hidden=self.reg.feature_set(hidden))
 
     def _pair(self, g: _Group, d: _Dest) -> tuple[Reason, ...]:
@@ -1071,9 +1196,9 @@ class _Analyzer:
         return tuple(out)
 
     def _cluster_result(
-        self, c: Cluster, label: str, hosts: list[HostResult], running: Sequence[tuple[VMResult, _Profile]],
+        self, c: Cluster, label: str, hosts: list[HostResult],
     ) -> ClusterResult:
-        """One cluster's verdict; ``running`` are the running VMs it holds, with their profiles."""
+        """One cluster's verdict (its running VMs are in ``self.plans``)."""
         inv = self.inv
         modes: ModeTable = inv.modes_for(c.vcenter)
         evc = modes.get(c.evc_mode) if c.evc_mode else None
@@ -1110,18 +1235,13 @@ class _Analyzer:
                                                      undetermined=self.reg.feature_set(lacking & p.unknown.mask),
                                                      vendor=other_vendor))
             for low in self._lower_modes(modes, evc):
-                allowed = low.features.mask | self.mitigations | self.any_mask
-                blocking[low.key] = tuple(v.vm.name for v, prof in running if prof.req & ~allowed)
+                blocking[low.key] = tuple(v.vm.name for v, _ in self.plans.plan(c.key, low, True).evacuate)
         raise_mode = top[0] if top and (evc is None or top[0].features.mask & ~evc.features.mask) else None
         cycling: tuple[str, ...] = ()
         if raise_mode is not None:
-            # A VM of another vendor is not cycled into the mode: it has to leave the cluster.
-            cycles: dict[_Profile, bool] = {}
-            for _v, prof in running:
-                if prof not in cycles:
-                    cycles[prof] = (prof.per_vm_evc is None and prof.vendor in (None, raise_mode.vendor)
-                                    and self.power_cycle(prof.req, prof.hardware_version, raise_mode) is not None)
-            cycling = tuple(v.vm.name for v, prof in running if cycles[prof])
+            # Enabling EVC first moves out the VMs above the mode (they come back at it); raising it does not.
+            plan = self.plans.plan(c.key, raise_mode, evc is None)
+            cycling = tuple(v.vm.name for v, _ in plan.power_cycle)
         return ClusterResult(cluster=c, label=label, hosts=tuple(hosts), vendors=vendors, evc_mode=evc,
                              max_evc_mode=top[0] if top else None, max_evc_modes=tuple(top), reason=reason,
                              limiting_hosts=tuple(limiting), not_admitted=tuple(not_admitted), blocking_lower=blocking,
@@ -1186,7 +1306,8 @@ def analyze(inventory: Inventory, reuse: Analysis | None = None) -> Analysis:
     """
     from evckit.recommend import recommend  # noqa: PLC0415 - recommend builds on this module's results
 
-    a = _Analyzer(inventory, reuse._memo if reuse is not None else None).run()
-    recs = recommend(inventory, a.clusters, a.vms)
+    analyzer = _Analyzer(inventory, reuse._memo if reuse is not None else None)
+    a = analyzer.run()
+    recs = recommend(inventory, a.clusters, a.vms, analyzer.plans)
     clusters = tuple(attrs.evolve(c, recommendation=recs[(c.cluster.vcenter, c.cluster.name)]) for c in a.clusters)
     return attrs.evolve(a, clusters=clusters)

@@ -29,7 +29,7 @@ from evckit.assess import common_modes
 from evckit.modes import EvcMode
 
 if TYPE_CHECKING:
-    from evckit.analysis import ClusterResult, HostResult, LimitingHost, VMResult
+    from evckit.analysis import ClusterResult, HostResult, LimitingHost, VMPlan, VMPlans, VMResult
     from evckit.catalog import Catalog
     from evckit.inventory import Inventory
 
@@ -120,26 +120,24 @@ class Recommendation:
 
 
 class _Recommender:
-    def __init__(self, inventory: Inventory) -> None:
+    def __init__(self, inventory: Inventory, plans: VMPlans) -> None:
         self.inv = inventory
         self.catalog: Catalog = inventory.catalog
         self.reg = self.catalog.features
         self.floors = GuestFloors.for_catalog(self.catalog)
-        self.mitigations = self.catalog.mitigations.mask
-        self.any_mask = self.reg.any_mask
-        # Features a VM can be shown when the host has them: what a mode can hide.
-        self.visible = sum(f.bit for f in self.reg if f.kind != "vendor" and f.monitor_support == "YES") \
-            & ~self.mitigations
-        self._exposed: dict[int, int] = {}
+        # Which running VMs a mode change acts on is the analysis' decision; this module words it.
+        self.plans = plans
+        self.visible = plans.visible
         # Requirements repeat across an estate: each distinct (mask, mode, …) is worded once.
-        self._evac: dict[tuple[int, str, str, bool], tuple[FeatureSet, str] | None] = {}
-        self._cycle: dict[tuple[int, int, str], tuple[FeatureSet, str] | None] = {}
+        self._evac: dict[tuple[int, str, str, bool], str] = {}
+        self._cycle: dict[tuple[int, str], str] = {}
+        self._sets: dict[int, FeatureSet] = {}
 
-    def exposed(self, hw: int) -> int:
-        mask = self._exposed.get(hw)
-        if mask is None:
-            mask = self._exposed[hw] = sum(f.bit for f in self.reg if f.hw_version is None or f.hw_version <= hw)
-        return mask
+    def feature_set(self, mask: int) -> FeatureSet:
+        fs = self._sets.get(mask)
+        if fs is None:
+            fs = self._sets[mask] = self.reg.feature_set(mask)
+        return fs
 
     def floor(self, v: VMResult) -> GuestFloor | None:
         return self.floors.lookup(v.vm.guest_id, v.vm.guest_os)
@@ -149,7 +147,7 @@ class _Recommender:
         if not c.hosts:
             return Recommendation("none", None, current, c.reason or "the cluster has no hosts")
         modes = self.inv.modes_for(c.cluster.vcenter)
-        running = [v for v in vms if v.vm.running]
+        running = self.plans.running.get(c.key, [])
         # Hosts that can never share a mode with the others: another vendor, or no EVC mode at all.
         by_vendor: dict[str, list[HostResult]] = {}
         excluded: list[ExcludedHost] = []
@@ -202,9 +200,11 @@ class _Recommender:
         else:
             action = "lower"
         held = self._held_back(members, modes.next_modes(list(supported), vendor)) if excluded else c.limiting_hosts
-        evacuate = self._evacuate(action, target, running) if action in ("enable", "lower") else ()
-        moved = {a.vm for a in evacuate}
-        cycle = self._power_cycle(target, running, moved) if action in ("enable", "raise") else ()
+        # Enabling or lowering EVC moves out the VMs above the mode first; enabling and raising it leave
+        # the others to a power cycle (an evacuated VM comes back at the mode: no cycle of its own).
+        plan = self.plans.plan(c.key, target, action in ("enable", "lower")) if action != "keep" else None
+        evacuate = self._evacuate(action, plan) if plan is not None and action in ("enable", "lower") else ()
+        cycle = self._power_cycle(plan) if plan is not None and action in ("enable", "raise") else ()
         breaks = self._floors(target, vms)
         cost = tuple(HostCost(hr.host.name, self.reg.feature_set(self._hidden(hr, target)), hr.host.cpu.assumed)
                      for hr in members)
@@ -225,47 +225,34 @@ class _Recommender:
 
         return tuple(limiting_hosts(members, nxt, self.reg))
 
-    def _evacuate(self, action: str, mode: EvcMode, running: Sequence[VMResult]) -> tuple[VMAction, ...]:
-        """Running VMs using features above ``mode``: power them off or move them out first."""
-        allowed = mode.features.mask | self.mitigations | self.any_mask
+    def _evacuate(self, action: str, plan: VMPlan) -> tuple[VMAction, ...]:
+        """Running VMs using features above the mode: power them off or move them out first."""
+        mode = plan.mode
         verb = "enabling" if action == "enable" else "lowering"
         out = []
-        for v in running:
-            if v.vendor is not None and v.vendor != mode.vendor:
-                continue  # an other-vendor host's VMs leave with their host
+        for v, beyond in plan.evacuate:
             assumed = v.requirement_source == "assumed"
-            key = (v.requirement.mask, mode.key, verb, assumed)
-            if key not in self._evac:
-                beyond = v.requirement.mask & ~allowed & self.visible
+            key = (beyond, mode.key, verb, assumed)
+            text = self._evac.get(key)
+            if text is None:
                 where = "its host's" if assumed else "its"
-                self._evac[key] = (self.reg.feature_set(beyond),
-                                   f"uses {where} {_few(self.reg.names(beyond))} above {mode.key}: power it off or "
-                                   f"move it out before {verb} EVC (it comes back at {mode.key})") if beyond else None
-            found = self._evac[key]
-            if found is not None:
-                out.append(VMAction(v.vm.name, *found))
+                text = self._evac[key] = (f"uses {where} {_few(self.reg.names(beyond))} above {mode.key}: power it "
+                                          f"off or move it out before {verb} EVC (it comes back at {mode.key})")
+            out.append(VMAction(v.vm.name, self.feature_set(beyond), text))
         return tuple(out)
 
-    def _power_cycle(self, mode: EvcMode, running: Sequence[VMResult], moved: set[str]) -> tuple[VMAction, ...]:
+    def _power_cycle(self, plan: VMPlan) -> tuple[VMAction, ...]:
         """Running VMs that do not use the whole mode yet: a power cycle exposes the rest."""
+        mode = plan.mode
         out = []
-        for v in running:
-            if v.vm.name in moved or v.vm.per_vm_evc or v.requirement_source not in ("featureRequirement",
-                                                                                    "minRequiredEVCModeKey"):
-                continue
-            if v.vendor is not None and v.vendor != mode.vendor:
-                continue
-            key = (v.requirement.mask, v.vm.hardware_version, mode.key)
-            if key not in self._cycle:
-                missing = mode.features.mask & self.exposed(v.vm.hardware_version) & ~self.any_mask & self.visible \
-                    & ~v.requirement.mask
+        for v, missing in plan.power_cycle:
+            key = (missing, mode.key)
+            text = self._cycle.get(key)
+            if text is None:
                 names = self.reg.names(missing)
-                self._cycle[key] = (self.reg.feature_set(missing),
-                                    f"needs a power cycle to use {mode.key} ({len(names)} features it does not "
-                                    f"use yet: {_few(names)})") if missing else None
-            found = self._cycle[key]
-            if found is not None:
-                out.append(VMAction(v.vm.name, *found))
+                text = self._cycle[key] = (f"needs a power cycle to use {mode.key} ({len(names)} features it does "
+                                           f"not use yet: {_few(names)})")
+            out.append(VMAction(v.vm.name, self.feature_set(missing), text))
         return tuple(out)
 
     def _floors(self, mode: EvcMode, vms: Sequence[VMResult]) -> tuple[GuestFloorBreak, ...]:
@@ -282,7 +269,7 @@ class _Recommender:
         return tuple(out)
 
     def _hidden(self, hr: HostResult, mode: EvcMode) -> int:
-        return hr.host.cpu.present.mask & self.visible & ~self.any_mask & ~mode.features.mask
+        return hr.host.cpu.present.mask & self.visible & ~self.plans.any_mask & ~mode.features.mask
 
     @staticmethod
     def _reason(action: str, mode: EvcMode, current: EvcMode | None, excluded: Sequence[ExcludedHost],
@@ -313,12 +300,22 @@ def _few(names: Sequence[str], limit: int = 4) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
-def recommend(inventory: Inventory, clusters: Sequence[ClusterResult],
-              vms: Sequence[VMResult]) -> dict[tuple[str, str], Recommendation]:
-    """A recommendation for each cluster, keyed by (vCenter, cluster name)."""
-    r = _Recommender(inventory)
-    by_cluster: dict[tuple[str, str | None], list[VMResult]] = {}
+def recommend(inventory: Inventory, clusters: Sequence[ClusterResult], vms: Sequence[VMResult],
+              plans: VMPlans | None = None) -> dict[tuple[str, str], Recommendation]:
+    """A recommendation for each cluster, keyed by (vCenter, cluster name).
+
+    ``plans``, the analysis' decision of which running VMs a mode change acts on (`evckit.analysis.VMPlans`
+    over ``vms``), is made from ``vms`` when not given.
+    """
+    from evckit.analysis import VMPlans  # noqa: PLC0415 - analysis imports this module lazily
+
+    if plans is None:
+        plans = VMPlans(inventory.catalog, vms)
+    r = _Recommender(inventory, plans)
+    # Guest-OS floors concern only the VMs whose guest OS has a known floor.
+    floored: dict[tuple[str, str | None], list[VMResult]] = {}
     for v in vms:
-        by_cluster.setdefault((v.vm.vcenter, v.vm.cluster), []).append(v)
-    return {(c.cluster.vcenter, c.cluster.name): r.cluster(c, by_cluster.get((c.cluster.vcenter, c.cluster.name), []))
+        if (v.vm.guest_id or v.vm.guest_os) and r.floor(v) is not None:
+            floored.setdefault((v.vm.vcenter, v.vm.cluster), []).append(v)
+    return {(c.cluster.vcenter, c.cluster.name): r.cluster(c, floored.get((c.cluster.vcenter, c.cluster.name), []))
             for c in clusters}

@@ -6,15 +6,19 @@ from typing import Any
 
 import attrs
 import pytest
+from hypothesis import given, settings
 
-from evckit.analysis import Analysis, analyze
+from evckit.analysis import Analysis, ClusterResult, analyze
 from evckit.catalog import Catalog
 from evckit.errors import DataError
 from evckit.guests import GuestFloors
 from evckit.assess import assess
 from evckit.profiles import profile_from_name
 from evckit.inventory import load_inventories, parse_snapshot
+from evckit.modes import EvcMode
 from evckit.recommend import Recommendation
+
+from .estate_strategies import estates
 
 CATALOG = Catalog.builtin()
 FLOORS = GuestFloors.for_catalog(CATALOG)
@@ -226,3 +230,114 @@ def test_guest_os_from_vmware_tools_when_the_configuration_name_is_missing() -> 
     assert a.vm("rhel").vm.guest_os == "Red Hat Enterprise Linux 9.4 (Plow)"
     (b,) = rec(a, "c").guest_floors
     assert b.guest.key == "rhel-9" and "sse42" in b.missing
+
+
+# --- one decision: which running VMs a mode change acts on -----------------------------------------
+
+#: Features VMware can show a VM, counted independently of the library: monitor support YES (shown when
+#: the host or baseline has them; ANY ones are shown anyway, NO ones never), without the vendor and the
+#: microcode-dependent mitigations (passed through whatever the mode, KB 52085).
+VISIBLE = sum(f.bit for f in CATALOG.features if f.monitor_support == "YES" and f.kind not in ("vendor", "microcode"))
+
+
+def _exposed(hw: int) -> int:
+    return sum(f.bit for f in CATALOG.features if f.hw_version is None or f.hw_version <= hw)
+
+
+def _acted_on(a: Analysis, c: ClusterResult, mode: EvcMode, evacuate: bool) -> tuple[list[str], list[str]]:
+    """The running VMs of ``c`` to move out, and to power-cycle, for ``mode``: the rule spelt out on masks."""
+    out: list[str] = []
+    cycle: list[str] = []
+    for v in a.vms:
+        if not v.vm.running or v.cluster_key != c.key or v.vendor not in (None, mode.vendor):
+            continue
+        req = v.requirement.mask
+        if evacuate and req & ~mode.features.mask & VISIBLE:
+            out.append(v.vm.name)
+        elif (v.vm.per_vm_evc is None and v.requirement_source in ("featureRequirement", "minRequiredEVCModeKey")
+              and mode.features.mask & _exposed(v.vm.hardware_version) & VISIBLE & ~req):
+            cycle.append(v.vm.name)
+    return out, cycle
+
+
+@settings(max_examples=150, deadline=None)
+@given(estates())
+def test_cluster_result_and_recommendation_decide_power_cycles_and_evacuations_alike(obj: dict[str, Any]) -> None:
+    """Over random estates: a cluster's ``power_cycle_to_raise`` and ``blocking_lower``, each VM's
+    ``power_cycle`` and the recommendation's ``power_cycle`` and ``evacuate`` lists follow one rule, so
+    where the recommendation moves to the cluster's raise mode both name the same VMs."""
+    inv = parse_snapshot(obj, "<estate>", CATALOG)
+    a = analyze(inv)
+    for c in a.clusters:
+        modes = inv.modes_for(c.cluster.vcenter)
+        r = c.recommendation
+        assert r is not None
+        if c.raise_mode is not None:
+            enabling = c.evc_mode is None  # enabling moves out the VMs above the mode first; raising does not
+            assert list(c.power_cycle_to_raise) == _acted_on(a, c, c.raise_mode, enabling)[1], c.label
+        for key, names in c.blocking_lower.items():
+            assert list(names) == _acted_on(a, c, modes.get(key), True)[0], (c.label, key)
+        if r.mode is None or r.action == "keep":
+            assert not r.evacuate and not r.power_cycle
+            continue
+        out, cycle = _acted_on(a, c, r.mode, r.action in ("enable", "lower"))
+        assert [x.vm for x in r.evacuate] == (out if r.action in ("enable", "lower") else [])
+        assert [x.vm for x in r.power_cycle] == (cycle if r.action in ("enable", "raise") else [])
+        if r.action in ("enable", "raise") and c.raise_mode is not None and r.mode.key == c.raise_mode.key:
+            assert list(c.power_cycle_to_raise) == [x.vm for x in r.power_cycle], c.label
+        if r.action == "lower" and r.mode.key in c.blocking_lower:
+            assert list(c.blocking_lower[r.mode.key]) == [x.vm for x in r.evacuate], c.label
+    for v in a.vms:
+        evc = a.cluster(v.cluster_key).evc_mode if v.cluster_key is not None else None
+        expected = 0
+        if v.vm.running and evc is not None and v.vendor in (None, evc.vendor) \
+                and v.vm.per_vm_evc is None and v.requirement_source in ("featureRequirement", "minRequiredEVCModeKey"):
+            expected = evc.features.mask & _exposed(v.vm.hardware_version) & VISIBLE & ~v.requirement.mask
+        assert (v.power_cycle.missing.mask if v.power_cycle is not None else 0) == expected, v.vm.name
+
+
+def _measured(cpu: str, extra: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A host's ``cpu`` object measured as the features of a shipped mode plus ``extra`` (vSphere keys)."""
+    mode = CATALOG.mode(cpu)
+    keys = ["cpuid.Intel", *(CATALOG.features[n].vsphere_keys[0] for n in mode.features.names()), *extra]
+    return {"feature_capability": [{"key": k, "value": "1"} for k in keys]}
+
+
+def test_a_feature_vmware_never_shows_a_vm_needs_no_power_cycle_anywhere() -> None:
+    """A vCenter whose own Skylake baseline lists STIBP (a microcode-dependent mitigation EVC passes
+    through whatever the mode, KB 52085): a running VM using all of the shipped Skylake features but not
+    STIBP lacks nothing a power cycle would bring. Neither its own ``power_cycle`` (cluster at that mode),
+    nor the cluster's ``power_cycle_to_raise``, nor the recommendation's list names it, and the summary
+    counts no VM needing a power cycle."""
+    sky = CATALOG.mode("intel-skylake")
+    baseline = [CATALOG.features[n].vsphere_keys[0] for n in sky.features.names()]
+    requirement = [{"key": k, "value": "Bool:Min:1"} for k in ["cpuid.Intel", *baseline]]
+    vcenter_sky = {"key": "intel-skylake", "vendor": "intel", "vendorTier": sky.tier, "track": ["intel"],
+                   "featureCapability": [{"key": k, "value": "1"} for k in [*baseline, "cpuid.STIBP"]]}
+    hosts = [{"name": f"h{c}{i}", "cluster": c, "esxi_version": "8.0.3", "cpu": _measured("intel-skylake", ("cpuid.STIBP",))}
+             for c in ("off", "on") for i in (1, 2)]
+    vms = [{"name": f"vm-{c}", "host": f"h{c}1", "power_state": "poweredOn", "hardware_version": "vmx-19",
+            "feature_requirement": requirement} for c in ("off", "on")]
+    inv = parse_snapshot({"evckit_snapshot": 1, "vcenters": [{
+        "name": "vc", "evc_modes": [vcenter_sky], "hosts": hosts, "vms": vms,
+        "clusters": [{"name": "off"}, {"name": "on", "evc_mode": "intel-skylake"}]}]}, "<stibp>", CATALOG)
+    mode = inv.mode("vc", "intel-skylake")
+    assert "stibp" in mode.features and mode.origin == "vc"  # the vCenter's baseline holds the mitigation
+    a = analyze(inv)
+    off, on = a.cluster("off"), a.cluster("on")
+    assert off.raise_mode is not None and off.raise_mode.key == "intel-skylake"
+    assert rec(a, "off").summary == "enable intel-skylake"
+    assert off.power_cycle_to_raise == () and rec(a, "off").power_cycle == () and rec(a, "off").evacuate == ()
+    assert a.vm("vm-on").power_cycle is None and a.vm("vm-off").power_cycle is None
+    assert rec(a, "on").summary == "keep intel-skylake" and on.power_cycle_to_raise == ()
+    assert a.summary.vms_needing_power_cycle == 0
+    # Without STIBP in the VM's view the features it lacks are still visible ones: a real gap is still found.
+    gap = [e for e in requirement if e["key"] != "cpuid.AVX512F"]
+    for v in vms:
+        v["feature_requirement"] = gap
+    a = analyze(parse_snapshot({"evckit_snapshot": 1, "vcenters": [{
+        "name": "vc", "evc_modes": [vcenter_sky], "hosts": hosts, "vms": vms,
+        "clusters": [{"name": "off"}, {"name": "on", "evc_mode": "intel-skylake"}]}]}, "<stibp>", CATALOG))
+    cycle = a.vm("vm-on").power_cycle
+    assert cycle is not None and set(cycle.missing.names()) == {"avx512f"}
+    assert list(a.cluster("off").power_cycle_to_raise) == [x.vm for x in rec(a, "off").power_cycle] == ["vm-off"]
