@@ -17,7 +17,7 @@ ever refuses a running VM on its own host.
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 import attrs
@@ -403,6 +403,9 @@ class VMPlans:
         self.running: dict[tuple[str, str], list[VMResult]] = {}
         self.kinds: dict[tuple[str, str], list[object]] = {}
         self._plans: dict[tuple[tuple[str, str], int, bool], VMPlan] = {}
+        # Per cluster, the positions of its running VMs of each kind; per (mode, evacuate), each kind's decision.
+        self._by_kind: dict[tuple[str, str], dict[object, list[int]]] = {}
+        self._decided: dict[tuple[int, bool], tuple[EvcMode, dict[object, tuple[int, int]]]] = {}
         for v in vms:
             if v.vm.running and v.vm.cluster is not None:
                 self.add(v, (v.requirement.mask, v.vm.hardware_version, v.vendor, v.vm.per_vm_evc is None,
@@ -452,18 +455,35 @@ class VMPlans:
         found = self._plans.get(pk)
         if found is not None and found.mode is mode:
             return found
-        evac: list[tuple[VMResult, int]] = []
-        cycle: list[tuple[VMResult, int]] = []
-        decided: dict[object, tuple[int, int]] = {}
-        for v, kind in zip(self.running.get(cluster, ()), self.kinds.get(cluster, ())):
-            d = decided.get(kind)
+        running = self.running.get(cluster, [])
+        by_kind = self._by_kind.get(cluster)
+        if by_kind is None:
+            by_kind = self._by_kind[cluster] = {}
+            for i, kind in enumerate(self.kinds.get(cluster, ())):
+                at = by_kind.get(kind)
+                if at is None:
+                    by_kind[kind] = [i]
+                else:
+                    at.append(i)
+        dk = (id(mode), evacuate)
+        decided = self._decided.get(dk)
+        if decided is None or decided[0] is not mode:
+            decided = self._decided[dk] = (mode, {})
+        memo = decided[1]
+        evac: list[tuple[int, int]] = []
+        cycle: list[tuple[int, int]] = []
+        for kind, at in by_kind.items():
+            d = memo.get(kind)
             if d is None:
-                d = decided[kind] = self._decide(v, mode, evacuate)
+                d = memo[kind] = self._decide(running[at[0]], mode, evacuate)
             if d[0]:
-                evac.append((v, d[0]))
+                evac += [(i, d[0]) for i in at]
             elif d[1]:
-                cycle.append((v, d[1]))
-        found = self._plans[pk] = VMPlan(mode, tuple(evac), tuple(cycle))
+                cycle += [(i, d[1]) for i in at]
+        evac.sort()
+        cycle.sort()
+        found = self._plans[pk] = VMPlan(mode, tuple((running[i], m) for i, m in evac),
+                                         tuple((running[i], m) for i, m in cycle))
         return found
 
     def _decide(self, v: VMResult, mode: EvcMode, evacuate: bool) -> tuple[int, int]:
@@ -528,7 +548,7 @@ class _Profile:
     their group.
     """
 
-    __slots__ = ("args", "ck", "cycle", "found", "fs", "group", "group_index", "hardware_version", "held", "hosts",
+    __slots__ = ("args", "ck", "cycle", "found", "fs", "group", "group_index", "hardware_version", "held", "hosts", "kind",
                  "label", "microcode", "notes", "per_vm_evc", "req", "running", "source", "vendor")
 
     req: int
@@ -548,16 +568,24 @@ class _Profile:
     hardware_version: int
     per_vm_evc: str | None
     held: tuple[list[VMResult], list[object]] | None
+    kind: int
     args: tuple[str | None, FeatureSet, VMRequirementSource, str | None, GroupVerdict, PowerCycle | None,
                 tuple[str, ...], bool]
+
+
+#: What VMs alike in all but their place share: requirement, its source, vendor, notes, group, group index,
+#: the group's witness memo, the requirement's feature set, its microcode-dependent part, and the kind
+#: number `VMPlans` decides alike.
+_Base = tuple[int, "VMRequirementSource", "str | None", tuple[str, ...], _Group, int,
+              "dict[int, tuple[int, int, tuple[_Contradiction, ...], str | None]]", FeatureSet, int, int]
 
 
 class _Context:
     """The lookups `_Analyzer._profile` needs, the VM groups found so far (first-seen order), and what
     the witness step found: conflicts, corrections per host and per EVC cluster."""
 
-    __slots__ = ("by_host", "cluster_fix", "cluster_of", "conflicts", "evc_of", "found", "group_index", "groups",
-                 "host_cid", "host_fix", "labels", "sets")
+    __slots__ = ("bases", "by_host", "cluster_fix", "cluster_of", "conflicts", "evc_of", "found", "group_index",
+                 "groups", "host_cid", "host_fix", "kinds", "labels", "sets")
 
     def __init__(self, by_host: Mapping[tuple[str, str], HostResult], cluster_of: Mapping[tuple[str, str], Cluster],
                  labels: Mapping[tuple[str, str], str], evc_of: Mapping[tuple[str, str], EvcMode],
@@ -567,6 +595,8 @@ class _Context:
         self.group_index: dict[tuple[object, ...], int] = {}
         self.found: dict[tuple[object, ...], dict[int, tuple[int, int, tuple[_Contradiction, ...], str | None]]] = {}
         self.sets: dict[int, FeatureSet] = {}
+        self.bases: dict[tuple[object, ...], _Base] = {}
+        self.kinds = 0
         self.conflicts: list[DataConflict] = []
         self.host_fix: dict[tuple[str, str], _Witnessed] = {}
         self.cluster_fix: dict[tuple[str, str], tuple[int, int]] = {}
@@ -658,7 +688,7 @@ class _Analyzer:
         self.plans = VMPlans(self.catalog, exposed=self._exposed)
         # Clusters repeat: their common modes, and what follows from them, are worked out once.
         self._common: dict[tuple[object, ...], CommonModes] = {}
-        self._derived: dict[int, tuple[CommonModes, dict[str, FeatureSet], list[EvcMode]]] = {}
+        self._derived: dict[int, tuple[CommonModes, dict[str, FeatureSet], list[EvcMode], list[EvcMode]]] = {}
 
     def feature_set(self, mask: int) -> FeatureSet:
         """The `FeatureSet` of a mask, one object per distinct mask."""
@@ -734,10 +764,9 @@ class _Analyzer:
         profiles: dict[tuple[object, ...], _Profile] = {}
         of_vm: list[_Profile] = []
         for vm in inv.vms:
-            r = vm.requirement
-            source = r.source
-            pk = (r.features.mask, source, r.vendor, r.unevaluated, vm.hardware_version, vm.running, vm.per_vm_evc,
-                  vm.guest_id, vm.guest_os, vm.vcenter, vm.cluster, vm.host if source == "none" else None)
+            r = vm.requirement  # immutable, and shared by the VMs of equal requirements: its identity is a key
+            pk = (id(r), vm.hardware_version, vm.running, vm.per_vm_evc, vm.guest_id, vm.guest_os, vm.vcenter,
+                  vm.cluster, vm.host if r.source == "none" else None)
             p = profiles.get(pk)
             if p is None:
                 p = profiles[pk] = self._profile(vm, ctx)
@@ -803,7 +832,7 @@ class _Analyzer:
             held = p.held
             if held is not None:
                 held[0].append(result)
-                held[1].append(p)
+                held[1].append(p.kind)
 
         cluster_results = tuple(self._cluster_result(c, label, by_cluster.get(c.key, []))
                                 for c, label, _ in cluster_classes)
@@ -815,6 +844,32 @@ class _Analyzer:
 
     def _profile(self, vm: VM, ctx: _Context) -> _Profile:
         """What every VM alike to ``vm`` (all but name and host, unless the host decides its requirement) shares."""
+        r = vm.requirement
+        running = vm.running
+        # What does not depend on the VM's place is decided once for all clusters.
+        bk = (id(r), vm.hardware_version, running, vm.per_vm_evc, vm.guest_id, vm.guest_os)
+        base = ctx.bases.get(bk) if r.source != "none" or not running else None
+        if base is None:
+            base = self._base(vm, ctx)
+            if r.source != "none" or not running:
+                ctx.bases[bk] = base
+        req, source, vendor, notes, group, group_index, found, fs, microcode, kind = base
+        p = _Profile()
+        p.req, p.source, p.vendor, p.notes, p.running = req, source, vendor, notes, running
+        p.group, p.group_index, p.found, p.fs, p.microcode = group, group_index, found, fs, microcode
+        p.hardware_version, p.per_vm_evc, p.kind = vm.hardware_version, vm.per_vm_evc, kind
+        p.ck = ck = (vm.vcenter, vm.cluster) if vm.cluster is not None else None
+        p.label = ctx.labels.get(ck) if ck is not None else None
+        evc = ctx.evc_of.get(ck) if ck is not None else None
+        p.cycle = None
+        if running and evc is not None and self.plans.cycles(vendor, vm.per_vm_evc, source, evc):
+            p.cycle = self.power_cycle(req, vm.hardware_version, evc)
+        p.hosts = ctx.host_cid.get(vm.vcenter) if running and vm.cluster is not None else None
+        return p
+
+    def _base(self, vm: VM, ctx: _Context) -> _Base:
+        """The requirement, group and feature set of a VM (by its place only when its host or cluster
+        decides its requirement)."""
         req, source, vendor, notes = self._requirement(vm, ctx.by_host, ctx.cluster_of)
         running = vm.running
         floor = self.floors.lookup(vm.guest_id, vm.guest_os) if vm.guest_id or vm.guest_os else None
@@ -828,23 +883,12 @@ class _Analyzer:
                                               floor.label if floor is not None else None)
             ctx.group_index[gkey] = len(ctx.group_index)
             ctx.found[gkey] = {}
-        p = _Profile()
-        p.req, p.source, p.vendor, p.notes, p.running = req, source, vendor, notes, running
-        p.group, p.group_index, p.found = group, ctx.group_index[gkey], ctx.found[gkey]
-        p.ck = ck = (vm.vcenter, vm.cluster) if vm.cluster is not None else None
-        p.label = ctx.labels.get(ck) if ck is not None else None
-        evc = ctx.evc_of.get(ck) if ck is not None else None
-        p.cycle = None
-        if running and evc is not None and self.plans.cycles(vendor, vm.per_vm_evc, source, evc):
-            p.cycle = self.power_cycle(req, vm.hardware_version, evc)
         fs = ctx.sets.get(req)
         if fs is None:
             fs = ctx.sets[req] = self.reg.feature_set(req)
-        p.fs = fs
-        p.microcode = group.requirement & self.microcode
-        p.hosts = ctx.host_cid.get(vm.vcenter) if running and vm.cluster is not None else None
-        p.hardware_version, p.per_vm_evc = vm.hardware_version, vm.per_vm_evc
-        return p
+        ctx.kinds += 1  # VMs of one base are alike to `VMPlans`: the base's number is their kind
+        return (req, source, vendor, notes, group, ctx.group_index[gkey], ctx.found[gkey], fs,
+                group.requirement & self.microcode, ctx.kinds)
 
     # --- the witness step ----------------------------------------------------------------------------
 
@@ -1217,9 +1261,10 @@ class _Analyzer:
         derived = self._derived.get(id(common))
         if derived is None or derived[0] is not common:
             derived = self._derived[id(common)] = (
-                common, {k: self.feature_set(v) for k, v in common.undetermined.items()}, modes.maximal(supported))
+                common, {k: self.feature_set(v) for k, v in common.undetermined.items()}, modes.maximal(supported),
+                modes.next_modes(supported, vendors[0]) if supported else [])
         undetermined, top = dict(derived[1]), derived[2]
-        limiting = limiting_hosts(hosts, modes.next_modes(supported, vendors[0]), self.reg) if supported else []
+        limiting = limiting_hosts(hosts, derived[3], self.reg, self.feature_set) if supported else []
         not_admitted: list[LimitingHost] = []
         blocking: dict[str, tuple[str, ...]] = {}
         if evc is not None:
@@ -1277,10 +1322,12 @@ def _esxi(host: Host) -> EsxiVersion | None:
     return parsed
 
 
-def limiting_hosts(hosts: Sequence[HostResult], targets: Iterable[EvcMode],
-                   registry: FeatureRegistry) -> list[LimitingHost]:
+def limiting_hosts(hosts: Sequence[HostResult], targets: Iterable[EvcMode], registry: FeatureRegistry,
+                   feature_set: Callable[[int], FeatureSet] | None = None) -> list[LimitingHost]:
     """The hosts that keep a cluster from each mode of ``targets``: the features each lacks (known
-    lacking apart from unknown) or the newer ESXi release it needs (its update release, from its build)."""
+    lacking apart from unknown) or the newer ESXi release it needs (its update release, from its build).
+    ``feature_set`` may share `FeatureSet` objects between calls (default: ``registry.feature_set``)."""
+    fs = feature_set or registry.feature_set
     out: list[LimitingHost] = []
     for mode in targets:
         for hr in hosts:
@@ -1289,9 +1336,8 @@ def limiting_hosts(hosts: Sequence[HostResult], targets: Iterable[EvcMode],
             esxi = _esxi(hr.host)
             too_old = not mode.offered_by(esxi.key if esxi is not None else None)
             if lacking or too_old:
-                out.append(LimitingHost(host=hr.host.name, mode=mode.key,
-                                        missing=registry.feature_set(lacking & ~p.unknown.mask),
-                                        undetermined=registry.feature_set(lacking & p.unknown.mask),
+                out.append(LimitingHost(host=hr.host.name, mode=mode.key, missing=fs(lacking & ~p.unknown.mask),
+                                        undetermined=fs(lacking & p.unknown.mask),
                                         needs_esxi=mode.esxi_min_text if too_old else None))
     return out
 
