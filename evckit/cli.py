@@ -98,10 +98,11 @@ def _check_into(args: argparse.Namespace, out: TextIO, loaded: Callable[[], None
 
     if args.server:
         inventory = _load_with_servers(args)
+        loaded()
     else:
         with paused_gc():
             inventory = load_inventories(args.snapshots, example=args.example, cpuid_dirs=args.allow_cpuid_dir or ())
-    loaded()
+            loaded()  # frozen before the collector runs again: its first pass would scan all that was read
     if args.compare_cpus:
         return _compare(args, inventory, out)
     scenario = _scenario(args)

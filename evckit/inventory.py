@@ -738,7 +738,10 @@ def _parse_vm(v: Mapping[str, Any], i: int, reader: _VCenterReader) -> VM | None
         if state is None:
             problems.add(reader.place(i, v) + ".power_state",
                          f"{get('power_state')!r} is not poweredOn, poweredOff or suspended")
-    hw = reader.hardware(get("hardware_version", ""), i, v)
+    text = get("hardware_version", "")
+    hw = reader.hw.get(text) if type(text) is str else None  # the memo, looked up here: 100,000 calls less
+    if hw is None:
+        hw = reader.hardware(text, i, v)
     per_vm = get("per_vm_evc")
     if per_vm is not None:
         per_vm = reader.mode_key(per_vm, i, v, "per_vm_evc")
@@ -747,15 +750,16 @@ def _parse_vm(v: Mapping[str, Any], i: int, reader: _VCenterReader) -> VM | None
                          f"per-VM EVC needs hardware version 14 or later, VM is vmx-{hw}")
     min_req = get("min_required_evc_mode") or None
     if min_req is not None:
-        min_req = reader.mode_key(min_req, i, v, "min_required_evc_mode")
+        key = reader.modes.get(min_req) if type(min_req) is str else None
+        min_req = key if key is not None else reader.mode_key(min_req, i, v, "min_required_evc_mode")
     if state is None or len(problems.items) > bad:
         return None
     req = _requirement(v, i, per_vm, min_req, host_obj.cpu.vendor if host_obj is not None else None, reader)
     if req is None:
         return None
-    guest_os = get("guest_os")
+    guest_id, guest_os = get("guest_id"), get("guest_os")
     return VM(v["name"], reader.vc_name, host, cluster, state, hw, req, min_req, per_vm,
-              bool(get("template", False)), _str(get("guest_id")),
+              bool(get("template", False)), guest_id if isinstance(guest_id, str) and guest_id else None,
               guest_os if isinstance(guest_os, str) and guest_os else _str(get("guest_os_tools")))
 
 

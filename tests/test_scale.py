@@ -6,13 +6,15 @@ from __future__ import annotations
 import fnmatch
 import gc
 import json
+from contextlib import contextmanager
 import sys
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 
 import pytest
 
-from evckit import report
+from evckit import output, report
 from evckit.analysis import Analysis, VMResult, analyze
 from evckit.cli import main
 from evckit.errors import SnapshotError
@@ -107,3 +109,24 @@ def test_gc_policy_is_restored(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "--example", "--vm", "no-such-vm"]) == 2
     capsys.readouterr()
     assert (gc.get_threshold(), gc.isenabled(), gc.get_freeze_count()) == before
+
+
+def test_loaded_inventory_is_frozen_before_the_collector_runs_again(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`evckit check` freezes what it read while the collector is still paused: enabled first, the
+    collector's next pass would scan the whole inventory once for nothing."""
+    real = output.bulk_gc
+    enabled_at_freeze: list[bool] = []
+
+    @contextmanager
+    def spy() -> Iterator[Callable[[], None]]:
+        with real() as loaded:
+            def record() -> None:
+                enabled_at_freeze.append(gc.isenabled())
+                loaded()
+            yield record
+
+    monkeypatch.setattr(output, "bulk_gc", spy)
+    assert main(["check", "--example", "--format", "json"]) == 0
+    capsys.readouterr()
+    assert enabled_at_freeze == [False]
