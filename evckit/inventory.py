@@ -266,8 +266,9 @@ def _label_part(name: str) -> str:
 class _Problems(ProblemCollector):
     """The problems found while reading one snapshot, and what that reading learnt once for all objects.
 
-    ``cpus``, ``entries`` and ``lists`` are memos of decisions that depend only on text the snapshot
-    repeats: the profile of a CPU model name (10,000 hosts, a dozen models), the meaning of one
+    ``cpus``, ``releases``, ``entries`` and ``lists`` are memos of decisions that depend only on text the snapshot
+    repeats: the profile of a CPU model name (10,000 hosts, a dozen models), whether an ESXi version
+    and build is a known release (the same dozen), the meaning of one
     ``featureRequirement`` entry (440,000 entries at 100,000 VMs, a few hundred distinct), and the
     meaning of a whole ``featureRequirement`` list (5,000 lists, a handful distinct), keyed by its
     ``(key, value)`` pairs, and by the list object itself when the decoder shared it. A list is
@@ -283,6 +284,8 @@ class _Problems(ProblemCollector):
         self.lists: dict[tuple[tuple[Any, Any], ...], _Decided] = {}
         #: The same, by list object (the snapshot decoder shares equal lists): id -> (list, decision).
         self.shared: dict[int, tuple[list[Any], _Decided]] = {}
+        #: (ESXi version, build) -> why it is not one evckit knows (None: it is).
+        self.releases: dict[tuple[str, str | int | None], str | None] = {}
 
 
 class _Decided:
@@ -328,7 +331,8 @@ class _VCenterReader:
         self.problems = problems
         self.hw: dict[str, int] = {}  # hardware version text -> number (valid ones only)
         self.modes: dict[str, str] = {}  # EVC mode key as written -> the table's key (known ones only)
-        self.reqs: dict[tuple[str, str | None], Requirement] = {}  # (source, mode key or vendor) -> requirement
+        # requirement by source, then by mode key (per-VM EVC, minimum mode) or host vendor (none)
+        self.reqs: dict[str, dict[str | None, Requirement]] = {"perVmEvc": {}, "minRequiredEVCModeKey": {}, "none": {}}
 
     def place(self, i: int, v: Mapping[str, Any]) -> str:
         """Where VM ``i`` is, as problems name it."""
@@ -362,18 +366,19 @@ class _VCenterReader:
 
     def mode_requirement(self, source: Literal["perVmEvc", "minRequiredEVCModeKey"], key: str) -> Requirement:
         """The requirement a (known) EVC mode key stands for, one object per source and key."""
-        req = self.reqs.get((source, key))
+        known = self.reqs[source]
+        req = known.get(key)
         if req is None:
             mode = self.table.get(key)
-            req = self.reqs[(source, key)] = Requirement(mode.features, source, mode.vendor)
+            req = known[key] = Requirement(mode.features, source, mode.vendor)
         return req
 
     def no_requirement(self, host_vendor: str | None) -> Requirement:
         """The requirement of a VM that records none, one object per host vendor."""
-        req = self.reqs.get(("none", host_vendor))
+        known = self.reqs["none"]
+        req = known.get(host_vendor)
         if req is None:
-            req = self.reqs[("none", host_vendor)] = Requirement(self.catalog.features.feature_set(0), "none",
-                                                                 host_vendor)
+            req = known[host_vendor] = Requirement(self.catalog.features.feature_set(0), "none", host_vendor)
         return req
 
 
@@ -549,10 +554,18 @@ def _parse_vcenter(  # noqa: PLR0913 - one pass over one vCenter's objects
             problems.add(hw + ".esxi_build", f"{build!r} is not a build number")
             build = None
         if esxi is not None:
-            try:
-                catalog.hardware.release(parse_esxi(str(esxi), build))  # readable, and a release evckit knows
-            except InputError as exc:
-                problems.add(hw + ".esxi_version", str(exc))
+            # Readable, and a release evckit knows: decided once per (version, build) of the snapshot.
+            release_key = (str(esxi), build)
+            wrong = problems.releases.get(release_key, _UNSEEN)
+            if wrong is _UNSEEN:
+                try:
+                    catalog.hardware.release(parse_esxi(*release_key))
+                    wrong = None
+                except InputError as exc:
+                    wrong = str(exc)
+                problems.releases[release_key] = wrong
+            if wrong is not None:
+                problems.add(hw + ".esxi_version", wrong)
                 esxi = None
         elif build is not None:
             problems.add(hw + ".esxi_build", "a build needs esxi_version beside it")

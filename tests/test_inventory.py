@@ -255,3 +255,16 @@ def test_model_imports_no_analysis_code() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert "evckit.inventory" in out
     assert not set(out) & {"evckit.analysis", "evckit.assess", "evckit.recommend", "evckit.whatif", "evckit.report"}
+
+
+def test_unknown_esxi_release_is_reported_at_every_host() -> None:
+    """Whether an ESXi version is a known release is decided once per (version, build); every host
+    with an unknown one is still reported with its own place."""
+    snap = copy.deepcopy(EXAMPLE)
+    hosts = snap["vcenters"][0]["hosts"]
+    for h in hosts[:2]:
+        h["esxi_version"] = "1.0"
+    with pytest.raises(SnapshotError) as info:
+        parse_snapshot(snap, "x")
+    assert [p.split(": ")[0] for p in info.value.problems] == [
+        f"vcenters[0] (vc-prod).hosts[{i}] ({hosts[i]['name']}).esxi_version" for i in (0, 1)]
