@@ -3,8 +3,9 @@
 At 100,000 VMs a snapshot is mostly ``featureRequirement`` lists: 5,000 VMs carry one of about 80
 entries, but a handful of distinct lists, and decoding their 400,000 small objects is two thirds of
 ``json.loads`` (then validating and freeing them costs as much again). `loads` finds those arrays in
-the text, decodes each distinct one once, and decodes the rest of the document with the arrays
-replaced by placeholders, which it then replaces by the decoded (shared) lists.
+the text, decodes each one met more than once a single time, and decodes the rest of the document
+with those arrays replaced by placeholders, which it then replaces by the decoded (shared) lists.
+A snapshot whose arrays never repeat costs one search of its text more than ``json.loads``.
 
 The result is exactly ``json.loads(text)`` (same values, same key order), except that equal arrays
 are one list object; any exception (a JSON error and its position) is the one ``json.loads(text)``
@@ -27,6 +28,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections import Counter
 from itertools import compress, count, repeat
 from typing import Any
 
@@ -46,28 +48,29 @@ _MIN_ARRAY = 64
 def loads(text: str) -> Any:
     """``json.loads(text)``, with repeated `KEYS` arrays decoded once (see the module docstring)."""
     found, keys = _arrays(text)
-    if not found:
-        return json.loads(text)
+    spans = [text[start:end] for start, end in found]
+    repeats = Counter(spans)
     nonce = secrets.token_hex(16)
-    if nonce in text:  # never in practice; a placeholder must not be forgeable by the text
+    if not spans or repeats.most_common(1)[0][1] < 2 or nonce in text:  # the nonce: never in practice
         return json.loads(text)
     pieces: list[str] = []
-    # Array texts already decoded, by length: an equal text is found by comparing in place, not by
-    # copying and hashing thousands of 4 kB slices.
-    decoded: dict[int, list[tuple[str, list[Any]]]] = {}
+    decoded: dict[str, list[Any]] = {}  # array text -> its (shared) list
+    broken: set[str] = set()  # array texts that do not decode on their own
     lists: list[list[Any]] = []  # placeholder number -> list
     pos = 0
-    for start, end in found:
-        if start < pos:
+    for (start, end), span in zip(found, spans, strict=True):
+        if start < pos or repeats[span] < 2:  # an array met once is left to the plain decoder
             continue
-        same_length = decoded.setdefault(end - start, [])
-        value = next((v for span, v in same_length if text.startswith(span, start)), None)
+        value = decoded.get(span)
         if value is None:
-            try:
-                value = json.loads(text[start:end])
-            except (ValueError, RecursionError):  # not the whole array: leave it to the plain decoder
+            if span in broken:
                 continue
-            same_length.append((text[start:end], value))
+            try:
+                value = json.loads(span)
+            except (ValueError, RecursionError):  # not the whole array: leave it to the plain decoder
+                broken.add(span)
+                continue
+            decoded[span] = value
         pieces += [text[pos:start], f'"{nonce}{len(lists)}"']
         lists.append(value)
         pos = end
