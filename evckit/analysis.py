@@ -17,8 +17,9 @@ ever refuses a running VM on its own host.
 from __future__ import annotations
 
 import operator
+import bisect
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import attrs
 
@@ -64,6 +65,7 @@ VMRequirementSource = RequirementSource | Literal["assumed"]
 #: move there powered off (``cold``), only some hosts take it (``partial``), or none (``blocked``).
 TargetStatus = Literal["live", "cold", "partial", "blocked"]
 
+_V = TypeVar("_V")
 _LIST = 5  # names shown in one message before "and N more"
 _X86 = ("intel", "amd")  # vendors whose hosts guest-OS floors are judged on
 
@@ -584,8 +586,8 @@ class _Context:
     """The lookups `_Analyzer._profile` needs, the VM groups found so far (first-seen order), and what
     the witness step found: conflicts, corrections per host and per EVC cluster."""
 
-    __slots__ = ("bases", "by_host", "cluster_fix", "cluster_of", "conflicts", "evc_of", "found", "group_index",
-                 "groups", "host_cid", "host_fix", "kinds", "labels", "sets")
+    __slots__ = ("bases", "by_host", "cluster_fix", "cluster_of", "conflict_vms", "conflicts", "evc_of", "found",
+                 "group_index", "groups", "host_cid", "host_fix", "kinds", "labels", "sets")
 
     def __init__(self, by_host: Mapping[tuple[str, str], HostResult], cluster_of: Mapping[tuple[str, str], Cluster],
                  labels: Mapping[tuple[str, str], str], evc_of: Mapping[tuple[str, str], EvcMode],
@@ -598,6 +600,7 @@ class _Context:
         self.bases: dict[tuple[object, ...], _Base] = {}
         self.kinds = 0
         self.conflicts: list[DataConflict] = []
+        self.conflict_vms: list[VM] = []  # the VM of each conflict
         self.host_fix: dict[tuple[str, str], _Witnessed] = {}
         self.cluster_fix: dict[tuple[str, str], tuple[int, int]] = {}
 
@@ -644,7 +647,8 @@ class _Memo:
     taken from here. Host verdicts are kept by CPU, mode table and ESXi release for the same reason.
     """
 
-    __slots__ = ("assess", "catalog", "decisions", "dests", "exposed", "interned", "interned_reason")
+    __slots__ = ("assess", "by_cluster", "catalog", "cluster_classes", "conflict_vms", "decisions", "dests", "exposed",
+                 "group_index", "groups", "interned", "interned_reason", "of_vm", "verdicts", "vm_index")
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
@@ -656,6 +660,57 @@ class _Memo:
         #: The destination classes of the analysis, and each group's decisions against them in that order.
         self.dests: tuple[_Dest, ...] = ()
         self.decisions: dict[_Group, tuple[tuple[Reason, ...], ...]] = {}
+        # What `_Analyzer.rerun` reads to redo only the clusters a what-if changed: each VM's profile, the
+        # groups (by key, with their index) and each one's verdict, each cluster's hosts and destination
+        # classes, the VM of each data conflict, and the VMs per cluster and per host (built on demand).
+        self.of_vm: list[_Profile] = []
+        self.groups: dict[tuple[object, ...], _Group] = {}
+        self.group_index: dict[tuple[object, ...], int] = {}
+        self.verdicts: Sequence[GroupVerdict | None] = []  # None: a group no VM has any more
+        self.by_cluster: dict[tuple[str, str], list[HostResult]] = {}
+        self.cluster_classes: list[tuple[Cluster, str, dict[int, list[str]]]] = []
+        self.conflict_vms: list[VM] = []
+        self.vm_index: _VMIndex | None = None
+
+
+class _VMIndex:
+    """The positions of an estate's VMs by their cluster and by their host (ascending)."""
+
+    __slots__ = ("by_cluster", "by_host", "position", "unique", "vms")
+
+    def __init__(self, vms: Sequence[VM]) -> None:
+        self.vms = vms
+        self.unique = len(set(map(id, vms))) == len(vms)  # no VM object twice
+        self.position: dict[int, int] | None = None
+        self.by_cluster: dict[tuple[str, str], list[int]] = {}
+        self.by_host: dict[tuple[str, str], list[int]] = {}
+        for i, vm in enumerate(vms):
+            if vm.cluster is not None:
+                self.by_cluster.setdefault((vm.vcenter, vm.cluster), []).append(i)
+            if vm.host is not None:
+                self.by_host.setdefault((vm.vcenter, vm.host), []).append(i)
+
+    def positions(self) -> dict[int, int]:
+        """Each VM's position by its identity (built once, on demand)."""
+        if self.position is None:
+            self.position = {id(vm): i for i, vm in enumerate(self.vms)}
+        return self.position
+
+
+def _splice_seq(old: tuple[str, ...], new: tuple[str, ...], changed: set[str], pos: Mapping[str, int]) -> tuple[str, ...]:
+    """``old`` without the ``changed`` labels, with ``new``'s put in cluster order."""
+    out = [t for t in old if t not in changed]
+    for t in new:
+        out.insert(bisect.bisect_left(out, pos[t], key=pos.__getitem__), t)
+    return tuple(out)
+
+
+def _splice_map(old: Mapping[str, _V], new: Mapping[str, _V], changed: set[str], pos: Mapping[str, int]) -> dict[str, _V]:
+    """``old`` without the ``changed`` labels, with ``new``'s entries put in cluster order."""
+    items = [it for it in old.items() if it[0] not in changed]
+    for it in new.items():
+        items.insert(bisect.bisect_left(items, pos[it[0]], key=lambda x: pos[x[0]]), it)
+    return dict(items)
 
 
 class _Analyzer:
@@ -839,8 +894,258 @@ class _Analyzer:
         notes = inv.notes + tuple(f"EVC modes {', '.join(m.key for m in vc.modes if m.origin == vc.name)} of vCenter "
                       f"{vc.name} come from its own definitions (capability.supportedEVCMode), not the shipped tables"
                       for vc in inv.vcenters if vc.modes is not None)
+        memo = self.memo
+        memo.of_vm, memo.groups, memo.group_index, memo.verdicts = of_vm, ctx.groups, ctx.group_index, verdicts
+        memo.by_cluster, memo.cluster_classes, memo.conflict_vms = by_cluster, cluster_classes, ctx.conflict_vms
         return Analysis(inv, host_results, cluster_results, tuple(vm_results), len(ctx.groups), len(dests), notes,
-                        data_conflicts=tuple(conflicts), memo=self.memo)
+                        data_conflicts=tuple(conflicts), memo=memo)
+
+    def rerun(self, previous: Analysis) -> Analysis | None:
+        """The analysis of an estate that differs from ``previous``'s in its hosts only (a what-if), redoing
+        only the clusters whose hosts changed and the VMs on added or retired hosts; the rest is taken
+        from ``previous``. None when the estates differ otherwise (VMs, clusters, vCenters, notes) or a
+        condition below fails: then `run` analyses the whole estate.
+
+        What may be taken, and why: a host's verdict depends on the host alone; a VM's requirement and
+        group on its own host and cluster; a destination class on its host, its cluster's EVC mode and
+        what the running VMs on the host and in its cluster prove (the witness step); a group's verdict
+        towards one cluster on the group's decisions against that cluster's classes; a cluster's result
+        and recommendation on its hosts and its VMs. That holds while every VM of a changed cluster, or on
+        a host of one, is in its host's cluster (parsed inventories guarantee it), and VMs, hosts and
+        cluster keys are unique; otherwise the witness step of one cluster could read another's hosts.
+        """
+        from evckit.recommend import recommend  # noqa: PLC0415 - recommend builds on this module's results
+
+        memo, inv, before = self._previous, self.inv, previous.inventory
+        vms = inv.vms
+        if (memo is None or previous._memo is not memo or len(memo.of_vm) != len(vms)
+                or before.vcenters != inv.vcenters or before.clusters != inv.clusters or before.notes != inv.notes
+                or (vms is not before.vms and (len(vms) != len(before.vms)
+                                               or any(a is not b for a, b in zip(vms, before.vms))))):
+            return None
+        clusters = inv.clusters
+        if len({c.key for c in clusters}) != len(clusters):
+            return None
+        index = memo.vm_index
+        if index is None:
+            index = memo.vm_index = _VMIndex(vms)
+        if not index.unique:
+            return None
+
+        # Hosts: the verdicts of those that stay are kept; which came and went; which clusters changed.
+        old_result = {id(hr.host): hr for hr in previous.hosts}
+        host_results = [old_result.get(id(h)) or self.host_result(h) for h in inv.hosts]
+        staying = {id(h) for h in inv.hosts}
+        moved = [hr.host for hr in host_results if id(hr.host) not in old_result]
+        moved += [hr.host for hr in previous.hosts if id(hr.host) not in staying]
+        by_cluster: dict[tuple[str, str], list[HostResult]] = {}
+        by_host: dict[tuple[str, str], HostResult] = {}
+        for hr in host_results:
+            by_host[(hr.host.vcenter, hr.host.name)] = hr
+            if hr.host.cluster is not None:
+                by_cluster.setdefault((hr.host.vcenter, hr.host.cluster), []).append(hr)
+        host_before = {(h.vcenter, h.name): h for h in before.hosts}
+        if len(by_host) != len(inv.hosts) or len(host_before) != len(before.hosts):
+            return None
+        old_members = memo.by_cluster
+        changed = {c.key for c in clusters
+                   if len(a := by_cluster.get(c.key, [])) != len(b := old_members.get(c.key, []))
+                   or any(x is not y for x, y in zip(a, b))}
+
+        # VMs whose witness step is redone (those of changed clusters and on their hosts), and VMs on
+        # hosts that came or went (their requirement, and so their group, may change).
+        relevant: set[int] = set()
+        for k in changed:
+            relevant.update(index.by_cluster.get(k, ()))
+            for hr in (*by_cluster.get(k, ()), *old_members.get(k, ())):
+                relevant.update(index.by_host.get((hr.host.vcenter, hr.host.name), ()))
+        for i in relevant:
+            vm = vms[i]
+            if vm.host is not None:
+                hk = (vm.vcenter, vm.host)
+                now, then = by_host.get(hk), host_before.get(hk)
+                if (now is not None and now.host.cluster != vm.cluster) or (then is not None and then.cluster != vm.cluster):
+                    return None
+        affected = {i for hk in {(h.vcenter, h.name) for h in moved} for i in index.by_host.get(hk, ())}
+
+        labels: dict[tuple[str, str], str] = {c.key: label for c, label, _ in memo.cluster_classes}
+        cluster_of: dict[tuple[str, str], Cluster] = {c.key: c for c in clusters}
+        evc_of: dict[tuple[str, str], EvcMode] = {c.key: inv.mode(c.vcenter, c.evc_mode) for c in clusters if c.evc_mode}
+        raw: dict[tuple[str, str], _Dest] = {}
+        for c in clusters:
+            if c.key in changed:
+                mode = evc_of.get(c.key)
+                for hr in by_cluster.get(c.key, []):
+                    raw[(hr.host.vcenter, hr.host.name)] = self._dest(hr, mode)
+        ids: dict[_Dest, int] = {}
+        host_cid: dict[str, dict[str, int]] = {}
+        for (vcenter, name), d in raw.items():
+            host_cid.setdefault(vcenter, {})[name] = ids.setdefault(d, len(ids))
+        raw_dests = list(ids)
+        ctx = _Context(by_host, cluster_of, labels, evc_of, host_cid)
+        ctx.groups, ctx.group_index = dict(memo.groups), dict(memo.group_index)
+        ctx.found = {k: {} for k in ctx.groups}
+        of_vm = memo.of_vm
+        fresh: dict[int, _Profile] = {}
+        found: list[tuple[int, DataConflict]] = []
+        for i in sorted(relevant | affected):
+            vm = vms[i]
+            p = fresh[i] = self._profile(vm, ctx)
+            hosts = p.hosts
+            if hosts is None or vm.host is None:
+                continue
+            cid = hosts.get(vm.host)
+            if cid is None or (not p.microcode and p.found.get(cid) is _CLEAN):
+                continue  # as in `run`
+            n = len(ctx.conflicts)
+            self._witness(vm, p, cid, raw_dests[cid], ctx)
+            found.extend((i, c) for c in ctx.conflicts[n:])
+        if fresh:
+            of_vm = list(of_vm)
+            for i, p in fresh.items():
+                of_vm[i] = p
+        # The data conflicts of the VMs not redone stay, in VM order with the new ones.
+        redone = {id(vms[i]) for i in relevant}
+        staying_conflicts = [(v, c) for v, c in zip(memo.conflict_vms, previous.data_conflicts) if id(v) not in redone]
+        if found:
+            position = index.positions()
+            conflicts = sorted([(position[id(v)], c) for v, c in staying_conflicts] + found, key=operator.itemgetter(0))
+            conflict_vms = [vms[i] for i, _ in conflicts]
+        else:
+            conflicts, conflict_vms = [(0, c) for _, c in staying_conflicts], [v for v, _ in staying_conflicts]
+
+        # Destination classes: the changed clusters' from their hosts and the witness step, the others' kept.
+        classes: dict[_Dest, int] = {}
+        cluster_classes: list[tuple[Cluster, str, dict[int, list[str]]]] = []
+        old_dests = memo.dests
+        for c, label, old in memo.cluster_classes:
+            if c.key not in changed:
+                cluster_classes.append((c, label, {classes.setdefault(old_dests[j], len(classes)): hosts
+                                                   for j, hosts in old.items()}))
+                continue
+            members: dict[int, list[str]] = {}
+            cfix = ctx.cluster_fix.get(c.key)
+            for hr in by_cluster.get(c.key, []):
+                hk = (hr.host.vcenter, hr.host.name)
+                d = raw[hk]
+                fix = ctx.host_fix.get(hk)
+                if fix is not None or cfix is not None:
+                    d = self._corrected(d, fix, cfix or (0, 0))
+                members.setdefault(classes.setdefault(d, len(classes)), []).append(hr.host.name)
+            cluster_classes.append((c, label, members))
+        dests = list(classes)
+        self.memo.dests = tuple(dests)
+        old_index = {d: i for i, d in enumerate(old_dests)}
+        self._remap = [old_index.get(d) for d in dests]
+
+        # Group verdicts: the changed clusters' entries decided anew and put in place, the others' kept.
+        redo = [cc for cc in cluster_classes if cc[0].key in changed]
+        redo_shapes = [_Shape(members, dests) for _c, _label, members in redo]
+        redo_labels = {label for _, label, _ in redo}
+        pos = {label: i for i, (_, label, _) in enumerate(cluster_classes)}
+        present = ({p.group_index for p in of_vm} if affected
+                   else {gi for gi, v in enumerate(memo.verdicts) if v is not None})
+        all_shapes: list[_Shape] | None = None
+        vectors: dict[tuple[int, ...], GroupVerdict] = {}
+        verdicts: list[GroupVerdict | None] = [None] * len(ctx.group_index)
+        for key, g in ctx.groups.items():
+            gi = ctx.group_index[key]
+            if gi not in present:
+                continue
+            was = memo.verdicts[gi] if gi < len(memo.verdicts) else None
+            if was is None:
+                if all_shapes is None:
+                    all_shapes = [_Shape(members, dests) for _c, _label, members in cluster_classes]
+                verdicts[gi] = self._group_verdict(g, dests, cluster_classes, all_shapes, vectors)
+                continue
+            pairs = self._decide(g, dests)
+            cold = pairs if not g.running else self._cold(g.hardware_version, dests, g)
+            vector = (int(g.running), *map(id, pairs), *map(id, cold))
+            verdict = vectors.get(vector)
+            if verdict is None:
+                part = self._group_verdict(g, dests, redo, redo_shapes, {})
+                if all((t in part.live_targets) == (t in was.live_targets)
+                       and (t in part.cold_targets) == (t in was.cold_targets)
+                       and part.partial.get(t) == was.partial.get(t) and part.blocked.get(t) == was.blocked.get(t)
+                       for t in redo_labels):
+                    verdict = was  # nothing changed for this group: its verdict object stays
+                else:
+                    verdict = GroupVerdict(
+                        live_targets=_splice_seq(was.live_targets, part.live_targets, redo_labels, pos),
+                        cold_targets=_splice_seq(was.cold_targets, part.cold_targets, redo_labels, pos),
+                        partial=_splice_map(was.partial, part.partial, redo_labels, pos),
+                        blocked=_splice_map(was.blocked, part.blocked, redo_labels, pos))
+                vectors[vector] = verdict
+            verdicts[gi] = verdict
+
+        # VM results: kept where their verdict, and so whether they are stuck, stayed.
+        vendors_of = {c.label: c.vendors for c in previous.clusters}
+        for c, label, _ in redo:
+            vendors_of[label] = tuple(sorted({hr.host.cpu.vendor or "unknown" for hr in by_cluster.get(c.key, [])}))
+        same_vendors = all(vendors_of[c.label] == c.vendors for c in previous.clusters if c.label in redo_labels)
+        old_vendors = {c.label: c.vendors for c in previous.clusters}
+        nowhere_of: dict[tuple[int, str], frozenset[str]] = {}
+        kept: dict[tuple[int, str], bool] = {}
+
+        def nowhere(verdict: GroupVerdict, vendor: str, vendors: Mapping[str, tuple[str, ...]]) -> frozenset[str]:
+            """The clusters of the VM's own vendor that no host of which takes it (as `run` decides them)."""
+            return frozenset(t for t in verdict.blocked if t not in verdict.partial and vendors.get(t) == (vendor,))
+
+        vm_results: list[VMResult] = []
+        append = vm_results.append
+        for i, (vm, prior, p) in enumerate(zip(vms, previous.vms, of_vm)):
+            verdict = verdicts[p.group_index]
+            assert verdict is not None  # every group of a VM is present
+            r: VMResult | None = prior
+            vendor = prior.vendor
+            if i in affected:
+                r, vendor = None, p.vendor
+            elif verdict is prior.verdict:
+                if same_vendors or vendor is None or not p.running:
+                    append(prior)
+                    continue
+                vk = (id(verdict), vendor)
+                same = kept.get(vk)
+                if same is None:
+                    same = kept[vk] = nowhere(verdict, vendor, vendors_of) == nowhere(verdict, vendor, old_vendors)
+                if same:  # the clusters it is stuck on did not change, nor does whether it is stuck
+                    append(prior)
+                    continue
+            flag = False
+            if p.running and vendor is not None:
+                vk = (id(verdict), vendor)
+                stuck_on = nowhere_of.get(vk)
+                if stuck_on is None:
+                    stuck_on = nowhere_of[vk] = nowhere(verdict, vendor, vendors_of)
+                flag = len(stuck_on) > 1 or (len(stuck_on) == 1 and p.label not in stuck_on)
+            if r is None:
+                append(VMResult(vm, p.label, p.fs, p.source, vendor, verdict, p.cycle, p.notes, flag))
+            else:
+                append(r if verdict is r.verdict and flag == r.not_movable_everywhere else
+                       VMResult(vm, r.cluster_label, r.requirement, r.requirement_source, vendor, verdict,
+                                r.power_cycle, r.notes, flag))
+
+        # Cluster results: the changed ones analysed and recommended anew, their running VMs in the plans.
+        cluster_results = list(previous.clusters)
+        for j, (c, label, _) in enumerate(cluster_classes):
+            if c.key not in changed:
+                continue
+            mine = index.by_cluster.get(c.key, [])
+            held, kinds = self.plans.lists(c.key)
+            for i in mine:
+                if of_vm[i].running:
+                    held.append(vm_results[i])
+                    kinds.append(of_vm[i].kind)
+            result = self._cluster_result(c, label, by_cluster.get(c.key, []))
+            rec = recommend(inv, [result], [vm_results[i] for i in mine], self.plans)[(c.vcenter, c.name)]
+            cluster_results[j] = attrs.evolve(result, recommendation=rec)
+
+        out = self.memo
+        out.of_vm, out.groups, out.group_index, out.verdicts = of_vm, ctx.groups, ctx.group_index, verdicts
+        out.by_cluster, out.cluster_classes, out.vm_index = by_cluster, cluster_classes, index
+        out.conflict_vms = conflict_vms
+        return Analysis(inv, tuple(host_results), tuple(cluster_results), tuple(vm_results), len(present), len(dests),
+                        previous.notes, data_conflicts=tuple(c for _, c in conflicts), memo=out)
 
     def _profile(self, vm: VM, ctx: _Context) -> _Profile:
         """What every VM alike to ``vm`` (all but name and host, unless the host decides its requirement) shares."""
@@ -934,6 +1239,7 @@ class _Analyzer:
         for source, mask, message in contradictions:
             ctx.conflicts.append(DataConflict(vm=vm.name, vcenter=vm.vcenter, host=vm.host or "", cluster=p.label,
                                           source=source, features=self.feature_set(mask), message=message))
+            ctx.conflict_vms.append(vm)
 
     def _contradictions(self, g: _Group, d: _Dest, hr: HostResult) -> tuple[int, int, tuple[_Contradiction, ...], str | None]:
         """What a running VM of group ``g`` on a host of class ``d`` proves against evckit's data.
@@ -1353,6 +1659,10 @@ def analyze(inventory: Inventory, reuse: Analysis | None = None) -> Analysis:
     from evckit.recommend import recommend  # noqa: PLC0415 - recommend builds on this module's results
 
     analyzer = _Analyzer(inventory, reuse._memo if reuse is not None else None)
+    if reuse is not None:
+        again = analyzer.rerun(reuse)
+        if again is not None:
+            return again
     a = analyzer.run()
     recs = recommend(inventory, a.clusters, a.vms, analyzer.plans)
     clusters = tuple(attrs.evolve(c, recommendation=recs[(c.cluster.vcenter, c.cluster.name)]) for c in a.clusters)

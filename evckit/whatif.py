@@ -175,6 +175,8 @@ def apply(inventory: Inventory, scenario: Scenario) -> Applied:
     added: list[Host] = []
     removed: dict[ClusterKey, list[str]] = {}
     counter = 0
+    newest: str | None = None
+    decided = False  # the estate's newest ESXi is looked up once, when a host is first added
     for change in scenario.changes:
         if isinstance(change, RemoveHost):
             victim = attrs.evolve(inventory, hosts=tuple(hosts)).resolve_host(change.host, "--remove-host")
@@ -192,7 +194,9 @@ def apply(inventory: Inventory, scenario: Scenario) -> Applied:
                 else:
                     removed.setdefault(cluster.key, []).append(h.name)
         profile = resolve_cpu(change.cpu, catalog)
-        esxi = scenario.esxi_version or _newest_esxi(inventory)
+        if not scenario.esxi_version and not decided:
+            newest, decided = _newest_esxi(inventory), True
+        esxi = scenario.esxi_version or newest
         for _ in range(change.count):
             counter += 1
             while f"{scenario.prefix}{counter}" in names:
@@ -210,7 +214,8 @@ def apply(inventory: Inventory, scenario: Scenario) -> Applied:
 def _newest_esxi(inventory: Inventory) -> str | None:
     """The newest ESXi version any host of the estate runs."""
     catalog = inventory.catalog
-    versions = [h.esxi_version for h in inventory.hosts if h.esxi_version]
+    # Each distinct version once, in the order hosts first run it: the first newest wins, as among all hosts.
+    versions = list(dict.fromkeys(h.esxi_version for h in inventory.hosts if h.esxi_version))
     return max(versions, key=lambda v: catalog.hardware.release(v).version) if versions else None
 
 
@@ -332,14 +337,14 @@ def compare_cpus(inventory: Inventory, cluster: str, cpus: Sequence[str],
     vendors = {v for v in before.cluster(target.key).vendors if v != "unknown"}
     out: list[Candidate] = []
     for cpu in cpus:
-        result = run_scenario(inventory, Scenario((AddHosts(str(target.key), cpu, 1),), prefix="candidate-"),
-                              before=before)
-        change = result.changes[0]
-        host = change.new_hosts[0]
-        ca = result.after.cluster(target.key)
-        # The new host is the last one the scenario added.
-        profile = next(hr.host.cpu for hr in reversed(result.after.hosts) if hr.host.name == host.name
-                       and hr.host.cluster_key == target.key)
+        # The estate with one such host added, analysed reusing the estate's decisions; what changes for
+        # the VMs (run_scenario's lists) is not needed here.
+        applied = apply(inventory, Scenario((AddHosts(str(target.key), cpu, 1),), prefix="candidate-"))
+        after = analyze(applied.inventory, reuse=before)
+        added = applied.added[0]
+        ca = after.cluster(target.key)
+        host = _new_host(added, next(hr for hr in reversed(after.hosts) if hr.host is added), ca)
+        profile = added.cpu
         joins, reason = host.joins_current_mode, host.reason
         foreign = bool(vendors) and profile.vendor not in vendors
         if foreign and joins is not False:
@@ -349,7 +354,7 @@ def compare_cpus(inventory: Inventory, cluster: str, cpus: Sequence[str],
         # it takes (at the cluster's EVC mode, if any): decided once per verdict.
         running = fits = 0
         takes: dict[int, bool] = {}
-        for v in result.after.vms:
+        for v in after.vms:
             if v.vendor != profile.vendor or not v.vm.running:
                 continue
             running += 1
@@ -365,7 +370,7 @@ def compare_cpus(inventory: Inventory, cluster: str, cpus: Sequence[str],
             hidden &= ~sum(f.bit for f in catalog.features if f.kind == "vendor" or f.monitor_support != "YES")
         out.append(Candidate(
             cpu=cpu, vendor=profile.vendor, generation=profile.generation.label if profile.generation else None,
-            assumed=profile.assumed, max_evc_mode=host.max_evc_mode, cluster_max_evc_mode=change.max_evc_mode_after,
+            assumed=profile.assumed, max_evc_mode=host.max_evc_mode, cluster_max_evc_mode=_key(ca.max_evc_mode),
             joins_current_mode=joins, missing_for_current=host.missing_for_current, vms_that_fit=fits,
             vms_considered=running, hidden=catalog.features.feature_set(hidden), reason=reason,
         ))
