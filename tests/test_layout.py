@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from evckit import report
 from evckit.cli import main
@@ -79,3 +81,18 @@ def test_modes_show_the_x86_64_level(capsys: pytest.CaptureFixture[str]) -> None
     assert main(["modes"]) == 0
     out = capsys.readouterr().out
     assert "x86-64 level" in out and "features unconfirmed" in out and "unconfirmed (" not in out
+
+
+_CELL = st.text(alphabet=st.sampled_from("ab -,;:\n"), max_size=30)
+
+
+@given(st.integers(1, 4).flatmap(lambda n: st.tuples(
+    st.lists(_CELL, min_size=n, max_size=n),
+    st.lists(st.lists(_CELL, min_size=n, max_size=n), min_size=1, max_size=6))))
+def test_own_layout_is_tabulates(table: tuple[list[str], list[list[str]]]) -> None:
+    """Plain-text tables are laid out by evckit (tabulate's per-cell detection dominates on large tables):
+    the result is byte for byte tabulate's "simple" format, multi-line cells and headers included."""
+    from tabulate import tabulate  # noqa: PLC0415
+
+    headers, rows = table
+    assert report._simple(rows, headers) == tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
