@@ -27,7 +27,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -61,14 +61,15 @@ class MissingDependencyError(EvckitError, ImportError):
     """The HTML report needs Jinja2, which the ``html`` extra installs."""
 
 
-def _status(g: GroupVerdict, running: bool, label: str) -> str:
+def _status(g: GroupVerdict, running: bool, label: str, cold: Container[str] | None = None) -> str:
     """The word a matrix cell shows, read from the decided verdict (`GroupVerdict.status`): a running VM
-    blocked live but in the cold targets can still move powered off ("cold only")."""
+    blocked live but in the cold targets (``cold``: them as a set, for many cells) can still move
+    powered off ("cold only")."""
     st = g.status(label, running)
     if st == "partial":
         return "some"
     if st == "blocked":
-        return "cold-only" if running and label in g.cold_targets else "no"
+        return "cold-only" if running and label in (g.cold_targets if cold is None else cold) else "no"
     return st
 
 
@@ -351,14 +352,19 @@ def _matrix(view: CheckView) -> _Matrix:
         together.setdefault((id(v.verdict), v.vm.running), []).append(v)
     groups = sorted(together.values(), key=lambda vs: (-len(vs), vs[0].vm.name))
     inline = len(groups) * len(labels) <= INLINE_CELLS and len(labels) <= COMPACT_CLUSTERS
-    statuses = [[_status(vs[0].verdict, vs[0].vm.running, t) for t in labels] for vs in groups]
+    statuses = []
+    for vs in groups:
+        g, running = vs[0].verdict, vs[0].vm.running
+        cold = frozenset(g.cold_targets)  # 1,000 clusters: a set, not a scan of the tuple per cell
+        statuses.append([_status(g, running, t, cold) for t in labels])
     unsure = [[_unsure(vs[0].verdict.blocked.get(t, ())) for t in labels] for vs in groups]
     by_label = {c.label: c for c in view.clusters}
 
     # Columns: one per cluster, or (large estates) one per set of clusters that answer alike.
     col_of: dict[tuple[object, ...], list[int]] = {}
+    by_column = list(zip(zip(*statuses), zip(*unsure))) if not inline else []  # per cluster: every group's answer
     for j in range(len(labels)):
-        sig: tuple[object, ...] = (j,) if inline else tuple((s[j], u[j]) for s, u in zip(statuses, unsure))
+        sig: tuple[object, ...] = (j,) if inline else by_column[j]
         col_of.setdefault(sig, []).append(j)
     members = list(col_of.values())
     columns = []
@@ -391,8 +397,7 @@ def _matrix(view: CheckView) -> _Matrix:
                 reasons = tuple(_cell_reasons(g, running, labels[j], st))
             cells.append(Cell(st, WORDS[st], unsure[i][j], reasons))
         if not inline:
-            for t in labels:
-                st = _status(g, running, t)
+            for t, st in zip(labels, statuses[i]):
                 if st in ("live", "cold"):
                     ids.append(-1)
                     continue
@@ -403,16 +408,17 @@ def _matrix(view: CheckView) -> _Matrix:
                 ids.append(sets.setdefault(tuple(items), len(sets)))
             cell_sets.append(ids)
         homes: dict[str, list[str]] = {}
-        for v in vs:
+        cycling = assumed = noted = 0
+        for v in vs:  # one pass over the group's VMs
             homes.setdefault(v.cluster_label or "(no cluster)", []).append(v.vm.name)
+            cycling += v.power_cycle is not None
+            assumed += v.requirement_source == "assumed"
+            noted += bool(v.notes)
         tally: dict[str, int] = {}
         for st in statuses[i]:
             tally[st] = tally.get(st, 0) + 1
         rows.append(Row(
-            i, len(vs), running, tuple((k, tuple(n)) for k, n in homes.items()),
-            sum(1 for v in vs if v.power_cycle is not None),
-            sum(1 for v in vs if v.requirement_source == "assumed"),
-            sum(1 for v in vs if v.notes),
+            i, len(vs), running, tuple((k, tuple(n)) for k, n in homes.items()), cycling, assumed, noted,
             tuple((WORDS[s], tally[s]) for s in WORDS if s in tally),
             tuple(cells),
         ))
@@ -493,7 +499,8 @@ def render_html(view: CheckView, scenario: ScenarioResult | None = None) -> str:
         import markupsafe  # noqa: PLC0415 - installed with Jinja2
     except ImportError:
         raise MissingDependencyError(f"--format html needs Jinja2: {INSTALL_HINT}") from None
-    from evckit.report import summary  # noqa: PLC0415 - report imports this module lazily too
+    from evckit.report import _names as _feature_names  # noqa: PLC0415 - report imports this module lazily too
+    from evckit.report import summary  # noqa: PLC0415
 
     pkg = resources.files(__package__ or "evckit.html")
     css = pkg.joinpath("report.css").read_text(encoding="utf-8")
@@ -504,7 +511,9 @@ def render_html(view: CheckView, scenario: ScenarioResult | None = None) -> str:
 
     def join(items: Iterable[object], sep: str = ", ") -> markupsafe.Markup:
         """Jinja's ``join`` with each item escaped and made printable."""
-        return markupsafe.Markup(markupsafe.escape(sep)).join(markupsafe.escape(printable(str(x))) for x in items)
+        # Escaping and `printable` work character by character: the joined text escaped once is the
+        # items escaped one by one (100,000 VM names in the matrix: one call, not 100,000).
+        return markupsafe.Markup(markupsafe.escape(printable(sep.join(str(x) for x in items))))
 
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True, keep_trailing_newline=True, finalize=shown)
@@ -535,7 +544,7 @@ def render_html(view: CheckView, scenario: ScenarioResult | None = None) -> str:
         data=markupsafe.Markup(matrix.data) if matrix.data else None,
         power=[{"vms": [v.vm.name for v in vs], "cluster": vs[0].cluster_label or "-",
                 "mode": vs[0].power_cycle.mode if vs[0].power_cycle else "",
-                "missing": list(vs[0].power_cycle.missing.names()) if vs[0].power_cycle else []}
+                "missing": _feature_names(vs[0].power_cycle.missing) if vs[0].power_cycle else []}
                for vs in power.values()],
         conflicts=_conflicts(view),
         filtered=len(view.clusters) != len(a.clusters) or len(view.vms) != len(a.vms),
