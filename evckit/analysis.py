@@ -699,7 +699,10 @@ class _VMIndex:
 
 def _splice_seq(old: tuple[str, ...], new: tuple[str, ...], changed: set[str], pos: Mapping[str, int]) -> tuple[str, ...]:
     """``old`` without the ``changed`` labels, with ``new``'s put in cluster order."""
-    out = [t for t in old if t not in changed]
+    out = list(old)
+    for t in changed:  # a few labels: removed at C speed
+        if t in out:
+            out.remove(t)
     for t in new:
         out.insert(bisect.bisect_left(out, pos[t], key=pos.__getitem__), t)
     return tuple(out)
@@ -707,7 +710,12 @@ def _splice_seq(old: tuple[str, ...], new: tuple[str, ...], changed: set[str], p
 
 def _splice_map(old: Mapping[str, _V], new: Mapping[str, _V], changed: set[str], pos: Mapping[str, int]) -> dict[str, _V]:
     """``old`` without the ``changed`` labels, with ``new``'s entries put in cluster order."""
-    items = [it for it in old.items() if it[0] not in changed]
+    out = dict(old)
+    for t in changed:
+        out.pop(t, None)
+    if not new:
+        return out
+    items = list(out.items())
     for it in new.items():
         items.insert(bisect.bisect_left(items, pos[it[0]], key=lambda x: pos[x[0]]), it)
     return dict(items)
@@ -1084,33 +1092,31 @@ class _Analyzer:
             vendors_of[label] = tuple(sorted({hr.host.cpu.vendor or "unknown" for hr in by_cluster.get(c.key, [])}))
         same_vendors = all(vendors_of[c.label] == c.vendors for c in previous.clusters if c.label in redo_labels)
         old_vendors = {c.label: c.vendors for c in previous.clusters}
-        nowhere_of: dict[tuple[int, str], frozenset[str]] = {}
-        kept: dict[tuple[int, str], bool] = {}
 
         def nowhere(verdict: GroupVerdict, vendor: str, vendors: Mapping[str, tuple[str, ...]]) -> frozenset[str]:
             """The clusters of the VM's own vendor that no host of which takes it (as `run` decides them)."""
             return frozenset(t for t in verdict.blocked if t not in verdict.partial and vendors.get(t) == (vendor,))
 
-        vm_results: list[VMResult] = []
-        append = vm_results.append
-        for i, (vm, prior, p) in enumerate(zip(vms, previous.vms, of_vm)):
+        # A group's VMs keep their results when its verdict stayed and so did the clusters its running VMs
+        # are stuck on (a running group has one vendor); the others' results are made anew.
+        keep = [False] * len(verdicts)
+        for key, g in ctx.groups.items():
+            gi = ctx.group_index[key]
+            verdict = verdicts[gi]
+            if verdict is None or gi >= len(memo.verdicts) or verdict is not memo.verdicts[gi]:
+                continue
+            keep[gi] = (same_vendors or not g.running or g.vendor is None
+                        or nowhere(verdict, g.vendor, vendors_of) == nowhere(verdict, g.vendor, old_vendors))
+        pending = [i for i, p in enumerate(of_vm) if not keep[p.group_index]]
+        if affected:
+            pending = sorted(set(pending) | affected)
+        vm_results = list(previous.vms)
+        nowhere_of: dict[tuple[int, str], frozenset[str]] = {}
+        for i in pending:
+            p = of_vm[i]
             verdict = verdicts[p.group_index]
             assert verdict is not None  # every group of a VM is present
-            r: VMResult | None = prior
-            vendor = prior.vendor
-            if i in affected:
-                r, vendor = None, p.vendor
-            elif verdict is prior.verdict:
-                if same_vendors or vendor is None or not p.running:
-                    append(prior)
-                    continue
-                vk = (id(verdict), vendor)
-                same = kept.get(vk)
-                if same is None:
-                    same = kept[vk] = nowhere(verdict, vendor, vendors_of) == nowhere(verdict, vendor, old_vendors)
-                if same:  # the clusters it is stuck on did not change, nor does whether it is stuck
-                    append(prior)
-                    continue
+            vendor = p.vendor
             flag = False
             if p.running and vendor is not None:
                 vk = (id(verdict), vendor)
@@ -1118,12 +1124,14 @@ class _Analyzer:
                 if stuck_on is None:
                     stuck_on = nowhere_of[vk] = nowhere(verdict, vendor, vendors_of)
                 flag = len(stuck_on) > 1 or (len(stuck_on) == 1 and p.label not in stuck_on)
-            if r is None:
-                append(VMResult(vm, p.label, p.fs, p.source, vendor, verdict, p.cycle, p.notes, flag))
-            else:
-                append(r if verdict is r.verdict and flag == r.not_movable_everywhere else
-                       VMResult(vm, r.cluster_label, r.requirement, r.requirement_source, vendor, verdict,
-                                r.power_cycle, r.notes, flag))
+            vm = vms[i]
+            if i in affected:
+                vm_results[i] = VMResult(vm, p.label, p.fs, p.source, vendor, verdict, p.cycle, p.notes, flag)
+                continue
+            r = vm_results[i]
+            if verdict is not r.verdict or flag != r.not_movable_everywhere:
+                vm_results[i] = VMResult(vm, r.cluster_label, r.requirement, r.requirement_source, r.vendor, verdict,
+                                         r.power_cycle, r.notes, flag)
 
         # Cluster results: the changed ones analysed and recommended anew, their running VMs in the plans.
         cluster_results = list(previous.clusters)

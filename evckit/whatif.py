@@ -10,6 +10,7 @@ live target, and the running VMs that would need a power cycle to use a raised m
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -352,17 +353,13 @@ def compare_cpus(inventory: Inventory, cluster: str, cpus: Sequence[str],
                                     f"{'/'.join(sorted(vendors))}, and VMs never live-migrate between vendors")
         # A host the cluster does not admit takes no VM there; otherwise the analysis says which VMs
         # it takes (at the cluster's EVC mode, if any): decided once per verdict.
-        running = fits = 0
-        takes: dict[int, bool] = {}
-        for v in after.vms:
-            if v.vendor != profile.vendor or not v.vm.running:
-                continue
-            running += 1
-            ok = takes.get(id(v.verdict))
-            if ok is None:
-                ok = takes[id(v.verdict)] = joins is not False and (
-                    ca.label in v.verdict.live_targets or host.name in v.verdict.partial.get(ca.label, ()))
-            fits += ok
+        vendor = profile.vendor
+        shared = [v.verdict for v in after.vms if v.vendor == vendor and v.vm.running]
+        fits = 0
+        if joins is not False:
+            of = dict(zip(map(id, shared), shared))
+            fits = sum(n for i, n in Counter(map(id, shared)).items()
+                       if ca.label in of[i].live_targets or host.name in of[i].partial.get(ca.label, ()))
         guard = ca.evc_mode or ca.max_evc_mode
         hidden = 0
         if guard is not None and not foreign and guard.vendor == profile.vendor:
@@ -372,7 +369,7 @@ def compare_cpus(inventory: Inventory, cluster: str, cpus: Sequence[str],
             cpu=cpu, vendor=profile.vendor, generation=profile.generation.label if profile.generation else None,
             assumed=profile.assumed, max_evc_mode=host.max_evc_mode, cluster_max_evc_mode=_key(ca.max_evc_mode),
             joins_current_mode=joins, missing_for_current=host.missing_for_current, vms_that_fit=fits,
-            vms_considered=running, hidden=catalog.features.feature_set(hidden), reason=reason,
+            vms_considered=len(shared), hidden=catalog.features.feature_set(hidden), reason=reason,
         ))
 
     def size(key: str | None) -> int:

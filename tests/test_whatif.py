@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -128,6 +129,28 @@ def test_compare_cpus_analyses_the_estate_once(estate: Inventory, monkeypatch: p
     monkeypatch.setattr(whatif, "analyze", counting)
     compare_cpus(estate, "gold", ["EPYC 9354", "Xeon Gold 6430", "E5-2690 v4", "Xeon 6740P"])
     assert calls == [False, True, True, True, True]
+
+
+def test_what_if_redoes_only_the_changed_cluster(estate: Inventory) -> None:
+    """Adding a host to gold: the analysis after takes every other cluster's result, every staying host's
+    result and the result of every VM whose verdict did not change from the analysis before (the same
+    objects), and still equals a fresh analysis of the changed estate."""
+    scenario = Scenario((AddHosts("gold", "Xeon Gold 6430", 1),))
+    result = run_scenario(estate, scenario)
+    before, after = result.before, result.after
+    assert [cb is ca for cb, ca in zip(before.clusters, after.clusters)] == [c.label != "gold" for c in after.clusters]
+    assert all(hb is ha for hb, ha in zip(before.hosts, after.hosts)) and len(after.hosts) == len(before.hosts) + 1
+    assert any(vb is va for vb, va in zip(before.vms, after.vms))
+    assert all(vb is va for vb, va in zip(before.vms, after.vms) if vb.verdict == va.verdict
+               and vb.not_movable_everywhere == va.not_movable_everywhere)
+    assert_same_analysis(after, analyze(apply(estate, scenario).inventory))
+
+
+def test_reuse_of_another_estate_is_a_fresh_analysis(estate: Inventory) -> None:
+    """An analysis of an estate with other VMs lends decisions only: the result is the fresh analysis."""
+    fewer = attrs.evolve(estate, vms=estate.vms[:-3])
+    assert_same_analysis(analyze(fewer, reuse=analyze(estate)), analyze(fewer))
+    assert_same_analysis(analyze(estate, reuse=analyze(fewer)), analyze(estate))
 
 
 def test_power_cycle_leaves_out_other_vendor_vms(estate: Inventory) -> None:
