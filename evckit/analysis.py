@@ -698,27 +698,45 @@ class _VMIndex:
 
 
 def _splice_seq(old: tuple[str, ...], new: tuple[str, ...], changed: set[str], pos: Mapping[str, int]) -> tuple[str, ...]:
-    """``old`` without the ``changed`` labels, with ``new``'s put in cluster order."""
-    out = list(old)
-    for t in changed:  # a few labels: removed at C speed
-        if t in out:
-            out.remove(t)
-    for t in new:
-        out.insert(bisect.bisect_left(out, pos[t], key=pos.__getitem__), t)
+    """``old`` without the ``changed`` labels, with ``new``'s put in cluster order (linear in their sizes)."""
+    if len(changed) <= _FEW:
+        out = list(old)
+        for t in changed:  # a few labels: removed at C speed
+            if t in out:
+                out.remove(t)
+    else:
+        out = [t for t in old if t not in changed]
+    if len(new) <= _FEW:
+        for t in new:
+            out.insert(bisect.bisect_left(out, pos[t], key=pos.__getitem__), t)
+    else:
+        out += new
+        out.sort(key=pos.__getitem__)  # two sorted runs: merged in linear time
     return tuple(out)
 
 
 def _splice_map(old: Mapping[str, _V], new: Mapping[str, _V], changed: set[str], pos: Mapping[str, int]) -> dict[str, _V]:
     """``old`` without the ``changed`` labels, with ``new``'s entries put in cluster order."""
-    out = dict(old)
-    for t in changed:
-        out.pop(t, None)
+    if len(changed) <= _FEW:
+        out = dict(old)
+        for t in changed:
+            out.pop(t, None)
+    else:
+        out = {t: v for t, v in old.items() if t not in changed}
     if not new:
         return out
     items = list(out.items())
-    for it in new.items():
-        items.insert(bisect.bisect_left(items, pos[it[0]], key=lambda x: pos[x[0]]), it)
+    if len(new) <= _FEW:
+        for it in new.items():
+            items.insert(bisect.bisect_left(items, pos[it[0]], key=lambda x: pos[x[0]]), it)
+    else:
+        items += new.items()
+        items.sort(key=lambda x: pos[x[0]])
     return dict(items)
+
+
+#: Up to this many changed clusters, verdict entries are spliced one by one.
+_FEW = 8
 
 
 class _Analyzer:

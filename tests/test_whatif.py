@@ -422,3 +422,20 @@ def test_compare_cpus_equals_a_full_analysis_per_cpu(obj: dict[str, Any], data: 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(whatif, "analyze", fresh)
         assert compare_cpus(inv, cluster, cpus) == reused
+
+
+@given(st.data())
+def test_spliced_verdict_entries_stay_in_cluster_order(data: st.DataObject) -> None:
+    """What the reuse puts in place of a changed cluster's entries (few or many changed clusters): the
+    entries of the other clusters, then the new ones, all in cluster order, as a fresh analysis lists them."""
+    from evckit.analysis import _splice_map, _splice_seq  # noqa: PLC0415
+
+    labels = [f"c{i}" for i in range(data.draw(st.integers(0, 30)))]
+    pos = {t: i for i, t in enumerate(labels)}
+    changed = set(data.draw(st.lists(st.sampled_from(labels), unique=True))) if labels else set()
+    old = [t for t in labels if data.draw(st.booleans())]
+    new = [t for t in labels if t in changed and data.draw(st.booleans())]
+    want = [t for t in labels if t in new or (t in old and t not in changed)]
+    assert _splice_seq(tuple(old), tuple(new), changed, pos) == tuple(want)
+    was, now = {t: ("old", t) for t in old}, {t: ("new", t) for t in new}
+    assert list(_splice_map(was, now, changed, pos).items()) == [(t, now[t] if t in changed else was[t]) for t in want]
