@@ -589,7 +589,7 @@ def _parse_vcenter(  # noqa: PLR0913 - one pass over one vCenter's objects
     reader = _VCenterReader(vc_name, where, host_by_name, cluster_names, table, catalog, problems)
     append = vms.append
     for i, v in _named(vc, "vms", "VM", where, problems, bad, set()):
-        if v.get("host") in broken_hosts:
+        if broken_hosts and v.get("host") in broken_hosts:
             continue
         vm = _parse_vm(v, i, reader)
         if vm is not None:

@@ -268,3 +268,20 @@ def test_unknown_esxi_release_is_reported_at_every_host() -> None:
         parse_snapshot(snap, "x")
     assert [p.split(": ")[0] for p in info.value.problems] == [
         f"vcenters[0] (vc-prod).hosts[{i}] ({hosts[i]['name']}).esxi_version" for i in (0, 1)]
+
+
+def test_repeated_bad_vm_values_are_reported_at_every_vm() -> None:
+    """Hardware versions and EVC mode keys are remembered only once known to be valid: a bad one that
+    several VMs share is reported at each of them, after a good one was remembered."""
+    snap = copy.deepcopy(EXAMPLE)
+    vms = snap["vcenters"][0]["vms"]
+    for name in ("web-02", "web-03"):
+        _vm_like(snap, 0, name, min_required_evc_mode="intel-cascadelak")
+    _vm_like(snap, 0, "web-04", per_vm_evc="intel-skylake", hardware_version="vmx-13")
+    _vm_like(snap, 0, "web-05", per_vm_evc="intel-skylake", hardware_version="vmx-13")
+    with pytest.raises(SnapshotError) as info:
+        parse_snapshot(snap, "x")
+    assert [p.split(": ")[0] for p in info.value.problems] == [
+        f"vcenters[0] (vc-prod).vms[{i}] ({vms[i]['name']}).{field}"
+        for i, field in ((10, "min_required_evc_mode"), (11, "min_required_evc_mode"), (12, "per_vm_evc"),
+                         (13, "per_vm_evc"))]
