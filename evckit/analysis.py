@@ -1679,8 +1679,9 @@ def analyze(inventory: Inventory, reuse: Analysis | None = None) -> Analysis:
     mode per cluster (``ClusterResult.recommendation``, `evckit.recommend`).
 
     ``reuse``, the analysis of an estate this one was derived from (a what-if), lends its decisions:
-    only VM groups and destination classes it did not have are decided anew. The result is the same
-    as without it.
+    when only hosts differ, only the clusters whose hosts changed and the VMs on added or retired hosts
+    are analysed anew (`_Analyzer.rerun`); otherwise only the VM groups and destination classes it did
+    not have are decided anew. The result is the same as without it.
     """
     from evckit.recommend import recommend  # noqa: PLC0415 - recommend builds on this module's results
 
