@@ -632,8 +632,10 @@ class _Shape:
         self.still: dict[object, tuple[bool, tuple[Reason, ...] | None]] = {}
 
 
-#: One disagreement found by the witness step: source, features concerned, message.
-_Contradiction = tuple[str, int, str]
+#: One disagreement found by the witness step: source, features concerned, and the message for the
+#: host the VM runs on. The disagreement is decided once per (VM group, host class), but hosts of one
+#: class may differ in what a message names (their CPU data's source, their ESXi version's spelling).
+_Contradiction = tuple[str, int, Callable[[Host], str]]
 
 #: What a running VM proves against data that agrees with it: nothing (one object, compared by identity).
 _CLEAN: tuple[int, int, tuple[_Contradiction, ...], str | None] = (0, 0, (), None)
@@ -1262,9 +1264,10 @@ class _Analyzer:
         if table_part:
             base, mc = cluster_fix.get(ck, (0, 0))
             cluster_fix[ck] = (base | table_part, mc)
+        host = ctx.by_host[hk].host
         for source, mask, message in contradictions:
             ctx.conflicts.append(DataConflict(vm=vm.name, vcenter=vm.vcenter, host=vm.host or "", cluster=p.label,
-                                          source=source, features=self.feature_set(mask), message=message))
+                                          source=source, features=self.feature_set(mask), message=message(host)))
             ctx.conflict_vms.append(vm)
 
     def _contradictions(self, g: _Group, d: _Dest, hr: HostResult) -> tuple[int, int, tuple[_Contradiction, ...], str | None]:
@@ -1280,18 +1283,20 @@ class _Analyzer:
         out: list[_Contradiction] = []
         host = hr.host
         vendor = None
+        hw, max_hw, min_hw = g.hardware_version, d.max_hw, d.min_hw
         if g.vendor is not None and d.vendor is not None and g.vendor != d.vendor:
             vendor = g.vendor
-            out.append(("vendor", 0, f"the VM ({g.vendor}) runs on this host, yet its CPU data says {d.vendor}"))
-        if d.max_hw is not None and g.hardware_version > d.max_hw:
+            says = f"the VM ({g.vendor}) runs on this host, yet its CPU data says {d.vendor}"
+            out.append(("vendor", 0, lambda h: says))
+        if max_hw is not None and hw > max_hw:
             out.append(("hardware_version", 0,
-                        (f"the VM (vmx-{g.hardware_version}) runs on this host, yet evckit's tables give ESXi "
-                         f"{host.esxi_version} only up to vmx-{d.max_hw}: the host runs a later ESXi release or "
-                         "update than the data records (its build tells the update)")))
-        elif d.min_hw is not None and g.hardware_version < d.min_hw:
+                        lambda h: (f"the VM (vmx-{hw}) runs on this host, yet evckit's tables give ESXi "
+                                   f"{h.esxi_version} only up to vmx-{max_hw}: the host runs a later ESXi release "
+                                   "or update than the data records (its build tells the update)")))
+        elif min_hw is not None and hw < min_hw:
             out.append(("hardware_version", 0,
-                        (f"the VM (vmx-{g.hardware_version}) runs on this host, yet evckit's tables give ESXi "
-                         f"{host.esxi_version} vmx-{d.min_hw} and later only")))
+                        lambda h: (f"the VM (vmx-{hw}) runs on this host, yet evckit's tables give ESXi "
+                                   f"{h.esxi_version} vmx-{min_hw} and later only")))
         lacking = g.requirement & ~d.guarantee & ~self.any_mask
         missing = lacking & ~d.unknown
         host_part, table_part = lacking, 0
@@ -1301,20 +1306,24 @@ class _Analyzer:
             if table_part:
                 mode = self.inv.mode(host.vcenter, d.evc_mode)
                 origin = "evckit's tables" if mode.origin == "builtin" else f"vCenter {mode.origin}'s own definitions"
-                out.append(("evc_mode", table_part,
-                            (f"the VM runs in this EVC cluster, yet EVC mode {d.evc_mode} in {origin} lacks "
-                             f"{_names(self.reg.names(table_part))}: that baseline is incomplete")))
+                incomplete = (f"the VM runs in this EVC cluster, yet EVC mode {d.evc_mode} in {origin} lacks "
+                              f"{_names(self.reg.names(table_part))}: that baseline is incomplete")
+                out.append(("evc_mode", table_part, lambda h: incomplete))
         if missing & host_part:
             names = _names(self.reg.names(missing & host_part))
-            p = host.cpu
-            if p.assumed:
-                what = f"its CPU data, assumed from {p.source}, lacks {names}"
-            elif missing & host_part & ~self.microcode:
-                what = f"its measured CPU data lacks {names}: the data is stale or incomplete"
-            else:
-                what = (f"its measured CPU data lacks {names}: the data predates a microcode or firmware update; "
-                        "collect it again")
-            out.append(("host_cpu", missing & host_part, f"the VM runs on this host, yet {what}"))
+            stale = bool(missing & host_part & ~self.microcode)
+
+            def lacks(h: Host) -> str:
+                if h.cpu.assumed:
+                    what = f"its CPU data, assumed from {h.cpu.source}, lacks {names}"
+                elif stale:
+                    what = f"its measured CPU data lacks {names}: the data is stale or incomplete"
+                else:
+                    what = (f"its measured CPU data lacks {names}: the data predates a microcode or firmware "
+                            "update; collect it again")
+                return f"the VM runs on this host, yet {what}"
+
+            out.append(("host_cpu", missing & host_part, lacks))
         return host_part, table_part, tuple(out), vendor
 
     def _corrected(self, d: _Dest, fix: _Witnessed | None, cluster: tuple[int, int]) -> _Dest:

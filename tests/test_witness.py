@@ -142,6 +142,20 @@ def test_stale_measured_data_is_a_conflict_not_a_refusal() -> None:
     assert "c" in a.vm("w").verdict.live_targets
 
 
+def test_each_conflict_names_its_own_host_when_hosts_look_alike() -> None:
+    """Hosts that look alike to every VM are judged once, but a conflict's message names the VM's own host:
+    its CPU data's source and its ESXi version as spelt (found by the what-if reuse property)."""
+    a = estate({"c": None, "d": None},
+               [host("h1", "c", "intel-haswell", esxi="6.7.0"), host("h2", "d", "intel-haswell", esxi="6.7")],
+               [vm("v", "h1", hw=15, feature_requirement=req("avx2", "avx512f")),
+                vm("w", "h2", hw=15, feature_requirement=req("avx2", "avx512f"))])
+    by = {(dc.vm, dc.source): dc.message for dc in a.data_conflicts}
+    assert "assumed from h1 (maxEVCModeKey)" in by[("v", "host_cpu")]
+    assert "assumed from h2 (maxEVCModeKey)" in by[("w", "host_cpu")]
+    assert "ESXi 6.7.0 only" in by[("v", "hardware_version")]
+    assert "ESXi 6.7 only" in by[("w", "hardware_version")]
+
+
 def test_evc_table_missing_a_feature_is_a_conflict_and_the_cluster_stays_a_target() -> None:
     """A running VM needs a feature evckit's table leaves out of its cluster's EVC mode: conflict evc_mode;
     its own cluster (every host exposes the same baseline) stays a live target; other clusters are unchanged."""
