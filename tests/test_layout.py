@@ -96,3 +96,24 @@ def test_own_layout_is_tabulates(table: tuple[list[str], list[list[str]]]) -> No
 
     headers, rows = table
     assert report._simple(rows, headers) == tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
+
+
+@given(st.text(alphabet=st.sampled_from("ab c-"), max_size=60), st.integers(1, 25),
+       st.sampled_from(["", "  ", "    ", "      "]))
+def test_own_wrapping_is_textwraps(text: str, width: int, indent: str) -> None:
+    """Free text wraps like `textwrap.wrap` at spaces only (no word split, none at hyphens)."""
+    import textwrap  # noqa: PLC0415
+
+    assert report._wrap_spaces(text, width, indent) == textwrap.wrap(
+        text, width, break_long_words=False, break_on_hyphens=False, subsequent_indent=indent)
+
+
+@given(st.lists(st.text(alphabet="abcdefghij", min_size=1, max_size=12), min_size=1, max_size=12),
+       st.sampled_from(["", "  ", "    "]), st.integers(1, 30), st.sampled_from(["", "  ", "    ", "      "]))
+def test_own_wrapping_of_words_is_textwraps(words: list[str], lead: str, width: int, indent: str) -> None:
+    """Indented words separated by single spaces (the fast path) wrap as `textwrap.wrap` wraps them."""
+    import textwrap  # noqa: PLC0415
+
+    text = lead + " ".join(words)
+    assert report._wrap_spaces(text, width, indent) == textwrap.wrap(
+        text, width, break_long_words=False, break_on_hyphens=False, subsequent_indent=indent)
