@@ -75,7 +75,7 @@ def _names(items: Sequence[str]) -> str:
     return shown + (f" and {len(items) - _LIST} more" if len(items) > _LIST else "")
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Reason:
     """Why a VM cannot move to a cluster (or to some of its hosts).
 
@@ -403,7 +403,6 @@ class VMPlans:
         self.visible = sum(f.bit for f in reg if f.kind != "vendor" and f.monitor_support == "YES") & ~self.mitigations
         self._exposed = exposed if exposed is not None else {}
         self.running: dict[tuple[str, str], list[VMResult]] = {}
-        self.kinds: dict[tuple[str, str], list[object]] = {}
         self._plans: dict[tuple[tuple[str, str], int, bool], VMPlan] = {}
         # Per cluster, the positions of its running VMs of each kind; per (mode, evacuate), each kind's decision.
         self._by_kind: dict[tuple[str, str], dict[object, list[int]]] = {}
@@ -416,17 +415,22 @@ class VMPlans:
     def add(self, v: VMResult, kind: object) -> None:
         """Count a running VM of a cluster; ``kind`` is equal for VMs the plans decide alike (same
         requirement mask and source, hardware version, vendor, per-VM EVC or not)."""
-        running, kinds = self.lists((v.vm.vcenter, v.vm.cluster or ""))
+        running, at = self.slot((v.vm.vcenter, v.vm.cluster or ""), kind)
+        at.append(len(running))
         running.append(v)
-        kinds.append(kind)
 
-    def lists(self, cluster: tuple[str, str]) -> tuple[list[VMResult], list[object]]:
-        """The running VMs of a cluster and their kinds, in order (to append to)."""
+    def slot(self, cluster: tuple[str, str], kind: object) -> tuple[list[VMResult], list[int]]:
+        """The running VMs of a cluster, and the positions among them of the VMs of one kind (to append
+        to: a VM's position first, then the VM)."""
         running = self.running.get(cluster)
         if running is None:
             running = self.running[cluster] = []
-            self.kinds[cluster] = []
-        return running, self.kinds[cluster]
+            self._by_kind[cluster] = {}
+        by_kind = self._by_kind[cluster]
+        at = by_kind.get(kind)
+        if at is None:
+            at = by_kind[kind] = []
+        return running, at
 
     def exposed(self, hw: int) -> int:
         """Features a VM of hardware version ``hw`` can see (VMware's first HWV per feature)."""
@@ -458,15 +462,7 @@ class VMPlans:
         if found is not None and found.mode is mode:
             return found
         running = self.running.get(cluster, [])
-        by_kind = self._by_kind.get(cluster)
-        if by_kind is None:
-            by_kind = self._by_kind[cluster] = {}
-            for i, kind in enumerate(self.kinds.get(cluster, ())):
-                at = by_kind.get(kind)
-                if at is None:
-                    by_kind[kind] = [i]
-                else:
-                    at.append(i)
+        by_kind = self._by_kind.get(cluster, {})
         dk = (id(mode), evacuate)
         decided = self._decided.get(dk)
         if decided is None or decided[0] is not mode:
@@ -484,8 +480,8 @@ class VMPlans:
                 cycle += [(i, d[1]) for i in at]
         evac.sort()
         cycle.sort()
-        found = self._plans[pk] = VMPlan(mode, tuple((running[i], m) for i, m in evac),
-                                         tuple((running[i], m) for i, m in cycle))
+        found = self._plans[pk] = VMPlan(mode, tuple([(running[i], m) for i, m in evac]),
+                                         tuple([(running[i], m) for i, m in cycle]))
         return found
 
     def _decide(self, v: VMResult, mode: EvcMode, evacuate: bool) -> tuple[int, int]:
@@ -542,16 +538,12 @@ class _Witnessed:
         self.vendors: set[str] = set()
 
 
-class _Profile:
-    """What the VMs alike in all but their name and host share: requirement, group, cluster, power cycle.
+class _Base:
+    """What VMs alike in all but their place share: requirement, its source, vendor, notes, power state,
+    group (and its index and witness memo), the requirement's feature set and its microcode-dependent
+    part. A base is also the kind `VMPlans` decides alike (by identity)."""
 
-    ``args`` are their `VMResult` fields after the VM itself; ``held`` the lists of their cluster's running
-    VMs and their kinds in `VMPlans` (None: not running in a cluster); ``found`` the witness step's memo of
-    their group.
-    """
-
-    __slots__ = ("args", "ck", "cycle", "found", "fs", "group", "group_index", "hardware_version", "held", "hosts", "kind",
-                 "label", "microcode", "notes", "per_vm_evc", "req", "running", "source", "vendor")
+    __slots__ = ("found", "fs", "group", "group_index", "microcode", "notes", "req", "running", "source", "vendor")
 
     req: int
     source: VMRequirementSource
@@ -561,25 +553,30 @@ class _Profile:
     group: _Group
     group_index: int
     found: dict[int, tuple[int, int, tuple[_Contradiction, ...], str | None]]
+    fs: FeatureSet
+    microcode: int
+
+
+class _Profile:
+    """What the VMs alike in all but their name and host share: their `_Base`, cluster, power cycle.
+
+    ``args`` are their `VMResult` fields after the VM itself; ``held`` their cluster's running VMs and
+    their own positions among them in `VMPlans` (None: not running in a cluster); ``found`` and
+    ``microcode`` (the base's) are what the witness step reads for every running VM.
+    """
+
+    __slots__ = ("args", "base", "ck", "cycle", "found", "held", "hosts", "label", "microcode")
+
+    base: _Base
+    found: dict[int, tuple[int, int, tuple[_Contradiction, ...], str | None]]
+    microcode: int
     ck: tuple[str, str] | None
     label: str | None
     cycle: PowerCycle | None
-    fs: FeatureSet
-    microcode: int
     hosts: Mapping[str, int] | None
-    hardware_version: int
-    per_vm_evc: str | None
-    held: tuple[list[VMResult], list[object]] | None
-    kind: int
+    held: tuple[list[VMResult], list[int]] | None
     args: tuple[str | None, FeatureSet, VMRequirementSource, str | None, GroupVerdict, PowerCycle | None,
                 tuple[str, ...], bool]
-
-
-#: What VMs alike in all but their place share: requirement, its source, vendor, notes, group, group index,
-#: the group's witness memo, the requirement's feature set, its microcode-dependent part, and the kind
-#: number `VMPlans` decides alike.
-_Base = tuple[int, "VMRequirementSource", "str | None", tuple[str, ...], _Group, int,
-              "dict[int, tuple[int, int, tuple[_Contradiction, ...], str | None]]", FeatureSet, int, int]
 
 
 class _Context:
@@ -587,7 +584,7 @@ class _Context:
     the witness step found: conflicts, corrections per host and per EVC cluster."""
 
     __slots__ = ("bases", "by_host", "cluster_fix", "cluster_of", "conflict_vms", "conflicts", "evc_of", "found",
-                 "group_index", "groups", "host_cid", "host_fix", "kinds", "labels", "sets")
+                 "group_index", "groups", "host_cid", "host_fix", "labels", "places", "sets")
 
     def __init__(self, by_host: Mapping[tuple[str, str], HostResult], cluster_of: Mapping[tuple[str, str], Cluster],
                  labels: Mapping[tuple[str, str], str], evc_of: Mapping[tuple[str, str], EvcMode],
@@ -598,7 +595,9 @@ class _Context:
         self.found: dict[tuple[object, ...], dict[int, tuple[int, int, tuple[_Contradiction, ...], str | None]]] = {}
         self.sets: dict[int, FeatureSet] = {}
         self.bases: dict[tuple[object, ...], _Base] = {}
-        self.kinds = 0
+        #: (vCenter, cluster) -> the cluster's key, label, EVC mode and its vCenter's host classes.
+        self.places: dict[tuple[str, str | None], tuple[tuple[str, str] | None, str | None, EvcMode | None,
+                                                        Mapping[str, int] | None]] = {}
         self.conflicts: list[DataConflict] = []
         self.conflict_vms: list[VM] = []  # the VM of each conflict
         self.host_fix: dict[tuple[str, str], _Witnessed] = {}
@@ -611,25 +610,29 @@ class _Shape:
 
     A group's outcome at a cluster depends only on its decisions for the cluster's available classes, so
     groups that decide those alike share one outcome (and its merged, host-naming reasons). ``fixed`` is
-    the cluster's answer for every group when it has no host that can take VMs.
+    the cluster's answer for every group when it has no host that can take VMs (``get`` is None then).
     """
 
-    __slots__ = ("classes", "cold", "fixed", "get", "hosts", "live", "still")
+    __slots__ = ("classes", "fixed", "get", "hosts", "label", "live", "merged", "named", "still")
 
-    def __init__(self, members: Mapping[int, list[str]], dests: Sequence[_Dest]) -> None:
+    def __init__(self, label: str, members: Mapping[int, list[str]], dests: Sequence[_Dest]) -> None:
+        self.label = label
         self.classes = tuple(cls for cls in members if dests[cls].available)
         self.hosts = tuple(members[cls] for cls in self.classes)
         self.get = operator.itemgetter(*self.classes) if self.classes else None
-        self.fixed: tuple[Reason, ...] | None = None
+        self.fixed: tuple[Reason, ...] = ()
         if not members:
             self.fixed = (Reason("no_hosts", "the cluster has no hosts"),)
         elif not self.classes:
             away = tuple(sorted(h for hs in members.values() for h in hs))
             self.fixed = (Reason("no_hosts", "no host can take VMs: all are disconnected or in maintenance mode "
                                  f"({_names(away)})", (), away),)
-        self.live: dict[object, tuple[bool, tuple[str, ...] | None, tuple[Reason, ...] | None]] = {}
-        self.cold: dict[object, bool] = {}
+        self.live: dict[object, tuple[bool, tuple[str, ...] | None, tuple[Reason, ...]]] = {}
         self.still: dict[object, tuple[bool, tuple[Reason, ...] | None]] = {}
+        #: (reason id, class positions) -> the reason naming those classes' hosts.
+        self.merged: dict[tuple[int, ...], Reason] = {}
+        #: class positions -> their hosts, sorted, and how a reason names them.
+        self.named: dict[tuple[int, ...], tuple[tuple[str, ...], str]] = {}
 
 
 #: One disagreement found by the witness step: source, features concerned, and the message for the
@@ -763,6 +766,11 @@ class _Analyzer:
         self._interned = memo.interned
         self._interned_reason = memo.interned_reason
         self._cold_cache: dict[tuple[int, int], tuple[tuple[Reason, ...], ...]] = {}
+        self._colds: dict[tuple[int, int], tuple[tuple[tuple[Reason, ...], ...], Sequence[_Shape], tuple[str, ...]]] = {}
+        self._vendor_reasons: dict[tuple[str, str], tuple[Reason, ...]] = {}
+        # Alike hosts share one destination object (hashed once, compared by identity first).
+        self._dests: dict[tuple[object, ...], _Dest] = {}
+        self._fixed: dict[tuple[object, ...], _Dest] = {}
         self.floors = GuestFloors.for_catalog(self.catalog)
         self._cycle_cache: dict[tuple[int, int, int], PowerCycle | None] = {}
         self._sets: dict[int, FeatureSet] = {}
@@ -848,8 +856,8 @@ class _Analyzer:
         of_vm: list[_Profile] = []
         for vm in inv.vms:
             r = vm.requirement  # immutable, and shared by the VMs of equal requirements: its identity is a key
-            pk = (id(r), vm.hardware_version, vm.running, vm.per_vm_evc, vm.guest_id, vm.guest_os, vm.vcenter,
-                  vm.cluster, vm.host if r.source == "none" else None)
+            pk = (id(r), vm.hardware_version, vm.power_state, vm.template, vm.per_vm_evc, vm.guest_id, vm.guest_os,
+                  vm.vcenter, vm.cluster, vm.host if r.source == "none" else None)
             p = profiles.get(pk)
             if p is None:
                 p = profiles[pk] = self._profile(vm, ctx)
@@ -885,18 +893,19 @@ class _Analyzer:
 
         # Each VM group's verdicts, from the decision of each (group, destination class) pair, made once.
         vectors: dict[tuple[int, ...], GroupVerdict] = {}
-        shapes = [_Shape(members, dests) for _c, _label, members in cluster_classes]
-        verdicts = [self._group_verdict(g, dests, cluster_classes, shapes, vectors) for g in ctx.groups.values()]
+        shapes = [_Shape(label, members, dests) for _c, label, members in cluster_classes]
+        verdicts = [self._group_verdict(g, dests, shapes, vectors) for g in ctx.groups.values()]
 
         # Each profile's result fields, then one result per VM.
         vendors_of = {label: tuple(sorted({hr.host.cpu.vendor or "unknown" for hr in by_cluster.get(c.key, [])}))
                       for c, label, _ in cluster_classes}
         stuck_cache: dict[tuple[int, str], frozenset[str]] = {}
         for p in profiles.values():
-            verdict = verdicts[p.group_index]
-            vendor = p.vendor
+            b = p.base
+            verdict = verdicts[b.group_index]
+            vendor = b.vendor
             stuck = False
-            if p.running and vendor is not None:
+            if b.running and vendor is not None:
                 # Clusters of the VM's own vendor that no host of which takes it, decided once per
                 # verdict and vendor; the VM is stuck when one of them is not its own cluster.
                 sk = (id(verdict), vendor)
@@ -905,8 +914,9 @@ class _Analyzer:
                     nowhere = stuck_cache[sk] = frozenset(
                         t for t in verdict.blocked if t not in verdict.partial and vendors_of.get(t) == (vendor,))
                 stuck = len(nowhere) > 1 or (len(nowhere) == 1 and p.label not in nowhere)
-            p.args = (p.label, p.fs, p.source, vendor, verdict, p.cycle, p.notes, stuck)
-            p.held = self.plans.lists(p.ck) if p.running and p.ck is not None else None
+            p.args = (p.label, b.fs, b.source, vendor, verdict, p.cycle, b.notes, stuck)
+            if b.running and p.ck is not None:
+                p.held = self.plans.slot(p.ck, b)  # VMs of one base are alike to the plans: it is their kind
         vm_results: list[VMResult] = []
         append = vm_results.append
         for vm, p in zip(inv.vms, of_vm):
@@ -914,8 +924,8 @@ class _Analyzer:
             append(result)
             held = p.held
             if held is not None:
+                held[1].append(len(held[0]))
                 held[0].append(result)
-                held[1].append(p.kind)
 
         cluster_results = tuple(self._cluster_result(c, label, by_cluster.get(c.key, []))
                                 for c, label, _ in cluster_classes)
@@ -1068,10 +1078,10 @@ class _Analyzer:
 
         # Group verdicts: the changed clusters' entries decided anew and put in place, the others' kept.
         redo = [cc for cc in cluster_classes if cc[0].key in changed]
-        redo_shapes = [_Shape(members, dests) for _c, _label, members in redo]
+        redo_shapes = [_Shape(label, members, dests) for _c, label, members in redo]
         redo_labels = {label for _, label, _ in redo}
         pos = {label: i for i, (_, label, _) in enumerate(cluster_classes)}
-        present = ({p.group_index for p in of_vm} if affected
+        present = ({p.base.group_index for p in of_vm} if affected
                    else {gi for gi, v in enumerate(memo.verdicts) if v is not None})
         all_shapes: list[_Shape] | None = None
         vectors: dict[tuple[int, ...], GroupVerdict] = {}
@@ -1083,15 +1093,15 @@ class _Analyzer:
             was = memo.verdicts[gi] if gi < len(memo.verdicts) else None
             if was is None:
                 if all_shapes is None:
-                    all_shapes = [_Shape(members, dests) for _c, _label, members in cluster_classes]
-                verdicts[gi] = self._group_verdict(g, dests, cluster_classes, all_shapes, vectors)
+                    all_shapes = [_Shape(label, members, dests) for _c, label, members in cluster_classes]
+                verdicts[gi] = self._group_verdict(g, dests, all_shapes, vectors)
                 continue
             pairs = self._decide(g, dests)
             cold = pairs if not g.running else self._cold(g.hardware_version, dests, g)
             vector = (int(g.running), *map(id, pairs), *map(id, cold))
             verdict = vectors.get(vector)
             if verdict is None:
-                part = self._group_verdict(g, dests, redo, redo_shapes, {})
+                part = self._group_verdict(g, dests, redo_shapes, {})
                 if all((t in part.live_targets) == (t in was.live_targets)
                        and (t in part.cold_targets) == (t in was.cold_targets)
                        and part.partial.get(t) == was.partial.get(t) and part.blocked.get(t) == was.blocked.get(t)
@@ -1127,18 +1137,19 @@ class _Analyzer:
                 continue
             keep[gi] = (same_vendors or not g.running or g.vendor is None
                         or nowhere(verdict, g.vendor, vendors_of) == nowhere(verdict, g.vendor, old_vendors))
-        pending = [i for i, p in enumerate(of_vm) if not keep[p.group_index]]
+        pending = [i for i, p in enumerate(of_vm) if not keep[p.base.group_index]]
         if affected:
             pending = sorted(set(pending) | affected)
         vm_results = list(previous.vms)
         nowhere_of: dict[tuple[int, str], frozenset[str]] = {}
         for i in pending:
             p = of_vm[i]
-            verdict = verdicts[p.group_index]
+            pb = p.base
+            verdict = verdicts[pb.group_index]
             assert verdict is not None  # every group of a VM is present
-            vendor = p.vendor
+            vendor = pb.vendor
             flag = False
-            if p.running and vendor is not None:
+            if pb.running and vendor is not None:
                 vk = (id(verdict), vendor)
                 stuck_on = nowhere_of.get(vk)
                 if stuck_on is None:
@@ -1146,7 +1157,7 @@ class _Analyzer:
                 flag = len(stuck_on) > 1 or (len(stuck_on) == 1 and p.label not in stuck_on)
             vm = vms[i]
             if i in affected:
-                vm_results[i] = VMResult(vm, p.label, p.fs, p.source, vendor, verdict, p.cycle, p.notes, flag)
+                vm_results[i] = VMResult(vm, p.label, pb.fs, pb.source, vendor, verdict, p.cycle, pb.notes, flag)
                 continue
             r = vm_results[i]
             if verdict is not r.verdict or flag != r.not_movable_everywhere:
@@ -1159,11 +1170,12 @@ class _Analyzer:
             if c.key not in changed:
                 continue
             mine = index.by_cluster.get(c.key, [])
-            held, kinds = self.plans.lists(c.key)
             for i in mine:
-                if of_vm[i].running:
+                pb = of_vm[i].base
+                if pb.running:
+                    held, at = self.plans.slot(c.key, pb)
+                    at.append(len(held))
                     held.append(vm_results[i])
-                    kinds.append(of_vm[i].kind)
             result = self._cluster_result(c, label, by_cluster.get(c.key, []))
             rec = recommend(inv, [result], [vm_results[i] for i in mine], self.plans)[(c.vcenter, c.name)]
             cluster_results[j] = attrs.evolve(result, recommendation=rec)
@@ -1181,23 +1193,26 @@ class _Analyzer:
         running = vm.running
         # What does not depend on the VM's place is decided once for all clusters.
         bk = (id(r), vm.hardware_version, running, vm.per_vm_evc, vm.guest_id, vm.guest_os)
-        base = ctx.bases.get(bk) if r.source != "none" or not running else None
+        placeless = r.source != "none" or not running
+        base = ctx.bases.get(bk) if placeless else None
         if base is None:
             base = self._base(vm, ctx)
-            if r.source != "none" or not running:
+            if placeless:
                 ctx.bases[bk] = base
-        req, source, vendor, notes, group, group_index, found, fs, microcode, kind = base
         p = _Profile()
-        p.req, p.source, p.vendor, p.notes, p.running = req, source, vendor, notes, running
-        p.group, p.group_index, p.found, p.fs, p.microcode = group, group_index, found, fs, microcode
-        p.hardware_version, p.per_vm_evc, p.kind = vm.hardware_version, vm.per_vm_evc, kind
-        p.ck = ck = (vm.vcenter, vm.cluster) if vm.cluster is not None else None
-        p.label = ctx.labels.get(ck) if ck is not None else None
-        evc = ctx.evc_of.get(ck) if ck is not None else None
+        p.base, p.found, p.microcode = base, base.found, base.microcode
+        place = ctx.places.get((vm.vcenter, vm.cluster))
+        if place is None:
+            ck = (vm.vcenter, vm.cluster) if vm.cluster is not None else None
+            place = ctx.places[(vm.vcenter, vm.cluster)] = (
+                ck, ctx.labels.get(ck) if ck is not None else None, ctx.evc_of.get(ck) if ck is not None else None,
+                ctx.host_cid.get(vm.vcenter) if ck is not None else None)
+        p.ck, p.label, evc, hosts = place
         p.cycle = None
-        if running and evc is not None and self.plans.cycles(vendor, vm.per_vm_evc, source, evc):
-            p.cycle = self.power_cycle(req, vm.hardware_version, evc)
-        p.hosts = ctx.host_cid.get(vm.vcenter) if running and vm.cluster is not None else None
+        if running and evc is not None and self.plans.cycles(base.vendor, vm.per_vm_evc, base.source, evc):
+            p.cycle = self.power_cycle(base.req, vm.hardware_version, evc)
+        p.hosts = hosts if running else None
+        p.held = None
         return p
 
     def _base(self, vm: VM, ctx: _Context) -> _Base:
@@ -1219,9 +1234,11 @@ class _Analyzer:
         fs = ctx.sets.get(req)
         if fs is None:
             fs = ctx.sets[req] = self.reg.feature_set(req)
-        ctx.kinds += 1  # VMs of one base are alike to `VMPlans`: the base's number is their kind
-        return (req, source, vendor, notes, group, ctx.group_index[gkey], ctx.found[gkey], fs,
-                group.requirement & self.microcode, ctx.kinds)
+        base = _Base()
+        base.req, base.source, base.vendor, base.notes, base.running = req, source, vendor, notes, running
+        base.group, base.group_index, base.found, base.fs = group, ctx.group_index[gkey], ctx.found[gkey], fs
+        base.microcode = group.requirement & self.microcode
+        return base
 
     # --- the witness step ----------------------------------------------------------------------------
 
@@ -1245,11 +1262,11 @@ class _Analyzer:
             cluster_fix[ck] = (base, mc | microcode)
         entry = p.found.get(cid)
         if entry is None:
-            entry = p.found[cid] = self._contradictions(p.group, d, ctx.by_host[(vm.vcenter, vm.host or "")])
+            entry = p.found[cid] = self._contradictions(p.base.group, d, ctx.by_host[(vm.vcenter, vm.host or "")])
         host_part, table_part, contradictions, vendor = entry
         if not host_part and not table_part and not contradictions:
             return
-        g = p.group
+        g = p.base.group
         hk = (vm.vcenter, vm.host or "")
         fix = host_fix.get(hk)
         if fix is None:
@@ -1332,6 +1349,14 @@ class _Analyzer:
         ``cluster`` is what they proved about its EVC cluster: baseline features, and microcode features
         that settle what this host's data leaves unknown.
         """
+        key = (d, cluster, None if fix is None else (fix.features, fix.max_hw, fix.min_hw, bool(fix.vendors)))
+        found = self._fixed.get(key)
+        if found is None:
+            found = self._fixed[key] = self._correct(d, fix, cluster)
+        return found
+
+    @staticmethod
+    def _correct(d: _Dest, fix: _Witnessed | None, cluster: tuple[int, int]) -> _Dest:
         baseline, microcode = cluster
         extra = baseline | (microcode & d.unknown) | (fix.features if fix is not None else 0)
         max_hw, min_hw, vendor = d.max_hw, d.min_hw, d.vendor
@@ -1342,19 +1367,27 @@ class _Analyzer:
                 min_hw = min(min_hw, fix.min_hw)
             if fix.vendors:
                 vendor = None  # running VMs contradict the host's vendor: the data cannot say which it is
-        return attrs.evolve(d, guarantee=d.guarantee | extra, unknown=d.unknown & ~extra, max_hw=max_hw,
-                            min_hw=min_hw, vendor=vendor)
+        return _Dest(vendor=vendor, guarantee=d.guarantee | extra, unknown=d.unknown & ~extra, max_hw=max_hw,
+                     min_hw=min_hw, available=d.available, evc_mode=d.evc_mode)
 
     def _dest(self, hr: HostResult, mode: EvcMode | None) -> _Dest:
+        """What a VM meets on one host (under its cluster's EVC ``mode``); alike hosts share one object."""
         p = hr.host.cpu
-        if mode is not None:
-            # EVC on: every host exposes exactly the mode's baseline, plus the microcode-dependent
-            # mitigation bits the shipped baselines leave out, where this host has them.
-            guarantee = mode.features.mask | (p.present.mask & self.mitigations)
-            return _Dest(mode.vendor, guarantee, p.unknown.mask & self.mitigations, hr.max_hw_version, hr.min_hw_version,
-                         hr.host.available, mode.key)
-        return _Dest(p.vendor, p.present.mask, p.unknown.mask, hr.max_hw_version, hr.min_hw_version,
-                     hr.host.available, None)
+        key = (id(mode), p.vendor, p.present.mask, p.unknown.mask, hr.max_hw_version, hr.min_hw_version,
+               hr.host.available)  # modes live as long as the analysis: identity is enough
+        d = self._dests.get(key)
+        if d is None:
+            if mode is not None:
+                # EVC on: every host exposes exactly the mode's baseline, plus the microcode-dependent
+                # mitigation bits the shipped baselines leave out, where this host has them.
+                guarantee = mode.features.mask | (p.present.mask & self.mitigations)
+                d = _Dest(mode.vendor, guarantee, p.unknown.mask & self.mitigations, hr.max_hw_version,
+                          hr.min_hw_version, hr.host.available, mode.key)
+            else:
+                d = _Dest(p.vendor, p.present.mask, p.unknown.mask, hr.max_hw_version, hr.min_hw_version,
+                          hr.host.available, None)
+            self._dests[key] = d
+        return d
 
     def _requirement(
         self, vm: VM, by_host: Mapping[tuple[str, str], HostResult], clusters: Mapping[tuple[str, str], Cluster],
@@ -1408,7 +1441,11 @@ class _Analyzer:
         reasons: list[Reason] = []
         if g.running and g.vendor is not None and d.vendor is not None and g.vendor != d.vendor:
             # Another vendor's host can never take a running VM: nothing else about it matters.
-            return (Reason("vendor", f"VM runs on {g.vendor} CPUs, the host is {d.vendor}"),)
+            found = self._vendor_reasons.get((g.vendor, d.vendor))
+            if found is None:
+                found = self._vendor_reasons[(g.vendor, d.vendor)] = (
+                    Reason("vendor", f"VM runs on {g.vendor} CPUs, the host is {d.vendor}"),)
+            return found
         if d.max_hw is not None and g.hardware_version > d.max_hw:
             reasons.append(Reason("hardware_version",
                                   f"hardware version vmx-{g.hardware_version} is newer than its ESXi runs "
@@ -1463,24 +1500,27 @@ class _Analyzer:
                 if j is not None:
                     out.append(before[j])
                 else:
-                    reasons = tuple(one.setdefault(r, r) for r in self._pair(g, d))
+                    reasons = self._pair(g, d)
+                    if reasons:
+                        reasons = tuple([one.setdefault(r, r) for r in reasons])
                     out.append(many.setdefault(reasons, reasons))
         else:
             for d in dests:
-                reasons = tuple(one.setdefault(r, r) for r in self._pair(g, d))
+                reasons = self._pair(g, d)
+                if reasons:
+                    reasons = tuple([one.setdefault(r, r) for r in reasons])
                 out.append(many.setdefault(reasons, reasons))
         decided = tuple(out)
         self.memo.decisions[g] = decided
         return decided
 
-    def _group_verdict(
-        self, g: _Group, dests: Sequence[_Dest], clusters: Sequence[tuple[Cluster, str, dict[int, list[str]]]],
-        shapes: Sequence[_Shape], vectors: dict[tuple[int, ...], GroupVerdict],
-    ) -> GroupVerdict:
+    def _group_verdict(self, g: _Group, dests: Sequence[_Dest], shapes: Sequence[_Shape],
+                       vectors: dict[tuple[int, ...], GroupVerdict]) -> GroupVerdict:
         """Assemble one group's verdict per cluster from its per-class decisions.
 
         Groups whose decisions coincide for every destination class share one verdict object, and at
-        each cluster, groups whose decisions coincide for its classes share one outcome.
+        each cluster, groups whose decisions coincide for its classes share one outcome; a running
+        group's cold targets depend only on its cold-move decisions, shared by its hardware version.
         """
         pairs = self._decide(g, dests)
         cold_pairs = pairs if not g.running else self._cold(g.hardware_version, dests, g)
@@ -1491,76 +1531,99 @@ class _Analyzer:
         if shared is not None:
             return shared
         live: list[str] = []
-        cold: list[str] = []
         partial: dict[str, tuple[str, ...]] = {}
         blocked: dict[str, tuple[Reason, ...]] = {}
-        running = g.running
-        for (_cluster, label, _members), shape in zip(clusters, shapes):
-            get = shape.get
-            if get is None:
-                blocked[label] = shape.fixed or ()
-                continue
-            key = get(live_ids)
-            if not running:
+        if not g.running:
+            cold: list[str] = []
+            for shape in shapes:
+                get = shape.get
+                if get is None:
+                    blocked[shape.label] = shape.fixed
+                    continue
+                key = get(live_ids)
                 still = shape.still.get(key)
                 if still is None:
                     still = shape.still[key] = self._still(shape, pairs)
                 if still[0]:
-                    cold.append(label)
+                    cold.append(shape.label)
                 elif still[1] is not None:
-                    blocked[label] = still[1]
-                continue
-            ckey = get(cold_ids)
-            cold_ok = shape.cold.get(ckey)
-            if cold_ok is None:
-                cold_ok = shape.cold[ckey] = any(not cold_pairs[cls] for cls in shape.classes)
-            if cold_ok:
-                cold.append(label)
-            outcome = shape.live.get(key)
-            if outcome is None:
-                outcome = shape.live[key] = self._live(shape, pairs)
-            is_live, ok_hosts, reasons = outcome
-            if is_live:
-                live.append(label)
-            if ok_hosts is not None:
-                partial[label] = ok_hosts
-            if reasons is not None:
-                blocked[label] = reasons
-        verdict = GroupVerdict(live_targets=tuple(live), cold_targets=tuple(cold), partial=partial, blocked=blocked)
+                    blocked[shape.label] = still[1]
+            cold_targets = tuple(cold)
+        else:
+            cold_targets = self._cold_targets(cold_pairs, shapes)
+            append = live.append
+            for shape in shapes:
+                get = shape.get
+                if get is None:
+                    blocked[shape.label] = shape.fixed
+                    continue
+                key = get(live_ids)
+                outcome = shape.live.get(key)
+                if outcome is None:
+                    outcome = shape.live[key] = self._live(shape, pairs)
+                if outcome[0]:
+                    append(shape.label)
+                else:
+                    if outcome[1] is not None:
+                        partial[shape.label] = outcome[1]
+                    blocked[shape.label] = outcome[2]
+        verdict = GroupVerdict(live_targets=tuple(live), cold_targets=cold_targets, partial=partial, blocked=blocked)
         vectors[vector] = verdict
         return verdict
 
-    def _failures(self, shape: _Shape, pairs: Sequence[tuple[Reason, ...]]) -> tuple[list[str], list[tuple[Reason, list[str]]]]:
-        """The hosts of a cluster that take a group (by its per-class decisions), and each distinct
-        reason with the hosts it applies to."""
+    def _cold_targets(self, cold_pairs: tuple[tuple[Reason, ...], ...], shapes: Sequence[_Shape]) -> tuple[str, ...]:
+        """The clusters a running group could move to powered off: some available host takes it cold."""
+        key = (id(cold_pairs), id(shapes))  # both kept alive by the entry: identity is enough
+        found = self._colds.get(key)
+        if found is None or found[0] is not cold_pairs or found[1] is not shapes:
+            targets = tuple(shape.label for shape in shapes
+                            if shape.get is not None and any(not cold_pairs[cls] for cls in shape.classes))
+            found = self._colds[key] = (cold_pairs, shapes, targets)
+        return found[2]
+
+    def _failures(self, shape: _Shape, pairs: Sequence[tuple[Reason, ...]]) -> tuple[list[str], tuple[Reason, ...]]:
+        """The hosts of a cluster that take a group (by its per-class decisions), and one reason per
+        distinct per-class reason, naming every host it applies to."""
         ok_hosts: list[str] = []
-        failures: dict[int, tuple[Reason, list[str]]] = {}
-        for cls, hosts in zip(shape.classes, shape.hosts):
+        failures: dict[int, tuple[Reason, list[int]]] = {}
+        for j, cls in enumerate(shape.classes):
             reasons = pairs[cls]
             if not reasons:
-                ok_hosts.extend(hosts)
+                ok_hosts.extend(shape.hosts[j])
                 continue
             for r in reasons:
                 entry = failures.get(id(r))
                 if entry is None:
-                    failures[id(r)] = (r, list(hosts))
+                    failures[id(r)] = (r, [j])
                 else:
-                    entry[1].extend(hosts)
-        return ok_hosts, list(failures.values())
+                    entry[1].append(j)
+        merged = shape.merged
+        out = []
+        for r, at in failures.values():
+            key = (id(r), *at)  # reasons are interned for the analysis: identity is enough
+            m = merged.get(key)
+            if m is None:
+                named = shape.named.get(key[1:])
+                if named is None:
+                    hs = tuple(sorted(h for j in at for h in shape.hosts[j]))
+                    named = shape.named[key[1:]] = (hs, f" on {_names(hs)}")
+                m = merged[key] = Reason(r.kind, r.message + named[1], r.features, named[0])
+            out.append(m)
+        return ok_hosts, tuple(out)
 
     def _live(self, shape: _Shape, pairs: Sequence[tuple[Reason, ...]]) -> tuple[bool, tuple[str, ...] | None,
-                                                                                 tuple[Reason, ...] | None]:
+                                                                                 tuple[Reason, ...]]:
         """A running group at one cluster: live everywhere, or the hosts that take it and why the others not."""
         ok_hosts, failures = self._failures(shape, pairs)
         if not failures:
-            return True, None, None
-        return False, tuple(ok_hosts) if ok_hosts else None, self._merge(failures)
+            return True, None, ()
+        return False, tuple(ok_hosts) if ok_hosts else None, failures
 
     def _still(self, shape: _Shape, pairs: Sequence[tuple[Reason, ...]]) -> tuple[bool, tuple[Reason, ...] | None]:
         """A powered-off group at one cluster: can it move there cold, and if not, why."""
         if any(not pairs[cls] for cls in shape.classes):
             return True, None
-        return False, self._merge(self._failures(shape, pairs)[1])
+        return False, self._failures(shape, pairs)[1]
 
     def _cold(self, hw: int, dests: Sequence[_Dest], g: _Group) -> tuple[tuple[Reason, ...], ...]:
         """Cold-migration decisions depend only on the hardware version and the guest OS floor: decided
@@ -1570,15 +1633,6 @@ class _Analyzer:
             cached = self._decide(_Group(None, 0, hw, False, None, g.floor, g.floor_label), dests)
             self._cold_cache[(hw, g.floor)] = cached
         return cached
-
-    @staticmethod
-    def _merge(failures: Iterable[tuple[Reason, list[str]]]) -> tuple[Reason, ...]:
-        """One reason per distinct per-class reason, naming every host it applies to."""
-        out = []
-        for r, hosts in failures:
-            hs = tuple(sorted(hosts))
-            out.append(Reason(r.kind, f"{r.message} on {_names(hs)}", r.features, hs))
-        return tuple(out)
 
     def _cluster_result(
         self, c: Cluster, label: str, hosts: list[HostResult],
@@ -1597,7 +1651,7 @@ class _Analyzer:
                                  not_admitted=(), blocking_lower={}, undetermined={}, max_hw_version=max_hw,
                                  assumed_hosts=())
         common = common_modes([hr.host.cpu for hr in hosts], modes,
-                              [e.key for e in (_esxi(hr.host) for hr in hosts) if e is not None], self._common)
+                              [e for e in (_release(hr.host) for hr in hosts) if e is not None], self._common)
         supported, reason = list(common.supported), common.reason
         derived = self._derived.get(id(common))
         if derived is None or derived[0] is not common:
@@ -1648,6 +1702,23 @@ class _Analyzer:
 
 
 _ESXI: dict[tuple[str, str | None], EsxiVersion] = {}
+_RELEASE: dict[tuple[str, str | None], tuple[int, int, int]] = {}
+
+
+def _release(host: Host) -> tuple[int, int, int] | None:
+    """The host's ESXi update release (major, minor, update), decided once per (version, build) text."""
+    if not host.esxi_version:
+        return None
+    key = (host.esxi_version, host.esxi_build)
+    found = _RELEASE.get(key)
+    if found is None:
+        parsed = _esxi(host)
+        if parsed is None:
+            return None
+        found = parsed.key
+        if len(_RELEASE) < 4096:
+            _RELEASE[key] = found
+    return found
 
 
 def _esxi(host: Host) -> EsxiVersion | None:
@@ -1674,8 +1745,7 @@ def limiting_hosts(hosts: Sequence[HostResult], targets: Iterable[EvcMode], regi
         for hr in hosts:
             p = hr.host.cpu
             lacking = mode.required & ~p.present.mask
-            esxi = _esxi(hr.host)
-            too_old = not mode.offered_by(esxi.key if esxi is not None else None)
+            too_old = not mode.offered_by(_release(hr.host))
             if lacking or too_old:
                 out.append(LimitingHost(host=hr.host.name, mode=mode.key, missing=fs(lacking & ~p.unknown.mask),
                                         undetermined=fs(lacking & p.unknown.mask),

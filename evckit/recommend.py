@@ -185,7 +185,8 @@ class _Recommender:
         if not supported:
             why = "the CPU data leaves the lowest mode undetermined" if undetermined else (common_reason or "no common mode")
             return Recommendation("none", None, current, why, tuple(excluded), undetermined=undetermined)
-        top = modes.maximal(list(supported))
+        # Every host stays: the analysis has the maximal modes of the same supported modes already.
+        top = modes.maximal(list(supported)) if excluded else list(c.max_evc_modes)
         target = top[0]
         if current is not None and current in supported:
             # Never trade the current mode for an incomparable one (AMD tracks): stay on its line.
@@ -206,7 +207,7 @@ class _Recommender:
         evacuate = self._evacuate(action, plan) if plan is not None and action in ("enable", "lower") else ()
         cycle = self._power_cycle(plan) if plan is not None and action in ("enable", "raise") else ()
         breaks = self._floors(target, vms)
-        cost = tuple(HostCost(hr.host.name, self.reg.feature_set(self._hidden(hr, target)), hr.host.cpu.assumed)
+        cost = tuple(HostCost(hr.host.name, self.feature_set(self._hidden(hr, target)), hr.host.cpu.assumed)
                      for hr in members)
         reason = self._reason(action, target, current, excluded, held)
         return Recommendation(action, target, current, reason, tuple(excluded), held, evacuate, cycle, breaks,

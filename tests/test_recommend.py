@@ -16,7 +16,7 @@ from evckit.assess import assess
 from evckit.profiles import profile_from_name
 from evckit.inventory import load_inventories, parse_snapshot
 from evckit.modes import EvcMode
-from evckit.recommend import Recommendation
+from evckit.recommend import Recommendation, recommend
 
 from .estate_strategies import estates
 
@@ -341,3 +341,15 @@ def test_a_feature_vmware_never_shows_a_vm_needs_no_power_cycle_anywhere() -> No
     cycle = a.vm("vm-on").power_cycle
     assert cycle is not None and set(cycle.missing.names()) == {"avx512f"}
     assert list(a.cluster("off").power_cycle_to_raise) == [x.vm for x in rec(a, "off").power_cycle] == ["vm-off"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(estates())
+def test_recommend_without_the_analysis_plans_decides_the_same(obj: dict[str, Any]) -> None:
+    """`recommend` called on its own (its plans built from the VM results) gives the recommendations the
+    analysis made with its own plans."""
+    inv = parse_snapshot(obj, "<estate>", CATALOG)
+    a = analyze(inv)
+    alone = recommend(inv, a.clusters, a.vms)
+    assert {k: c.recommendation for k, c in ((c.key, c) for c in a.clusters)} == {
+        c.key: alone[(c.cluster.vcenter, c.cluster.name)] for c in a.clusters}
