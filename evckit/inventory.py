@@ -665,7 +665,7 @@ def _host_cpu(  # noqa: PLR0913
     mode_key = cpu.get("max_evc_mode") or vc_max
     try:
         if mode_key:
-            return profile_from_mode(table.get(str(mode_key)).key, catalog, source=f"{h['name']} (maxEVCModeKey)",
+            return profile_from_mode(table.get(str(mode_key)).key, catalog, source=f"vCenter's maxEVCModeKey {table.get(str(mode_key)).key}",
                                      modes=table)
         if cpu.get("model"):
             model = str(cpu["model"])

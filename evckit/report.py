@@ -916,10 +916,10 @@ def _recommendation_section(view: CheckView, fmt: str, whole: bool) -> list[str]
         for _, r in rest:
             actions[r.action] = actions.get(r.action, 0) + 1
         acting = sum(_acts(r) for _, r in rest)
-        footer.append(_left_out(len(rest), "cluster", None, f"{acting} with something to do ("
-                                + ", ".join(f"{k} {n}" for k, n in sorted(actions.items(), key=lambda kv: -kv[1]))
-                                + "); --cluster NAME shows a cluster's plan, --format json every plan "
-                                  "(each cluster's recommendation)"))
+        footer.append(_left_out(len(rest), "cluster", None,
+                                ", ".join(f"{k} {n}" for k, n in sorted(actions.items(), key=lambda kv: -kv[1]))
+                                + f" ({acting} of them with a change or VMs or hosts to act on); --cluster NAME "
+                                  "shows a cluster's plan, --format json every plan (each cluster's recommendation)"))
     rrow = [_recommendation_row(c.label, r) for c, r in recs]
     return [_title(title, fmt) + table(rrow, ["cluster", "do", "plan", "cost: features each host hides"], fmt,
                                        wrap=[None, 1, 1, 1]), *footer]

@@ -89,6 +89,10 @@ def test_large_cluster_tables_show_those_that_ask_most(monkeypatch: pytest.Monke
     acting = {c.label for c in a.clusters if c.recommendation is not None and report._acts(c.recommendation)}
     shown = {r[0] for r in recs}
     assert shown <= acting or acting <= shown
+    # The rest counted by action (every one of them once), and how many of them ask for something.
+    by_action = {k: int(n) for k, n in re.findall(r"\b(enable|raise|keep|lower) (\d+)\b", after[0])}
+    assert sum(by_action.values()) == len(a.clusters) - 2
+    assert f"({len(acting - shown)} of them with a change or VMs or hosts to act on)" in after[0]
     clusters, after = section(text, "Clusters")
     assert len(clusters) == 2 and left_out(after, "cluster")[0] == len(a.clusters) - 2
     assert "--csv-table clusters" in after[0]

@@ -143,17 +143,25 @@ def test_stale_measured_data_is_a_conflict_not_a_refusal() -> None:
 
 
 def test_each_conflict_names_its_own_host_when_hosts_look_alike() -> None:
-    """Hosts that look alike to every VM are judged once, but a conflict's message names the VM's own host:
-    its CPU data's source and its ESXi version as spelt (found by the what-if reuse property)."""
-    a = estate({"c": None, "d": None},
-               [host("h1", "c", "intel-haswell", esxi="6.7.0"), host("h2", "d", "intel-haswell", esxi="6.7")],
-               [vm("v", "h1", hw=15, feature_requirement=req("avx2", "avx512f")),
-                vm("w", "h2", hw=15, feature_requirement=req("avx2", "avx512f"))])
+    """Hosts that look alike to every VM are judged once, but a conflict's message is about the VM's own
+    host: the model name its CPU data is assumed from, its ESXi version as spelt (found by the what-if
+    reuse property). Hosts assumed from vCenter's max EVC mode say so, without a host name, so the
+    summary table groups them into one row."""
+    a = estate({"c": None, "d": None, "e": None},
+               [host("h1", "c", esxi="6.7.0", cpu={"model": "Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz"}),
+                host("h2", "d", esxi="6.7", cpu={"model": "Intel(R) Xeon(R) Gold 6230 CPU @ 2.10GHz"}),
+                host("m1", "e", "intel-cascadelake"), host("m2", "e", "intel-cascadelake")],
+               [vm("v", "h1", hw=15, feature_requirement=req("avx2", "avx512ifma")),
+                vm("w", "h2", hw=15, feature_requirement=req("avx2", "avx512ifma")),
+                vm("x", "m1", feature_requirement=req("avx2", "avx512ifma")),
+                vm("y", "m2", feature_requirement=req("avx2", "avx512ifma"))])
     by = {(dc.vm, dc.source): dc.message for dc in a.data_conflicts}
-    assert "assumed from h1 (maxEVCModeKey)" in by[("v", "host_cpu")]
-    assert "assumed from h2 (maxEVCModeKey)" in by[("w", "host_cpu")]
+    assert "assumed from Intel(R) Xeon(R) Gold 6248" in by[("v", "host_cpu")]
+    assert "assumed from Intel(R) Xeon(R) Gold 6230" in by[("w", "host_cpu")]
     assert "ESXi 6.7.0 only" in by[("v", "hardware_version")]
     assert "ESXi 6.7 only" in by[("w", "hardware_version")]
+    assert "assumed from vCenter's maxEVCModeKey intel-cascadelake" in by[("x", "host_cpu")]
+    assert by[("x", "host_cpu")] == by[("y", "host_cpu")]
 
 
 def test_evc_table_missing_a_feature_is_a_conflict_and_the_cluster_stays_a_target() -> None:
