@@ -837,16 +837,7 @@ class _Analyzer:
 
         # What each clustered host looks like from the data alone (before the witness step's corrections),
         # and the raw class of each host, by vCenter and host name.
-        raw: dict[tuple[str, str], _Dest] = {}
-        for c in inv.clusters:
-            mode = evc_of.get(c.key)
-            for hr in by_cluster.get(c.key, []):
-                raw[(hr.host.vcenter, hr.host.name)] = self._dest(hr, mode)
-        ids: dict[_Dest, int] = {}
-        host_cid: dict[str, dict[str, int]] = {}
-        for (vcenter, name), d in raw.items():
-            host_cid.setdefault(vcenter, {})[name] = ids.setdefault(d, len(ids))
-        raw_dests = list(ids)
+        host_cid, raw_dests = self._raw_classes(inv.clusters, by_cluster, evc_of)
 
         # One pass over the VMs. VMs alike in everything but their name and host share a profile (their
         # requirement, group, cluster, power cycle, ...), decided once; a running VM is then checked
@@ -865,10 +856,7 @@ class _Analyzer:
             hosts = p.hosts
             if hosts is None or vm.host is None:
                 continue
-            cid = hosts.get(vm.host)
-            if cid is None or (not p.microcode and p.found.get(cid) is _CLEAN):
-                continue  # not on a clustered host, or a pair already found to agree with the data
-            self._witness(vm, p, cid, raw_dests[cid], ctx)
+            self._witness_on_host(vm, p, hosts, raw_dests, ctx)
         conflicts, host_fix, cluster_fix = ctx.conflicts, ctx.host_fix, ctx.cluster_fix
 
         # Destination classes per cluster: hosts that look alike to every VM.
@@ -879,7 +867,7 @@ class _Analyzer:
             cfix = cluster_fix.get(c.key)
             for hr in by_cluster.get(c.key, []):
                 hk = (hr.host.vcenter, hr.host.name)
-                d = raw[hk]
+                d = raw_dests[host_cid[hr.host.vcenter][hr.host.name]]
                 fix = host_fix.get(hk)
                 if fix is not None or cfix is not None:
                     d = self._corrected(d, fix, cfix or (0, 0))
@@ -1009,17 +997,7 @@ class _Analyzer:
         labels: dict[tuple[str, str], str] = {c.key: label for c, label, _ in memo.cluster_classes}
         cluster_of: dict[tuple[str, str], Cluster] = {c.key: c for c in clusters}
         evc_of: dict[tuple[str, str], EvcMode] = {c.key: inv.mode(c.vcenter, c.evc_mode) for c in clusters if c.evc_mode}
-        raw: dict[tuple[str, str], _Dest] = {}
-        for c in clusters:
-            if c.key in changed:
-                mode = evc_of.get(c.key)
-                for hr in by_cluster.get(c.key, []):
-                    raw[(hr.host.vcenter, hr.host.name)] = self._dest(hr, mode)
-        ids: dict[_Dest, int] = {}
-        host_cid: dict[str, dict[str, int]] = {}
-        for (vcenter, name), d in raw.items():
-            host_cid.setdefault(vcenter, {})[name] = ids.setdefault(d, len(ids))
-        raw_dests = list(ids)
+        host_cid, raw_dests = self._raw_classes([c for c in clusters if c.key in changed], by_cluster, evc_of)
         ctx = _Context(by_host, cluster_of, labels, evc_of, host_cid)
         ctx.groups, ctx.group_index = dict(memo.groups), dict(memo.group_index)
         ctx.found = {k: {} for k in ctx.groups}
@@ -1032,11 +1010,8 @@ class _Analyzer:
             hosts = p.hosts
             if hosts is None or vm.host is None:
                 continue
-            cid = hosts.get(vm.host)
-            if cid is None or (not p.microcode and p.found.get(cid) is _CLEAN):
-                continue  # as in `run`
             n = len(ctx.conflicts)
-            self._witness(vm, p, cid, raw_dests[cid], ctx)
+            self._witness_on_host(vm, p, hosts, raw_dests, ctx)
             found.extend((i, c) for c in ctx.conflicts[n:])
         if fresh:
             of_vm = list(of_vm)
@@ -1065,7 +1040,7 @@ class _Analyzer:
             cfix = ctx.cluster_fix.get(c.key)
             for hr in by_cluster.get(c.key, []):
                 hk = (hr.host.vcenter, hr.host.name)
-                d = raw[hk]
+                d = raw_dests[host_cid[hr.host.vcenter][hr.host.name]]
                 fix = ctx.host_fix.get(hk)
                 if fix is not None or cfix is not None:
                     d = self._corrected(d, fix, cfix or (0, 0))
@@ -1241,6 +1216,27 @@ class _Analyzer:
         return base
 
     # --- the witness step ----------------------------------------------------------------------------
+
+    def _raw_classes(self, clusters: Iterable[Cluster], by_cluster: Mapping[tuple[str, str], Sequence[HostResult]],
+                     evc_of: Mapping[tuple[str, str], EvcMode]) -> tuple[dict[str, dict[str, int]], list[_Dest]]:
+        """What each host of ``clusters`` looks like from the data alone (before the witness step's
+        corrections): the raw class of each host by vCenter and host name, and the classes."""
+        ids: dict[_Dest, int] = {}
+        host_cid: dict[str, dict[str, int]] = {}
+        for c in clusters:
+            mode = evc_of.get(c.key)
+            for hr in by_cluster.get(c.key, []):
+                host_cid.setdefault(hr.host.vcenter, {})[hr.host.name] = ids.setdefault(self._dest(hr, mode), len(ids))
+        return host_cid, list(ids)
+
+    def _witness_on_host(self, vm: VM, p: _Profile, hosts: Mapping[str, int], raw_dests: Sequence[_Dest],
+                         ctx: _Context) -> None:
+        """The witness step for a running VM of profile ``p`` on its host, if that host is clustered and
+        the (group, host class) pair is not already known to agree with the data."""
+        cid = hosts.get(vm.host or "")
+        if cid is None or (not p.microcode and p.found.get(cid) is _CLEAN):
+            return
+        self._witness(vm, p, cid, raw_dests[cid], ctx)
 
     def _witness(self, vm: VM, p: _Profile, cid: int, d: _Dest, ctx: _Context) -> None:
         """Check a running VM against its own host (of raw class ``cid``, ``d``), once per distinct
