@@ -889,6 +889,16 @@ def _where(groups: Sequence[list[VMResult]]) -> str:
     return next(iter(labels)) if len(labels) == 1 else _n(len(labels), "cluster")
 
 
+def _situations_left_out(ranked: Sequence[Sequence[Sequence[object]]], shown: int, how: str) -> list[str]:
+    """The line under a table of situations (each a list of VM groups) that shows the ``shown`` largest."""
+    rest = ranked[shown:]
+    if not rest:
+        return []
+    return [_left_out(len(rest), "situation", sum(len(s) for gs in rest for s in gs),
+                      f"the table lists the {shown} largest of {len(ranked)}; --cluster NAME or --vm NAME lists "
+                      f"those it selects; {how}")]
+
+
 def _left_out(more: int, noun: str, vms: int | None, how: str) -> str:
     """The line under a summarised table: how much it left out and how to see it."""
     counted = f" ({_n(vms, 'VM')})" if vms is not None else ""
@@ -989,12 +999,8 @@ def _vm_section(view: CheckView, fmt: str, whole: bool) -> list[str]:
         out = [_title(title, fmt) + table(vrow, ["VMs", "for example", "from", "state", "clusters it cannot reach",
                                                  "why not (clusters each reason stops it at)"], fmt,
                                           wrap=[None, None, None, 1, 1, 1])]
-        rest = ranked[len(shown):]
-        if rest:
-            out.append(_left_out(len(rest), "situation", sum(len(s) for gs in rest for s in gs),
-                                 f"the table lists the {len(shown)} largest of {len(ranked)}; --cluster NAME or "
-                                 "--vm NAME lists those it selects, --explain every VM and target; --format csv or "
-                                 "--format json states every VM's verdict"))
+        out += _situations_left_out(ranked, len(shown), "--explain every VM and target; --format csv or "
+                                                        "--format json states every VM's verdict")
         return out
     a = view.analysis
     clusters = {c.label: c for c in a.clusters}
@@ -1052,12 +1058,8 @@ def _power_cycle_section(view: CheckView, fmt: str, whole: bool) -> list[str]:
                          _short(pc.missing.names(), 8)])
     out = [_title(title, fmt) + table(srow, ["VMs", "for example", "in", "EVC mode", "features it does not use yet"],
                                       fmt, wrap=[None, None, None, None, 1])]
-    rest = ranked[len(shown):]
-    if rest:
-        out.append(_left_out(len(rest), "situation", sum(len(s) for gs in rest for s in gs),
-                             f"the table lists the {len(shown)} largest of {len(ranked)}; --cluster NAME or --vm NAME "
-                             "lists those it selects; --format csv (needs_power_cycle) or --format json states every "
-                             "VM's"))
+    out += _situations_left_out(ranked, len(shown), "--format csv (needs_power_cycle) or --format json states "
+                                                    "each VM's power cycle")
     return out
 
 
