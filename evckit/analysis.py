@@ -640,6 +640,20 @@ class _Shape:
 #: class may differ in what a message names (their CPU data's source, their ESXi version's spelling).
 _Contradiction = tuple[str, int, Callable[[Host], str]]
 
+def _index_hosts(host_results: Iterable[HostResult]) -> tuple[dict[tuple[str, str], HostResult],
+                                                               dict[tuple[str, str], list[HostResult]]]:
+    """Host results by (vCenter, host name), and by (vCenter, cluster name) for clustered hosts.
+
+    Keyed by plain tuples, which hash and compare equal to `ClusterKey` and cost less to build."""
+    by_host: dict[tuple[str, str], HostResult] = {}
+    by_cluster: dict[tuple[str, str], list[HostResult]] = {}
+    for hr in host_results:
+        by_host[(hr.host.vcenter, hr.host.name)] = hr
+        if hr.host.cluster is not None:
+            by_cluster.setdefault((hr.host.vcenter, hr.host.cluster), []).append(hr)
+    return by_host, by_cluster
+
+
 #: What a running VM proves against data that agrees with it: nothing (one object, compared by identity).
 _CLEAN: tuple[int, int, tuple[_Contradiction, ...], str | None] = (0, 0, (), None)
 
@@ -823,14 +837,7 @@ class _Analyzer:
     def run(self) -> Analysis:
         inv = self.inv
         host_results = tuple(self.host_result(h) for h in inv.hosts)
-        # Keyed by ClusterKey; looked up with plain (vcenter, name) tuples, which hash and compare equal
-        # to it and cost less to build.
-        by_cluster: dict[tuple[str, str], list[HostResult]] = {}
-        by_host: dict[tuple[str, str], HostResult] = {}
-        for hr in host_results:
-            by_host[(hr.host.vcenter, hr.host.name)] = hr
-            if hr.host.cluster is not None:
-                by_cluster.setdefault((hr.host.vcenter, hr.host.cluster), []).append(hr)
+        by_host, by_cluster = _index_hosts(host_results)
         cluster_of: dict[tuple[str, str], Cluster] = {c.key: c for c in inv.clusters}
         labels: dict[tuple[str, str], str] = {c.key: inv.cluster_label(c) for c in inv.clusters}
         evc_of: dict[tuple[str, str], EvcMode] = {c.key: inv.mode(c.vcenter, c.evc_mode) for c in inv.clusters if c.evc_mode}
@@ -964,12 +971,7 @@ class _Analyzer:
         staying = {id(h) for h in inv.hosts}
         moved = [hr.host for hr in host_results if id(hr.host) not in old_result]
         moved += [hr.host for hr in previous.hosts if id(hr.host) not in staying]
-        by_cluster: dict[tuple[str, str], list[HostResult]] = {}
-        by_host: dict[tuple[str, str], HostResult] = {}
-        for hr in host_results:
-            by_host[(hr.host.vcenter, hr.host.name)] = hr
-            if hr.host.cluster is not None:
-                by_cluster.setdefault((hr.host.vcenter, hr.host.cluster), []).append(hr)
+        by_host, by_cluster = _index_hosts(host_results)
         host_before = {(h.vcenter, h.name): h for h in before.hosts}
         if len(by_host) != len(inv.hosts) or len(host_before) != len(before.hosts):
             return None
