@@ -640,6 +640,16 @@ class _Shape:
 #: class may differ in what a message names (their CPU data's source, their ESXi version's spelling).
 _Contradiction = tuple[str, int, Callable[[Host], str]]
 
+def _nowhere(verdict: GroupVerdict, vendor: str, vendors_of: Mapping[str, tuple[str, ...]]) -> frozenset[str]:
+    """The clusters of a running VM's own vendor (only that vendor's hosts) that no host of takes it."""
+    return frozenset(t for t in verdict.blocked if t not in verdict.partial and vendors_of.get(t) == (vendor,))
+
+
+def _stuck(nowhere: frozenset[str], own: str | None) -> bool:
+    """Whether a VM cannot move everywhere: a cluster of its vendor it cannot reach is not its own."""
+    return len(nowhere) > 1 or (len(nowhere) == 1 and own not in nowhere)
+
+
 def _index_hosts(host_results: Iterable[HostResult]) -> tuple[dict[tuple[str, str], HostResult],
                                                                dict[tuple[str, str], list[HostResult]]]:
     """Host results by (vCenter, host name), and by (vCenter, cluster name) for clustered hosts.
@@ -906,9 +916,8 @@ class _Analyzer:
                 sk = (id(verdict), vendor)
                 nowhere = stuck_cache.get(sk)
                 if nowhere is None:
-                    nowhere = stuck_cache[sk] = frozenset(
-                        t for t in verdict.blocked if t not in verdict.partial and vendors_of.get(t) == (vendor,))
-                stuck = len(nowhere) > 1 or (len(nowhere) == 1 and p.label not in nowhere)
+                    nowhere = stuck_cache[sk] = _nowhere(verdict, vendor, vendors_of)
+                stuck = _stuck(nowhere, p.label)
             p.args = (p.label, b.fs, b.source, vendor, verdict, p.cycle, b.notes, stuck)
             if b.running and p.ck is not None:
                 p.held = self.plans.slot(p.ck, b)  # VMs of one base are alike to the plans: it is their kind
@@ -1100,10 +1109,6 @@ class _Analyzer:
         same_vendors = all(vendors_of[c.label] == c.vendors for c in previous.clusters if c.label in redo_labels)
         old_vendors = {c.label: c.vendors for c in previous.clusters}
 
-        def nowhere(verdict: GroupVerdict, vendor: str, vendors: Mapping[str, tuple[str, ...]]) -> frozenset[str]:
-            """The clusters of the VM's own vendor that no host of which takes it (as `run` decides them)."""
-            return frozenset(t for t in verdict.blocked if t not in verdict.partial and vendors.get(t) == (vendor,))
-
         # A group's VMs keep their results when its verdict stayed and so did the clusters its running VMs
         # are stuck on (a running group has one vendor); the others' results are made anew.
         keep = [False] * len(verdicts)
@@ -1113,7 +1118,7 @@ class _Analyzer:
             if verdict is None or gi >= len(memo.verdicts) or verdict is not memo.verdicts[gi]:
                 continue
             keep[gi] = (same_vendors or not g.running or g.vendor is None
-                        or nowhere(verdict, g.vendor, vendors_of) == nowhere(verdict, g.vendor, old_vendors))
+                        or _nowhere(verdict, g.vendor, vendors_of) == _nowhere(verdict, g.vendor, old_vendors))
         pending = [i for i, p in enumerate(of_vm) if not keep[p.base.group_index]]
         if affected:
             pending = sorted(set(pending) | affected)
@@ -1130,8 +1135,8 @@ class _Analyzer:
                 vk = (id(verdict), vendor)
                 stuck_on = nowhere_of.get(vk)
                 if stuck_on is None:
-                    stuck_on = nowhere_of[vk] = nowhere(verdict, vendor, vendors_of)
-                flag = len(stuck_on) > 1 or (len(stuck_on) == 1 and p.label not in stuck_on)
+                    stuck_on = nowhere_of[vk] = _nowhere(verdict, vendor, vendors_of)
+                flag = _stuck(stuck_on, p.label)
             vm = vms[i]
             if i in affected:
                 vm_results[i] = VMResult(vm, p.label, pb.fs, pb.source, vendor, verdict, p.cycle, pb.notes, flag)

@@ -29,7 +29,7 @@ import codecs
 import csv
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import chain
 from operator import itemgetter
 from pathlib import Path
@@ -172,6 +172,20 @@ def _empty(row: Sequence[object]) -> bool:
 
 
 _EMPTY = ("", None)
+
+
+def _picked(rows: Iterable[Sequence[object]], pick: Callable[[Sequence[object]], tuple[object, ...]],
+            pick_short: Callable[[Sequence[object]], tuple[object, ...]]) -> Iterator[tuple[int, tuple[object, ...]]]:
+    """Each data row's number (the header is row 1) and its cells picked by `_picker`, up to the first
+    empty row (a spreadsheet may report a million rows after the data)."""
+    for n, row in enumerate(rows, 2):
+        if not row or (row[0] in _EMPTY and _empty(row)):
+            return
+        try:
+            cells = pick(row)
+        except IndexError:
+            cells = pick_short(row)
+        yield n, cells
 
 
 class _Workbook:
@@ -476,13 +490,7 @@ def _build(book: _Workbook, tabs: Mapping[str, str], source: str, path: Path, ca
     duplicate_hosts: list[str] = []
     versions: dict[object, tuple[str | None, str | None]] = {}
     flags: dict[object, bool] = {}
-    for n, row in enumerate(rows, 2):
-        if not row or (row[0] in _EMPTY and _empty(row)):
-            break
-        try:
-            cells = pick(row)
-        except IndexError:
-            cells = pick_short(row)
+    for n, cells in _picked(rows, pick, pick_short):
         name_v, dc_v, cluster_v, maint_v, model_v, current_v, max_v, esx_v, server_v, vcuuid_v = cells
         name = _text(name_v)
         if name is None:
@@ -549,13 +557,7 @@ def _build(book: _Workbook, tabs: Mapping[str, str], source: str, path: Path, ca
     hws: dict[object, str | None] = {}
     # Each value's meaning is worked out once per distinct cell value; the caches are keyed by values
     # whose equal spellings mean the same (1, 1.0 and True are one key: equal for these parsers too).
-    for n, row in enumerate(rows, 2):
-        if not row or (row[0] in _EMPTY and _empty(row)):
-            break
-        try:
-            cells = pick(row)
-        except IndexError:
-            cells = pick_short(row)
+    for n, cells in _picked(rows, pick, pick_short):
         (name_v, power_v, hw_v, host_v, dc_v, cluster_v, id_v, template_v, min_v, os_v, tools_v, uuid_v,
          server_v, vcuuid_v, type_v) = cells
         name = name_v.strip() if name_v.__class__ is str else _text(name_v)
