@@ -1,7 +1,5 @@
 """``python -m evckit``: the same as the ``evckit`` command."""
 
-import sys
+from evckit.cli import run
 
-from evckit.cli import main
-
-sys.exit(main())
+run()

@@ -8,6 +8,7 @@ the traceback); 130 interrupted (Ctrl-C).
 from __future__ import annotations
 
 import argparse
+import errno
 import math
 import os
 import sys
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from evckit.inventory import Inventory
     from evckit.whatif import Scenario
 
-__all__ = ["EXIT_FAIL_ON", "EXIT_INTERNAL", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "main"]
+__all__ = ["EXIT_FAIL_ON", "EXIT_INTERNAL", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "main", "run"]
 
 #: Exit statuses (README, `evckit --help`).
 EXIT_OK = 0
@@ -32,6 +33,16 @@ EXIT_INTERNAL = 70  # EX_SOFTWARE of sysexits.h: a bug in evckit, never a findin
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 Handler = Callable[[argparse.Namespace], int]
+
+#: What `run` keeps alive until the process ends: the estate and its analysis, which it need not
+#: free object by object (0.1-0.3 s at 100,000 VMs) just before the operating system drops them.
+_ending: list[object] | None = None
+
+
+def _keep(*objects: object) -> None:
+    """Hand the command's large objects to `run`'s fast exit; nothing when `main` runs in-process."""
+    if _ending is not None:
+        _ending.extend(objects)
 
 
 def _warn(message: str) -> None:
@@ -123,6 +134,7 @@ def _check_into(args: argparse.Namespace, out: TextIO, loaded: Callable[[], None
         report.write_scenario(result, view, args.format, out, csv_table=args.csv_table, warn=_warn)
     else:
         report.write_check(view, args.format, out, csv_table=args.csv_table, warn=_warn)
+    _keep(inventory, analysis, result, view)
     if args.fail_on == "incompatible" and analysis.incompatible:
         return 1
     return 0
@@ -430,6 +442,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RecursionError:
         return _fail("error: input nested too deeply", EXIT_USAGE, debug)
     except OSError as exc:
+        if exc.filename is None and exc.errno in _FULL:
+            return _fail(f"error: cannot write the report: {exc.strerror or exc}", EXIT_USAGE, debug)
         if exc.filename is None:
             return _fail(f"internal error: {type(exc).__name__}: {exc}; run with --debug for the traceback",
                          EXIT_INTERNAL, debug)
@@ -437,6 +451,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence: a bug is one line, not a traceback
         return _fail(f"internal error: {type(exc).__name__}: {exc}; run with --debug for the traceback",
                      EXIT_INTERNAL, debug)
+
+
+def run() -> NoReturn:
+    """The ``evckit`` command: `main`, then end the process at once with its exit status.
+
+    The report is complete and flushed (or written and renamed into place) when `main` returns; what is
+    left is freeing the estate, which the operating system does faster, so the process skips the
+    interpreter's teardown (as mypy does). Only standard output and error still need flushing here.
+    """
+    global _ending
+    _ending = []
+    status = main()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away: not an error (as in `main`)
+        pass
+    except (OSError, ValueError) as exc:
+        status = _fail(f"error: cannot write the report to standard output: {exc}", EXIT_USAGE, debug=False)
+    try:
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    os._exit(status)
+
+
+#: Write errors that say where the report was going is full, not that evckit is broken.
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 
 def _fail(message: str, status: int, debug: bool) -> int:
@@ -448,4 +489,4 @@ def _fail(message: str, status: int, debug: bool) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -6,6 +6,12 @@ Every error is exactly one line on stderr, with no traceback unless --debug asks
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 import evckit.analysis
@@ -114,3 +120,44 @@ def test_broken_pipe_is_quiet(capsys: pytest.CaptureFixture[str], monkeypatch: p
     monkeypatch.setattr(evckit.cli, "_out", broken)
     status, _, err = run(capsys, "modes")
     assert status == 0 and err == ""
+
+
+# The `evckit` command itself (`evckit.cli.run`, also `python -m evckit`) ends the process with
+# os._exit once the report is out: these run it as a user does, in a child process.
+
+def _command(*argv: str, stdout: object = subprocess.PIPE) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "evckit", *argv], stdout=stdout, stderr=subprocess.PIPE,
+                          check=False, timeout=120)
+
+
+def test_the_command_writes_the_whole_report_before_it_ends(capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast exit loses nothing: the command's report is the in-process one, byte for byte."""
+    monkeypatch.setenv("COLUMNS", "100")  # the same table width in this process and the child
+    for fmt in ("table", "json"):
+        status, expected, _ = run(capsys, "check", "--example", "--format", fmt)
+        proc = _command("check", "--example", "--format", fmt)
+        assert (proc.returncode, proc.stderr) == (status, b"")
+        assert proc.stdout.decode() == expected
+
+
+def test_the_command_keeps_its_exit_statuses(tmp_path: Path) -> None:
+    """Statuses 1 and 2 survive the fast exit; -o FILE is complete when the process has ended."""
+    assert _command("check", "--example", "--fail-on", "incompatible").returncode == 1
+    bad = _command("check", str(tmp_path / "missing.json"))
+    assert bad.returncode == EXIT_USAGE and bad.stderr.decode().count("\n") == 1
+    report = tmp_path / "report.json"
+    assert _command("check", "--example", "--format", "json", "-o", str(report)).returncode == 0
+    assert json.loads(report.read_text())["summary"]["vms"] == 10
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]  # no temporary file left behind
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs Linux's /dev/full (a device that is always full)")
+@pytest.mark.parametrize("argv", [("check", "--example"), ("modes",), ("check", "--example", "--format", "json")])
+def test_a_full_standard_output_is_one_line_status_2(argv: tuple[str, ...]) -> None:
+    """Where the report goes is full: an error of the environment (status 2), not a bug (70)."""
+    with open("/dev/full", "wb") as full:
+        proc = _command(*argv, stdout=full)
+    err = proc.stderr.decode()
+    assert proc.returncode == EXIT_USAGE and one_line_error(err), err
+    assert "No space left on device" in err
