@@ -452,31 +452,58 @@ def _csv_verdicts(view: CheckView, out: TextIO) -> None:
 
 
 def _csv_targets(view: CheckView, out: TextIO) -> None:
-    rows = _Rows(out, ["vm", "vcenter", "cluster", "power_state", "hardware_version", "target", "status",
-                       "reason_kinds", "reasons", "hosts_that_can"])
-    # Per verdict once: the cells of each target it does not fully reach.
-    cache: dict[tuple[int, bool], list[tuple[object, ...]]] = {}
+    """One line per VM and target cluster it cannot fully reach, streamed: VMs x clusters lines in the
+    worst case (10,000 VMs in 1,000 clusters: about ten million), so nothing per line is worked out
+    twice. The end of each line (target, status, reasons) depends only on the VM's verdict and power
+    state: per verdict, those ends are encoded once, in target order; per VM, its own cells (name,
+    vCenter, cluster, state: each distinct name encoded once) are encoded once and joined in front of
+    every end by one `str.join`. Memory holds the encoded ends (verdicts x clusters) and one VM's
+    lines, whatever the number of VMs."""
+    out.write(_csv_line(["vm", "vcenter", "cluster", "power_state", "hardware_version", "target", "status",
+                         "reason_kinds", "reasons", "hosts_that_can"]))
     targets = [c.label for c in view.analysis.clusters]
+    ends: dict[tuple[int, bool], list[str]] = {}  # per verdict: "" then each line's end, for str.join
+    field = _csv_field
+    names: dict[str | None, str] = {None: ""}
+    states: dict[tuple[str, int], str] = {}
+    chunk: list[str] = []
+    size = 0
     for v in view.vms:
-        k = _key(v)
-        cells = cache.get(k)
-        if cells is None:
-            g, running = v.verdict, v.vm.running
-            cells = cache[k] = []
+        vm = v.vm
+        k = (id(v.verdict), vm.running)
+        parts = ends.get(k)
+        if parts is None:
+            g, running = v.verdict, vm.running
+            parts = ends[k] = [""]
             for t in targets:
                 status = _status(g, running, t)
                 if status in ("live", "cold"):
                     continue
                 reasons = g.blocked.get(t, ())
-                cells.append(tuple(_cell(x) for x in (
+                parts.append(_csv_line([_cell(x) for x in (
                     t, status, _join(dict.fromkeys(r.kind for r in reasons)), " | ".join(r.message for r in reasons),
-                    _join(g.partial.get(t, ())))))
-        vm = v.vm
-        own = (_cell(vm.name), _cell(vm.vcenter), _cell(v.cluster_label or ""), vm.power_state,
-               f"vmx-{vm.hardware_version}")
-        for c in cells:
-            rows.add_clean([*own, *c])
-    rows.flush()
+                    _join(g.partial.get(t, ())))]))
+        if len(parts) == 1:
+            continue  # it goes everywhere
+        state = states.get((vm.power_state, vm.hardware_version))
+        if state is None:  # the state is not sanitised (a known word), only quoted as csv.writer would
+            state = states[(vm.power_state, vm.hardware_version)] = _csv_line(
+                [vm.power_state, f"vmx-{vm.hardware_version}"]).rstrip("\n")
+        vcenter, cluster = vm.vcenter, v.cluster_label or ""
+        ev = names.get(vcenter)
+        if ev is None:
+            ev = names[vcenter] = field(vcenter)
+        ec = names.get(cluster)
+        if ec is None:
+            ec = names[cluster] = field(cluster)
+        text = (field(vm.name) + "," + ev + "," + ec + "," + state + ",").join(parts)
+        chunk.append(text)
+        size += len(text)
+        if size >= _CHUNK_CHARS:
+            out.write("".join(chunk))
+            chunk.clear()
+            size = 0
+    out.write("".join(chunk))
 
 
 def _limiting_cell(items: Iterable[Any]) -> str:
