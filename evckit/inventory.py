@@ -349,6 +349,21 @@ class _VCenterReader:
             self.modes[key] = known
         return known
 
+    def known_mode(self, key: object) -> str | None:
+        """The table's key for an EVC mode key, or None when `mode_key` would report a problem (nothing
+        is recorded here)."""
+        if not isinstance(key, str) or not key:
+            return None
+        known = self.modes.get(key)
+        if known is None:
+            try:
+                known = self.table.get(key).key
+            except EvckitError:
+                return None
+            if type(key) is str:
+                self.modes[key] = known
+        return known
+
     def hardware(self, text: object, i: int, v: Mapping[str, Any]) -> int:
         """A VM's hardware version number (0 when it is not one, with the problem recorded)."""
         if type(text) is str:
@@ -587,6 +602,13 @@ def _parse_vcenter(  # noqa: PLR0913 - one pass over one vCenter's objects
         hosts.append(host)
 
     reader = _VCenterReader(vc_name, where, host_by_name, cluster_names, table, catalog, problems)
+    raw_vms = vc.get("vms", [])
+    if not bad and not broken_hosts and type(raw_vms) is list:
+        # A schema-valid document: all VMs at once, unless one of them has a problem to report.
+        read = _read_vms(raw_vms, reader)
+        if read is not None:
+            vms += read
+            return
     append = vms.append
     for i, v in _named(vc, "vms", "VM", where, problems, bad, set()):
         if broken_hosts and v.get("host") in broken_hosts:
@@ -776,6 +798,114 @@ def _parse_vm(v: Mapping[str, Any], i: int, reader: _VCenterReader) -> VM | None
               guest_os if isinstance(guest_os, str) and guest_os else _str(get("guest_os_tools")))
 
 
+def _read_vms(vms: list[Any], reader: _VCenterReader) -> list[VM] | None:
+    """The VMs of one vCenter of a schema-valid snapshot, or None when any of them has a problem to
+    report (`_parse_vm` then reads them one by one and reports each problem with its place, in order).
+
+    The same decisions as `_parse_vm`, from the same memos, in one loop without the per-VM
+    bookkeeping that only a problem needs (its place, the count of problems before and after): every
+    value a VM repeats (its host, hardware version, mode keys, requirement list) is a dictionary
+    lookup once decided. The VMs are exactly those `_parse_vm` builds, sharing the same `Requirement`
+    objects.
+    """
+    problems = reader.problems
+    mark = len(problems.items)
+    hosts, clusters, hw_of, modes = reader.hosts, reader.clusters, reader.hw, reader.modes
+    per_vm_reqs, min_reqs, none_reqs = (reader.reqs[k] for k in ("perVmEvc", "minRequiredEVCModeKey", "none"))
+    shared = problems.shared
+    vc_name = reader.vc_name
+    states = _POWER_STATE_EXACT
+    out: list[VM] = []
+    append = out.append
+    try:
+        for i, v in enumerate(vms):
+            get = v.get
+            host, cluster = get("host"), get("cluster")
+            if host is not None:
+                host_obj = hosts[host]  # KeyError: not a host of this vCenter
+                if cluster is None:
+                    cluster = host_obj.cluster
+                elif host_obj.cluster != cluster:
+                    return None
+                vendor = host_obj.cpu.vendor
+            elif cluster is None:
+                return None
+            else:
+                vendor = None
+            if cluster is not None and cluster not in clusters:
+                return None
+            state = states[v["power_state"]]
+            text = v["hardware_version"]
+            hw = hw_of.get(text)
+            if hw is None:
+                hw = reader.hardware(text, i, v)
+                if not hw:
+                    break
+            per_vm = get("per_vm_evc")
+            if per_vm is not None:
+                per_vm = modes.get(per_vm) or reader.known_mode(per_vm)
+                if per_vm is None or hw < 14:
+                    return None
+            min_req = get("min_required_evc_mode")
+            if min_req:
+                min_req = modes.get(min_req) or reader.known_mode(min_req)
+                if min_req is None:
+                    return None
+            else:
+                min_req = None
+            entries = get("feature_requirement")
+            if per_vm is not None:
+                req = per_vm_reqs.get(per_vm) or reader.mode_requirement("perVmEvc", per_vm)
+            elif entries:
+                known = shared.get(id(entries))
+                decided = known[1] if known is not None else _decide_list(entries, i, v, reader)
+                if decided is None:
+                    break
+                req = decided.requirement(vendor)
+            elif min_req is not None:
+                req = min_reqs.get(min_req) or reader.mode_requirement("minRequiredEVCModeKey", min_req)
+            else:
+                req = none_reqs.get(vendor) or reader.no_requirement(vendor)
+            append(VM(v["name"], vc_name, host, cluster, state, hw, req, min_req, per_vm, get("template") is True,
+                      get("guest_id") or None, get("guest_os") or get("guest_os_tools") or None))
+        else:
+            if len(set(map(_NAME, vms))) == len(vms):  # no duplicate name
+                return out
+    except (KeyError, TypeError, AttributeError):  # a value no memo knows (not a host name, not text...)
+        pass
+    del problems.items[mark:]  # the VMs are read again one by one, in order, and each problem reported
+    return None
+
+
+_NAME = operator.itemgetter("name")
+
+
+def _decide_list(entries: Any, i: int, v: Mapping[str, Any], reader: _VCenterReader) -> _Decided | None:
+    """What one VM's (truthy) ``featureRequirement`` asks, remembered by list object and by content;
+    None when it is not a valid list (the problems recorded)."""
+    if not isinstance(entries, list):
+        reader.problems.add(reader.place(i, v) + ".feature_requirement", "must be a list of {key, value}")
+        return None
+    shared = reader.problems.shared.get(id(entries))
+    if shared is not None:
+        return shared[1]
+    memo = reader.problems.lists
+    key: tuple[tuple[Any, Any], ...] | None
+    try:
+        key = tuple(map(_KEY_VALUE, entries))
+        decided = memo.get(key)
+    except (KeyError, TypeError):  # an entry that is not an object with both, or an unhashable value
+        key = decided = None
+    if decided is None:
+        decided = _decide_entries(entries, i, v, reader)
+        if decided is None:
+            return None
+        if key is not None:
+            memo[key] = decided
+    reader.problems.shared[id(entries)] = (entries, decided)
+    return decided
+
+
 def _requirement(
     v: Mapping[str, Any], i: int, per_vm: str | None, min_req: str | None, host_vendor: str | None,
     reader: _VCenterReader,
@@ -785,27 +915,8 @@ def _requirement(
         return reader.mode_requirement("perVmEvc", per_vm)
     entries = v.get("feature_requirement")
     if entries:
-        if not isinstance(entries, list):
-            reader.problems.add(reader.place(i, v) + ".feature_requirement", "must be a list of {key, value}")
-            return None
-        shared = reader.problems.shared.get(id(entries))
-        if shared is not None:
-            return shared[1].requirement(host_vendor)
-        memo = reader.problems.lists
-        key: tuple[tuple[Any, Any], ...] | None
-        try:
-            key = tuple(map(_KEY_VALUE, entries))
-            decided = memo.get(key)
-        except (KeyError, TypeError):  # an entry that is not an object with both, or an unhashable value
-            key = decided = None
-        if decided is None:
-            decided = _decide_entries(entries, i, v, reader)
-            if decided is None:
-                return None
-            if key is not None:
-                memo[key] = decided
-        reader.problems.shared[id(entries)] = (entries, decided)
-        return decided.requirement(host_vendor)
+        decided = _decide_list(entries, i, v, reader)
+        return decided.requirement(host_vendor) if decided is not None else None
     if min_req is not None:
         return reader.mode_requirement("minRequiredEVCModeKey", min_req)
     return reader.no_requirement(host_vendor)

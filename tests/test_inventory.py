@@ -7,16 +7,23 @@ import json
 from typing import Any, cast
 from pathlib import Path
 
+import attrs
 import jsonschema
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from evckit import inventory
 from evckit._resources import data_dir
+from evckit.catalog import Catalog
 from evckit.cli import main
 from evckit.errors import InputError, SnapshotError
-from evckit.inventory import load_inventories, load_snapshot, merge_inventories, parse_snapshot
+from evckit.inventory import VM, load_inventories, load_snapshot, merge_inventories, parse_snapshot
+from tests.estate_strategies import estates
 
 EXAMPLE = json.loads((data_dir() / "examples" / "estate.json").read_text())
 SCHEMA = json.loads((data_dir() / "snapshot.schema.json").read_text())
+CATALOG = Catalog.builtin()
 
 
 def write(tmp_path: Path, obj: object, name: str = "snap.json") -> Path:
@@ -285,3 +292,60 @@ def test_repeated_bad_vm_values_are_reported_at_every_vm() -> None:
         f"vcenters[0] (vc-prod).vms[{i}] ({vms[i]['name']}).{field}"
         for i, field in ((10, "min_required_evc_mode"), (11, "min_required_evc_mode"), (12, "per_vm_evc"),
                          (13, "per_vm_evc"))]
+
+
+def _read_one_by_one(monkeypatch: pytest.MonkeyPatch, doc: Any) -> Any:
+    """``parse_snapshot(doc)`` with every VM read by `_parse_vm` (the whole-vCenter reader stands aside)."""
+    with monkeypatch.context() as m:
+        m.setattr(inventory, "_read_vms", lambda vms, reader: None)
+        return parse_snapshot(copy.deepcopy(doc), "x", CATALOG)
+
+
+@st.composite
+def _estates_with_extras(draw: st.DrawFn) -> dict[str, Any]:
+    """Random estates whose VMs also carry guest fields, an explicit cluster, null or empty values."""
+    doc = draw(estates())
+    for vc in doc["vcenters"]:
+        cluster_of = {h["name"]: h["cluster"] for h in vc["hosts"]}
+        for vm in vc["vms"]:
+            for key in ("guest_id", "guest_os", "guest_os_tools"):
+                if draw(st.booleans()):
+                    vm[key] = draw(st.sampled_from(["", "windows2019srv_64Guest", "Ubuntu Linux (64-bit)"]))
+            if "host" in vm and draw(st.booleans()):
+                vm["cluster"] = cluster_of[vm["host"]]
+            if draw(st.integers(0, 5)) == 0:
+                vm["min_required_evc_mode"] = draw(st.sampled_from(["", None]))
+            if draw(st.integers(0, 5)) == 0:
+                vm["template"] = False
+    return doc
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(doc=_estates_with_extras())
+def test_vms_read_at_once_are_those_read_one_by_one(doc: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole-vCenter VM reader builds exactly the VMs `_parse_vm` builds, field for field and type
+    for type, sharing requirement objects the same way (the analysis groups VMs by them)."""
+    fast = parse_snapshot(copy.deepcopy(doc), "x", CATALOG)
+    slow = _read_one_by_one(monkeypatch, doc)
+    assert fast.vms == slow.vms
+    for a, b in zip(fast.vms, slow.vms, strict=True):
+        assert [type(getattr(a, f.name)) for f in attrs.fields(VM)] == [type(getattr(b, f.name)) for f in attrs.fields(VM)]
+    same = {(id(a.requirement), id(b.requirement)) for a, b in zip(fast.vms, slow.vms, strict=True)}
+    assert len({x for x, _ in same}) == len(same) == len({y for _, y in same})
+
+
+@pytest.mark.parametrize("change", [
+    {"host": "no-such-host"}, {"cluster": "no-such-cluster"}, {"hardware_version": "vmx-13", "per_vm_evc": "intel-skylake"},
+    {"min_required_evc_mode": "intel-nosuchmode"}, {"feature_requirement": [{"key": "cpuid.SSE3", "value": "Bool:Mix:1"}]},
+    {"name": "web-01"},
+])
+def test_a_bad_vm_after_good_ones_is_reported_as_before(change: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A VM the whole-vCenter reader cannot accept sends every VM back to `_parse_vm`: the same problems,
+    in the same order, as reading them one by one (and nothing the first attempt recorded is left)."""
+    snap = copy.deepcopy(EXAMPLE)
+    _vm_like(snap, 0, **{"name": "zz-bad"} | change)
+    with pytest.raises(SnapshotError) as fast:
+        parse_snapshot(copy.deepcopy(snap), "x", CATALOG)
+    with pytest.raises(SnapshotError) as slow:
+        _read_one_by_one(monkeypatch, snap)
+    assert fast.value.problems == slow.value.problems and fast.value.problems[0].startswith("vcenters[0] (vc-prod).vms[10] (")
