@@ -972,8 +972,14 @@ def _vm_section(view: CheckView, fmt: str, whole: bool) -> list[str]:
     VMs that share a verdict, cluster and state share rows: an estate of 100,000 VMs has as many
     situations as distinct verdicts x clusters x states, not VMs. Up to `DETAIL_ROWS` situations, a row
     per target; above, a row per verdict (VMs of every cluster and state together), largest first, and
-    an unfiltered report shows the `TOP_ROWS` largest and says how to see the rest.
+    an unfiltered report shows the `TOP_ROWS` largest and says how to see the rest. With ``--explain``,
+    a row per situation and target up to `EXPLAIN_ROWS` rows (or filtered); above, unfiltered, each
+    verdict and target once (`_explain_grouped`).
     """
+    if view.explain and not (view.vm_filter or view.cluster_filter):
+        statements = _explain_statements(view.vms)
+        if statements > EXPLAIN_ROWS:
+            return _explain_grouped(view, fmt, statements)
     together: dict[tuple[object, ...], list[VMResult]] = {}
     vendor_only: dict[int, bool] = {}  # per-verdict facts, worked out once for all VMs sharing the verdict
     for v in view.vms:
@@ -984,7 +990,11 @@ def _vm_section(view: CheckView, fmt: str, whole: bool) -> list[str]:
         if not view.explain and only_vendor and v.power_cycle is None:
             continue  # it can go everywhere its CPU vendor can
         vm = v.vm
-        together.setdefault((id(g), v.cluster_label, vm.power_state, vm.hardware_version, vm.per_vm_evc), []).append(v)
+        key: tuple[object, ...] = (id(g), v.cluster_label, vm.power_state, vm.hardware_version, vm.per_vm_evc,
+                                   v.vendor)
+        if view.explain:  # what a "yes" says depends on the VM's requirement too (`_why_yes`)
+            key += (len(v.requirement),)
+        together.setdefault(key, []).append(v)
     if not together:
         return []
     if not view.explain and len(together) > DETAIL_ROWS:
@@ -1002,32 +1012,155 @@ def _vm_section(view: CheckView, fmt: str, whole: bool) -> list[str]:
         out += _situations_left_out(ranked, len(shown), "--explain every VM and target; --format csv or "
                                                         "--format json states every VM's verdict")
         return out
-    a = view.analysis
-    clusters = {c.label: c for c in a.clusters}
+    clusters = {c.label: c for c in view.analysis.clusters}
+    yes: dict[tuple[object, ...], str] = {}
     vrow = []
     for same in together.values():
-        v, g = same[0], same[0].verdict
-        who = _short([x.vm.name for x in same], 3)
-        other_vendor = [t for t in g.blocked if g.other_vendor_only(t)]
-        for target, reasons in g.blocked.items():
-            if target in other_vendor:
-                continue
-            why = "; ".join(r.message for r in reasons)
-            partial = g.partial.get(target)
-            if partial:
-                why = f"only {_short(list(partial), 3)} can take it; " + why
-            vrow.append([who, target, why, v.cluster_label or "-", _state(v)])
-        if other_vendor:
-            vrow.append([who, _short(other_vendor, 4), f"other CPU vendor (the VM runs on {v.vendor})",
-                         v.cluster_label or "-", _state(v)])
+        v = same[0]
+        who, where, state = _short([x.vm.name for x in same], 3), v.cluster_label or "-", _state(v)
+        for targets, why in _why_not(v):
+            vrow.append([who, targets[0] if len(targets) == 1 else _short(targets, 4), why, where, state])
         if view.explain:
-            for target in g.live_targets if v.vm.running else g.cold_targets:
-                vrow.append([who, target, _why_yes(v.evidence(clusters[target])), v.cluster_label or "-", _state(v)])
+            for target, why in _yes(v, clusters, yes):
+                vrow.append([who, target, why, where, state])
     if not vrow:
         return []
     title = "VM verdicts" if view.explain else "VMs that cannot move everywhere"
     return [_title(title, fmt) + table(vrow, ["vm", "target", "verdict" if view.explain else "why not", "from", "state"],
                                        fmt, wrap=[1, 1, 1, None, 1])]
+
+
+def _explain_statements(vms: Sequence[VMResult]) -> int:
+    """How many VM x target statements ``--explain`` makes of ``vms``: each target a VM cannot fully
+    reach and each it can reach (per verdict once)."""
+    per: dict[tuple[int, bool], int] = {}
+    total = 0
+    for v in vms:
+        running = v.vm.running
+        n = per.get((id(v.verdict), running))
+        if n is None:
+            g = v.verdict
+            n = per[(id(g), running)] = len(g.blocked) + len(g.live_targets if running else g.cold_targets)
+        total += n
+    return total
+
+
+def _why_not(v: VMResult) -> list[tuple[list[str], str]]:
+    """What ``--explain`` says of a VM where it cannot go: each target it cannot fully reach with its
+    reasons (and the hosts that take it where only some do), then the targets of another CPU vendor
+    together, in one line. It depends only on the VM's verdict and vendor."""
+    g = v.verdict
+    out: list[tuple[list[str], str]] = []
+    other_vendor = []
+    for target, reasons in g.blocked.items():
+        if g.other_vendor_only(target):
+            other_vendor.append(target)
+            continue
+        why = "; ".join(r.message for r in reasons)
+        partial = g.partial.get(target)
+        if partial:
+            why = f"only {_short(list(partial), 3)} can take it; " + why
+        out.append(([target], why))
+    if other_vendor:
+        out.append((other_vendor, f"other CPU vendor (the VM runs on {v.vendor})"))
+    return out
+
+
+def _yes(v: VMResult, clusters: dict[str, ClusterResult], memo: dict[tuple[object, ...], str]) -> list[tuple[str, str]]:
+    """What ``--explain`` says of a VM where it can go (live if it runs, else cold): each target and why
+    (`_why_yes` of `VMResult.evidence`). The evidence reads the VM's state, vendor, requirement and
+    hardware version and the target's EVC mode and hardware version: ``memo`` keeps the text of each
+    distinct combination (a few dozen across 1,000 clusters and 100,000 VMs)."""
+    vm = v.vm
+    own = (vm.running, v.vendor, len(v.requirement), vm.hardware_version)
+    out = []
+    for target in v.verdict.live_targets if vm.running else v.verdict.cold_targets:
+        c = clusters[target]
+        key = (own, c.evc_mode, c.max_hw_version)
+        text = memo.get(key)
+        if text is None:
+            text = memo[key] = _why_yes(v.evidence(c))
+        out.append((target, text))
+    return out
+
+
+#: Above this many VM x target statements, an unfiltered ``--explain`` states each verdict and target
+#: once for the VMs that share it, instead of once per situation (10,000 VMs in 1,000 clusters make
+#: millions of statements); ``--vm`` and ``--cluster`` keep the listing per VM.
+EXPLAIN_ROWS = 5000
+
+
+@attrs.frozen
+class Explained:
+    """What ``--explain`` says of the VMs that share a verdict and CPU vendor: ``lines`` of targets, the
+    text that holds at each of them, and the VMs it holds for (all of ``vms`` for the targets they cannot
+    fully reach; where they can go, the text also counts each VM's features and hardware version)."""
+
+    vms: tuple[VMResult, ...]
+    lines: tuple[tuple[tuple[str, ...], str, tuple[VMResult, ...]], ...]
+
+
+def explain_groups(view: CheckView) -> list[Explained]:
+    """The VMs of a view by verdict and vendor, the most VMs first, each group with its lines once: each
+    target it cannot fully reach with its reasons (the other CPU vendor's together), then the targets it
+    can reach, those with the same explanation together. Work and size grow with VMs + groups x
+    clusters, never VMs x clusters."""
+    groups: dict[tuple[object, ...], list[VMResult]] = {}
+    for v in view.vms:
+        groups.setdefault((id(v.verdict), v.vm.running, v.vendor), []).append(v)
+    clusters = {c.label: c for c in view.analysis.clusters}
+    memo: dict[tuple[object, ...], str] = {}
+    out = []
+    for members in sorted(groups.values(), key=len, reverse=True):
+        vms = tuple(members)
+        lines = [(tuple(ts), why, vms) for ts, why in _why_not(vms[0])]
+        # Where they can go, the text depends on each VM's features and hardware version too.
+        alike: dict[tuple[int, int], list[VMResult]] = {}
+        for v in vms:
+            alike.setdefault((len(v.requirement), v.vm.hardware_version), []).append(v)
+        for same in alike.values():
+            by_text: dict[str, list[str]] = {}
+            for target, why in _yes(same[0], clusters, memo):
+                by_text.setdefault(why, []).append(target)
+            these = vms if len(same) == len(vms) else tuple(same)
+            lines.extend((tuple(ts), why, these) for why, ts in by_text.items())
+        out.append(Explained(vms, tuple(lines)))
+    return out
+
+
+def _explain_grouped(view: CheckView, fmt: str, statements: int) -> list[str]:
+    """``--explain`` of a large unfiltered estate: each verdict and target once, for all the VMs that
+    share it, laid out as one VM's answer is (`vm_answer`): a line saying which VMs (how many, their
+    states, where they are, the first names), then a line per target they cannot fully reach with its
+    reasons, then the targets that say the same (the other CPU vendor's, those they can go to) on one
+    line, named after the reason. ``statements`` is how many VM x target statements this stands for."""
+    groups = explain_groups(view)
+    width = terminal_width()
+    blocks = []
+    for grp in groups:
+        vms = grp.vms
+        labels = {v.cluster_label for v in vms}
+        first: dict[tuple[object, ...], VMResult] = {}  # a VM of each state, formatted once
+        for v in vms:
+            first.setdefault((v.vm.power_state, v.vm.hardware_version, v.vm.per_vm_evc), v)
+        head = (f"{_n(len(vms), 'VM')} ({_short([_state(v) for v in first.values()], 2)}) in "
+                + (vms[0].cluster_label or "-" if len(labels) == 1 else _n(len(labels), "cluster")) + ": "
+                + _short([v.vm.name for v in vms], 3))
+        lines = []
+        for targets, why, these in grp.lines:
+            if len(these) != len(vms):
+                why = f"for {_n(len(these), 'VM')} of them ({_short([v.vm.name for v in these], 2)}): {why}"
+            lines.append(f"{targets[0]}: {why}" if len(targets) == 1
+                         else f"{_n(len(targets), 'cluster')}: {why}: {', '.join(targets)}")
+        body = _answer_lines(lines, fmt, width)
+        blocks.append(f"### {printable(head)}\n\n" + "\n".join(body) if fmt == "markdown"
+                      else "\n".join(_wrap(printable(head), width, "  ") + body))
+    title = (f"VM verdicts, each stated once for the VMs that share it ({_n(len(groups), 'verdict')} of "
+             f"{_n(len(view.vms), 'VM')})")
+    note = (f"Per VM, these are {statements:,} statements (VM x target): --vm NAME or --cluster NAME with "
+            "--explain lists the VMs they select one by one; --format csv --explain writes a line per VM and "
+            "target it cannot fully reach; --format json states each verdict once with every VM's reference to it")
+    return [_title(title, fmt).rstrip("\n"), note, *blocks]
 
 
 def _power_cycle_section(view: CheckView, fmt: str, whole: bool) -> list[str]:
