@@ -1076,7 +1076,7 @@ def _yes(v: VMResult, clusters: dict[str, ClusterResult], memo: dict[tuple[objec
     out = []
     for target in v.verdict.live_targets if vm.running else v.verdict.cold_targets:
         c = clusters[target]
-        key = (own, c.evc_mode, c.max_hw_version)
+        key = (own, c.evc_mode.key if c.evc_mode is not None else None, c.max_hw_version)
         text = memo.get(key)
         if text is None:
             text = memo[key] = _why_yes(v.evidence(c))
@@ -1105,20 +1105,27 @@ def explain_groups(view: CheckView) -> list[Explained]:
     target it cannot fully reach with its reasons (the other CPU vendor's together), then the targets it
     can reach, those with the same explanation together. Work and size grow with VMs + groups x
     clusters, never VMs x clusters."""
-    groups: dict[tuple[object, ...], list[VMResult]] = {}
-    for v in view.vms:
-        groups.setdefault((id(v.verdict), v.vm.running, v.vendor), []).append(v)
+    groups: dict[tuple[object, ...], tuple[list[VMResult], dict[tuple[int, int], list[VMResult]]]] = {}
+    for v in view.vms:  # one pass: the VMs of each group, and of each requirement size and hardware version
+        vm = v.vm
+        key = (id(v.verdict), vm.running, v.vendor)
+        grp = groups.get(key)
+        if grp is None:
+            grp = groups[key] = ([], {})
+        grp[0].append(v)
+        alike = grp[1].get((len(v.requirement), vm.hardware_version))
+        if alike is None:
+            grp[1][(len(v.requirement), vm.hardware_version)] = [v]
+        else:
+            alike.append(v)
     clusters = {c.label: c for c in view.analysis.clusters}
     memo: dict[tuple[object, ...], str] = {}
     out = []
-    for members in sorted(groups.values(), key=len, reverse=True):
+    for members, alikes in sorted(groups.values(), key=lambda g: len(g[0]), reverse=True):
         vms = tuple(members)
         lines = [(tuple(ts), why, vms) for ts, why in _why_not(vms[0])]
         # Where they can go, the text depends on each VM's features and hardware version too.
-        alike: dict[tuple[int, int], list[VMResult]] = {}
-        for v in vms:
-            alike.setdefault((len(v.requirement), v.vm.hardware_version), []).append(v)
-        for same in alike.values():
+        for same in alikes.values():
             by_text: dict[str, list[str]] = {}
             for target, why in _yes(same[0], clusters, memo):
                 by_text.setdefault(why, []).append(target)
@@ -1145,11 +1152,11 @@ def _explain_grouped(view: CheckView, fmt: str, statements: int) -> list[str]:
             first.setdefault((v.vm.power_state, v.vm.hardware_version, v.vm.per_vm_evc), v)
         head = (f"{_n(len(vms), 'VM')} ({_short([_state(v) for v in first.values()], 2)}) in "
                 + (vms[0].cluster_label or "-" if len(labels) == 1 else _n(len(labels), "cluster")) + ": "
-                + _short([v.vm.name for v in vms], 3))
+                + _first_names(vms, 3))
         lines = []
         for targets, why, these in grp.lines:
             if len(these) != len(vms):
-                why = f"for {_n(len(these), 'VM')} of them ({_short([v.vm.name for v in these], 2)}): {why}"
+                why = f"for {_n(len(these), 'VM')} of them ({_first_names(these, 2)}): {why}"
             lines.append(f"{targets[0]}: {why}" if len(targets) == 1
                          else f"{_n(len(targets), 'cluster')}: {why}: {', '.join(targets)}")
         body = _answer_lines(lines, fmt, width)
@@ -1161,6 +1168,12 @@ def _explain_grouped(view: CheckView, fmt: str, statements: int) -> list[str]:
             "--explain lists the VMs they select one by one; --format csv --explain writes a line per VM and "
             "target it cannot fully reach; --format json states each verdict once with every VM's reference to it")
     return [_title(title, fmt).rstrip("\n"), note, *blocks]
+
+
+def _first_names(vms: Sequence[VMResult], limit: int) -> str:
+    """`_short` of the VMs' names, reading only the first ``limit``."""
+    shown = ", ".join(v.vm.name for v in vms[:limit])
+    return shown + (f" +{len(vms) - limit} more" if len(vms) > limit else "")
 
 
 def _power_cycle_section(view: CheckView, fmt: str, whole: bool) -> list[str]:
