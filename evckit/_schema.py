@@ -78,6 +78,7 @@ class _Generator:
         self.counter = 0
         self.expanding: set[str] = set()  # definitions being inlined (a recursive one becomes a function)
         self.memos: list[str] = []  # the current function's memos of arrays found valid
+        self.matched: list[str] = []  # the current function's memos of text found to match a pattern
 
     def const(self, value: Any) -> str:
         self.consts.append(value)
@@ -108,12 +109,13 @@ class _Generator:
         while self.pending:
             name, schema = self.pending.pop()
             self.memos = []
+            self.matched = []
             body = self.node(schema, "v", "()")
             # Globals bound as defaults: local lookups in the hot loops.
-            source += [f"def {name}(v, _MISSING=_MISSING, isinstance=isinstance, str=str, dict=dict, list=list, "
-                       "bool=bool, int=int, float=float, len=len, enumerate=enumerate, id=id, C=C):",
-                       "    out = []", *[f"    {m} = {{}}" for m in self.memos], *_indent(body, 1),
-                       "    return out", ""]
+            source += [f"def {name}(v, isinstance=isinstance, type=type, str=str, dict=dict, list=list, "
+                       "bool=bool, int=int, float=float, len=len, enumerate=enumerate, id=id, set=set, C=C):",
+                       "    out = []", *[f"    {m} = {{}}" for m in self.memos],
+                       *[f"    {m} = set()" for m in self.matched], *_indent(body, 1), "    return out", ""]
         return "\n".join(source)
 
     def node(self, schema: Mapping[str, Any] | bool, x: str, p: str) -> list[str]:
@@ -160,9 +162,16 @@ class _Generator:
             body += [f"if not ({test}):",
                      f"    out.append(({p}, 'must be one of ' + {words} + ', not ' + _describe({x})))"]
         if "pattern" in schema:
+            # Text found to match is remembered for the call (100,000 VMs share a dozen hardware
+            # versions); only exact str is, so that a subclass's own equality is never trusted.
             r, text = self.const(re.compile(schema["pattern"])), self.const(schema["pattern"])
-            body += [f"if {guard('string', f'isinstance({x}, str)')}not {r}.search({x}):",
-                     f"    out.append(({p}, _describe({x}) + ' does not match ' + {text}))"]
+            matched = self.var()
+            self.matched.append(matched)
+            body += [f"if {guard('string', f'isinstance({x}, str)')}not (type({x}) is str and {x} in {matched}):",
+                     f"    if not {r}.search({x}):",
+                     f"        out.append(({p}, _describe({x}) + ' does not match ' + {text}))",
+                     f"    elif type({x}) is str:",
+                     f"        {matched}.add({x})"]
         for key, op, kind, word in (("minLength", "<", "str", "must be at least {n} characters long"),
                                     ("maxLength", ">", "str", "must be at most {n} characters long"),
                                     ("minItems", "<", "list", "must have at least {n} item(s)"),
@@ -186,14 +195,11 @@ class _Generator:
             props = schema.get("properties", {})
             extra = schema.get("additionalProperties", True)
             lines = []
-            get = self.var()
             for k, sub in props.items():
                 y = self.var()
                 checks = self.node(sub, y, f"{p} + ({k!r},)")
-                if checks:
-                    lines += [f"{y} = {get}({k!r}, _MISSING)", f"if {y} is not _MISSING:", *_indent(checks, 1)]
-            if lines:
-                lines.insert(0, f"{get} = {x}.get")
+                if checks:  # an absent property costs one ``in`` (most of a VM's are absent), no call
+                    lines += [f"if {k!r} in {x}:", f"    {y} = {x}[{k!r}]", *_indent(checks, 1)]
             if extra is not True:
                 k, y = self.var(), self.var()
                 known = self.const(frozenset(props))
@@ -275,14 +281,11 @@ def _alternatives(v: Any, p: Path, out: list[Problem], fns: tuple[Callable[[Any]
     out.extend(max(results, key=lambda r: max(len(q) for q, _ in r)))
 
 
-_MISSING = object()
-
-
 def compile_schema(schema: Mapping[str, Any]) -> Check:
     """A check function for ``schema`` (the subset of JSON Schema described in the module docstring)."""
     gen = _Generator(schema)
     source = gen.build()
-    namespace: dict[str, Any] = {"C": gen.consts, "_MISSING": _MISSING, "_describe": _describe,
+    namespace: dict[str, Any] = {"C": gen.consts, "_describe": _describe,
                                  "_json_equal": _json_equal, "_alternatives": _alternatives, "_integral": _integral}
     exec(compile(source, "<snapshot.schema.json>", "exec"), namespace)  # noqa: S102 - our own generated code
     root = namespace[gen.functions["#"]]

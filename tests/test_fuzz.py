@@ -152,3 +152,24 @@ def test_random_command_lines(argv: list[str], capsys: pytest.CaptureFixture[str
     after_password = any(a in ("--password", "--password-env") and b == "S3cr3t" for a, b in itertools.pairwise(argv))
     if after_password and argv.count("S3cr3t") == 1 and status == 2:
         assert "S3cr3t" not in err  # a password typed on the command line is never echoed
+
+
+class _Sly(str):
+    """Text that claims to equal any text of its hash: it must not borrow another value's match."""
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    def __hash__(self) -> int:
+        return hash("ab")
+
+
+def test_pattern_matches_are_remembered_only_for_exact_text() -> None:
+    """The compiled check remembers text that matched a pattern (VMs repeat their hardware version) but
+    still tests every other value at its own place, a str subclass included."""
+    from evckit._schema import compile_schema  # noqa: PLC0415
+
+    check = compile_schema({"type": "array", "items": {"type": "string", "pattern": "^a"}})
+    assert check(["ab", "ab", "ac"]) is None
+    assert check(["ab", "b", "ab", _Sly("b"), "b"]) == [
+        ((1,), '"b" does not match ^a'), ((3,), '"b" does not match ^a'), ((4,), '"b" does not match ^a')]
