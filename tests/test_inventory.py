@@ -327,7 +327,8 @@ def test_vms_read_at_once_are_those_read_one_by_one(doc: dict[str, Any], monkeyp
     for type, sharing requirement objects the same way (the analysis groups VMs by them)."""
     fast = parse_snapshot(copy.deepcopy(doc), "x", CATALOG)
     slow = _read_one_by_one(monkeypatch, doc)
-    assert fast.vms == slow.vms
+    assert fast.vms == slow.vms and all(type(vm) is VM for vm in fast.vms)
+    assert [hash(vm) for vm in fast.vms] == [hash(vm) for vm in slow.vms]
     for a, b in zip(fast.vms, slow.vms, strict=True):
         assert [type(getattr(a, f.name)) for f in attrs.fields(VM)] == [type(getattr(b, f.name)) for f in attrs.fields(VM)]
     same = {(id(a.requirement), id(b.requirement)) for a, b in zip(fast.vms, slow.vms, strict=True)}
@@ -349,3 +350,16 @@ def test_a_bad_vm_after_good_ones_is_reported_as_before(change: dict[str, Any], 
     with pytest.raises(SnapshotError) as slow:
         _read_one_by_one(monkeypatch, snap)
     assert fast.value.problems == slow.value.problems and fast.value.problems[0].startswith("vcenters[0] (vc-prod).vms[10] (")
+
+
+def test_vms_built_without_the_frozen_setattr_are_vms() -> None:
+    """The loader's builder (`_VMSlots`, then ``__class__``) is in use, and what it makes is a `VM` like
+    any other: equal, same hash and repr, still frozen, evolvable."""
+    assert inventory._VM_BUILDER is inventory._VMSlots
+    inv = parse_snapshot(copy.deepcopy(EXAMPLE), "x", CATALOG)
+    vm = inv.vms[0]
+    twin = VM(*(getattr(vm, f.name) for f in attrs.fields(VM)))
+    assert type(vm) is VM and vm == twin and hash(vm) == hash(twin) and repr(vm) == repr(twin)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        vm.name = "other"  # type: ignore[misc]
+    assert attrs.evolve(vm, name="other").name == "other"
