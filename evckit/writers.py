@@ -52,6 +52,7 @@ EXPANDED_WARN_BYTES = 100 * 2**20
 
 _CHUNK = 1000  # CSV rows per write
 _CHUNK_CHARS = 256 * 1024  # JSON text joined per write
+_SLICE = 1000  # VM lines joined per write
 
 
 def _dump(obj: object) -> str:
@@ -67,18 +68,25 @@ def _key(v: VMResult) -> tuple[int, bool]:
 
 def verdict_ids(vms: Iterable[VMResult]) -> tuple[dict[tuple[int, bool], int], list[VMResult]]:
     """Number the distinct verdicts in order of first appearance; return each VM's verdict id (by
-    `_key`) and one VM of each verdict.
+    `_key`) and the first VM of each verdict.
 
     Verdict objects are shared by identity, but two objects may say the same thing (groups whose
     decisions differ only where nothing follows from them): those get one id, so each verdict is
     stated once. Two are the same when their JSON is (`_verdict_value`), compared once per verdict
-    object, not per VM.
+    object and power state, not per VM (a VM's step is one set lookup: its power state is read, not
+    the ``running`` property).
     """
     ids: dict[tuple[int, bool], int] = {}
+    seen: set[tuple[int, str, bool]] = set()
     by_value: dict[tuple[object, ...], int] = {}
     first: list[VMResult] = []
     for v in vms:
-        k = (id(v.verdict), v.vm.running)
+        vm = v.vm
+        state = (id(v.verdict), vm.power_state, vm.template)
+        if state in seen:
+            continue
+        seen.add(state)
+        k = (state[0], vm.running)
         if k in ids:
             continue
         value = _verdict_value(v.verdict, k[1])
@@ -149,6 +157,17 @@ class _Doc:
             empty = False
         self.out.write("]" if empty else "\n  ]")
 
+    def chunks(self, key: str, texts: Iterable[str]) -> None:
+        """An array given as chunks of text, each element preceded by ``",\\n    "`` (made terminal-safe
+        here, a chunk at a time)."""
+        self.out.write(self._sep() + _dump(key) + ": [")
+        empty = True
+        for text in texts:
+            if text:
+                self.out.write(_safe(text[1:] if empty else text))
+                empty = False
+        self.out.write("]" if empty else "\n  ]")
+
     def close(self) -> None:
         self.out.write("{}\n" if self.first else "\n}\n")
 
@@ -187,7 +206,10 @@ def write_check_json(view: CheckView, out: TextIO, *, expanded: bool = False,
     if not expanded:
         doc.array("verdicts", ('{"id": ' + str(i) + ', "migration": ' + _dump(v.migration) + ", " + fragments[i] + "}"
                                for i, v in enumerate(first)))
-    doc.array("vms", _vm_lines(view.vms, ids, fragments, expanded))
+    if expanded:
+        doc.array("vms", _vm_lines(view.vms, ids, fragments, expanded))
+    else:
+        doc.chunks("vms", _vm_chunks(view.vms, ids))
     doc.array("data_conflicts", (json.dumps(c.as_json(), ensure_ascii=False) for c in report.conflicts_shown(view)))
     doc.member("summary", report.summary(view))
     for key, value in (extra or {}).items():
@@ -208,41 +230,49 @@ _ENCODE: Callable[[str], str] = getattr(json.encoder, "c_encode_basestring", Non
 
 class _VerdictText:
     """Verdicts as JSON text, byte for byte what ``json.dumps`` writes for
-    `evckit.report.group_verdict_json`, with each target label and each reason encoded once: 100,000
-    VMs in 1,000 clusters have a few dozen verdicts of 1,000 targets each, whose reasons repeat."""
+    `evckit.report.group_verdict_json`, with each target label, each name list and each reason encoded
+    once: 100,000 VMs in 1,000 clusters have a few dozen verdicts of 1,000 targets each, whose reasons
+    (and tuples of reasons, by identity) are shared between targets and verdicts."""
 
     def __init__(self) -> None:
-        self.labels: dict[str, str] = {}
+        self.labels = _Encoded()
         self.lists: dict[tuple[str, ...], str] = {}
+        # By identity, with the object kept so that its id cannot be reused while it is cached.
+        self.reasons: dict[int, tuple[tuple[Reason, ...], str]] = {}
 
     def label(self, text: str) -> str:
-        enc = self.labels.get(text)
-        if enc is None:
-            enc = self.labels[text] = _ENCODE(text)
-        return enc
+        return self.labels[text]
 
     def names(self, items: tuple[str, ...]) -> str:
         """A list of names; equal lists (a reason's features, a cluster's hosts) encoded once."""
         enc = self.lists.get(items)
         if enc is None:
-            enc = self.lists[items] = "[" + ", ".join(map(self.label, items)) + "]"
+            enc = self.lists[items] = "[" + ", ".join(map(self.labels.__getitem__, items)) + "]"
         return enc
 
     def reason(self, r: Reason) -> str:
-        """`Reason.as_json` as JSON text (message encoded each time: it is rarely shared; the rest is)."""
+        """`Reason.as_json` as JSON text."""
         names = self.names
-        return ('{"kind": ' + self.label(r.kind) + ', "message": ' + _ENCODE(r.message) + ', "features": '
+        return ('{"kind": ' + self.labels[r.kind] + ', "message": ' + _ENCODE(r.message) + ', "features": '
                 + names(r.features) + ', "hosts": ' + names(r.hosts) + "}")
+
+    def reason_list(self, rs: tuple[Reason, ...]) -> str:
+        """A target's reasons as a JSON list, encoded once per tuple (verdicts share them)."""
+        known = self.reasons.get(id(rs))
+        if known is not None and known[0] is rs:
+            return known[1]
+        text = "[" + ", ".join(map(self.reason, rs)) + "]"
+        self.reasons[id(rs)] = (rs, text)
+        return text
 
     def verdict(self, g: GroupVerdict, running: bool) -> str:
         """The verdict's members without the braces (``"live_targets": [...], ...``), terminal-safe."""
-        label, names, reason = self.label, self.names, self.reason
+        label, names, reasons = self.labels.__getitem__, self.names, self.reason_list
         return _safe(
             '"live_targets": ' + names(g.live_targets if running else ())
             + ', "cold_targets": ' + names(g.cold_targets)
-            + ', "partial_targets": {' + ", ".join(label(k) + ": " + names(hs) for k, hs in g.partial.items())
-            + '}, "blocked": {' + ", ".join(label(k) + ": [" + ", ".join(map(reason, rs)) + "]"
-                                            for k, rs in g.blocked.items()) + "}")
+            + ', "partial_targets": {' + ", ".join([label(k) + ": " + names(hs) for k, hs in g.partial.items()])
+            + '}, "blocked": {' + ", ".join([label(k) + ": " + reasons(rs) for k, rs in g.blocked.items()]) + "}")
 
 
 def _host_lines(hosts: Iterable[HostResult]) -> Iterator[str]:
@@ -302,6 +332,53 @@ def _vm_lines(vms: Sequence[VMResult], ids: dict[tuple[int, bool], int], fragmen
         if eh is None:
             eh = labels[host] = enc(host)  # type: ignore[arg-type]
         yield '{"name": ' + enc(vm.name) + ', "vcenter": ' + ev + ', "cluster": ' + ec + ', "host": ' + eh + rest[0] + rest[1] + rest[2]
+
+
+class _Encoded(dict[str | None, str]):
+    """Names (vCenters, clusters, hosts) as JSON strings, each encoded once; None is ``null``."""
+
+    def __missing__(self, key: str | None) -> str:
+        value = self[key] = "null" if key is None else _ENCODE(key)
+        return value
+
+
+def _vm_chunks(vms: Iterable[VMResult], ids: dict[tuple[int, bool], int]) -> Iterator[str]:
+    """The grouped form's VM lines, `_SLICE` VMs per chunk of text, each line preceded by
+    ``",\\n    "``: byte for byte the lines of `_vm_lines`.
+
+    A line is the VM's name, its vCenter, cluster and host (each name encoded once) and the members
+    VMs share (state, requirement, per-VM EVC, power cycle, notes, verdict id: a few hundred distinct
+    combinations, each serialised once), put together by one f-string; a chunk is joined in one call.
+    """
+    enc = _ENCODE
+    names = _Encoded()
+    shared: dict[tuple[object, ...], str] = {}
+    chunk: list[str] = []
+    add = chunk.append
+    for v in vms:
+        vm = v.vm
+        key = (id(v.verdict), vm.power_state, vm.template, vm.hardware_version, v.vendor, v.requirement_source,
+               vm.min_required_evc_mode, id(v.requirement), vm.per_vm_evc, id(v.power_cycle), v.notes)
+        rest = shared.get(key)
+        if rest is None:
+            rest = shared[key] = _vm_shared_text(v, ids)
+        add(f',\n    {{"name": {enc(vm.name)}, "vcenter": {names[vm.vcenter]}, "cluster": {names[v.cluster_label]}, '
+            f'"host": {names[vm.host]}{rest}')
+        if len(chunk) >= _SLICE:
+            yield "".join(chunk)
+            chunk.clear()
+    yield "".join(chunk)
+
+
+def _vm_shared_text(v: VMResult, ids: dict[tuple[int, bool], int]) -> str:
+    """The end of a VM's grouped line after its host: the members it shares with VMs of its key."""
+    from evckit.report import _vm_parts  # noqa: PLC0415
+
+    head, tail = _vm_parts(v)
+    for k in ("name", "vcenter", "cluster", "host"):
+        del head[k]
+    return (", " + json.dumps(head, ensure_ascii=False)[1:-1] + ", " + json.dumps(tail, ensure_ascii=False)[1:-1]
+            + ', "verdict": ' + str(ids[(id(v.verdict), v.vm.running)]) + "}")
 
 
 # --- CSV -----------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from evckit import report, writers
+from evckit._text import json_safe
 from evckit.analysis import Analysis, analyze
 from evckit.cli import main
 from evckit.inventory import load_inventories, parse_snapshot
@@ -54,11 +55,57 @@ def streamed(view: report.CheckView, fmt: str, **kw: Any) -> str:
     return buf.getvalue()
 
 
+#: Names that JSON must escape (quote, backslash, C0), that it leaves raw but evckit escapes (DEL, C1,
+#: bidi, line separator) and non-ASCII letters, put in place of the example estate's names.
+HOSTILE = {"vc-prod": "vc\u2028prod \u00e9", "gold": 'gold "q" \\ x\n\x1b[2J\x9b\u202e \u65e5\u672c',
+           "esx-gold-1": 'esx "1"\x7f\t', "web-01": "w\u00e9b-01 \"\\", "app-02": "app\u202e20-ppa\nsecond line"}
+
+
+@cache
+def hostile() -> Analysis:
+    """The example estate with names that need escaping."""
+    text = Path(load_inventories([], example=True).source).read_text(encoding="utf-8")
+    for old, new in HOSTILE.items():
+        text = text.replace(json.dumps(old), json.dumps(new))
+    return analyze(parse_snapshot(json.loads(text), "hostile \"\u00e9\x9b.json"))
+
+
 def views() -> list[report.CheckView]:
     example = analyze(load_inventories([], example=True))
     gen = generated(600, 60)
     return [report.select(example), report.select(example, ["web-*", "db-01"]), report.select(example, (), ["epyc"]),
-            report.select(gen), report.select(gen, (), ["cl0000[1-3]"])]
+            report.select(gen), report.select(gen, (), ["cl0000[1-3]"]), report.select(hostile())]
+
+
+#: The document's members written as arrays of one-line elements; the others are indented JSON.
+ARRAYS = ("hosts", "clusters", "verdicts", "vms", "data_conflicts")
+
+
+def document_text(doc: dict[str, Any]) -> str:
+    """How the command lays out a document (a dict as `report.check_json` builds it): members indented
+    by two, arrays one ``json.dumps`` element per line, terminal-safe."""
+    members = []
+    for key, value in doc.items():
+        if key in ARRAYS:
+            text = "[\n    " + ",\n    ".join(json.dumps(x, ensure_ascii=False) for x in value) + "\n  ]" if value else "[]"
+        else:
+            text = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+        members.append(json.dumps(key) + ": " + text)
+    return json_safe("{\n  " + ",\n  ".join(members) + "\n}\n")
+
+
+def test_streamed_text_is_the_library_document_laid_out() -> None:
+    """The writers assemble the text from pieces encoded once (names, verdicts, shared members): it is
+    byte for byte the library's dict laid out by ``json.dumps``, in both forms, names that need
+    escaping included."""
+    for view in views():
+        assert streamed(view, "json") == document_text(report.check_json(view))
+        assert streamed(view, "json-expanded") == document_text(report.check_json(view, expanded=True))
+    text = streamed(report.select(hostile()), "json")
+    doc = json.loads(text)
+    assert {HOSTILE["web-01"], HOSTILE["app-02"]} <= {vm["name"] for vm in doc["vms"]}
+    assert HOSTILE["gold"] in {c["name"] for c in doc["clusters"]}
+    assert '\\"q\\"' in text and "\\u009b" in text and "\u00e9" in text and "\x9b" not in text
 
 
 def test_grouped_and_expanded_say_the_same() -> None:
