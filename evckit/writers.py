@@ -20,14 +20,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from evckit._text import csv_safe, json_safe, printable
 from evckit._version import version
 
 if TYPE_CHECKING:
-    from evckit.analysis import ClusterResult, GroupVerdict, HostResult, Reason, VMResult
+    from evckit.analysis import ClusterResult, DataConflict, GroupVerdict, HostResult, LimitingHost, Reason, VMResult
+    from evckit.features import FeatureSet
+    from evckit.recommend import Recommendation, VMAction
     from evckit.report import CheckView
 
 __all__ = [
@@ -202,7 +204,7 @@ def write_check_json(view: CheckView, out: TextIO, *, expanded: bool = False,
     doc.member("snapshot", a.inventory.source)
     doc.member("notes", list(a.notes))
     doc.array("hosts", _host_lines(hosts_of(view)))
-    doc.array("clusters", (json.dumps(report.cluster_json(c), ensure_ascii=False) for c in view.clusters))
+    doc.array("clusters", map(_ClusterText().cluster, view.clusters))
     if not expanded:
         doc.array("verdicts", ('{"id": ' + str(i) + ', "migration": ' + _dump(v.migration) + ", " + fragments[i] + "}"
                                for i, v in enumerate(first)))
@@ -210,7 +212,7 @@ def write_check_json(view: CheckView, out: TextIO, *, expanded: bool = False,
         doc.array("vms", _vm_lines(view.vms, ids, fragments, expanded))
     else:
         doc.chunks("vms", _vm_chunks(view.vms, ids))
-    doc.array("data_conflicts", (json.dumps(c.as_json(), ensure_ascii=False) for c in report.conflicts_shown(view)))
+    doc.array("data_conflicts", _conflict_lines(report.conflicts_shown(view)))
     doc.member("summary", report.summary(view))
     for key, value in (extra or {}).items():
         doc.member(key, value)
@@ -275,21 +277,145 @@ class _VerdictText:
             + '}, "blocked": {' + ", ".join([label(k) + ": " + reasons(rs) for k, rs in g.blocked.items()]) + "}")
 
 
+def _str(value: str | None) -> str:
+    """A string or None as JSON (what ``json.dumps`` writes, non-ASCII kept)."""
+    return "null" if value is None else _ENCODE(value)
+
+
+class _ClusterText:
+    """Clusters as JSON text, byte for byte what ``json.dumps`` writes for `evckit.report.cluster_json`
+    (checked by the tests against the library's dicts), with what repeats encoded once: host names,
+    feature lists, a limiting host's verdict (hosts of one model lack the same things), a VM action's
+    features and reason. 1,000 clusters of 10 hosts write 13 MB, most of it in such repeated pieces."""
+
+    def __init__(self) -> None:
+        self.labels = _Encoded()
+        self.features: dict[FeatureSet, str] = {}
+        self.limits: dict[tuple[object, ...], str] = {}
+        self.actions: dict[tuple[FeatureSet, str], str] = {}
+
+    def names(self, items: Iterable[str]) -> str:
+        return "[" + ", ".join(map(self.labels.__getitem__, items)) + "]"
+
+    def feature_list(self, fs: FeatureSet) -> str:
+        text = self.features.get(fs)
+        if text is None:
+            text = self.features[fs] = self.names(fs.names())
+        return text
+
+    def feature_map(self, items: Mapping[str, FeatureSet]) -> str:
+        label, features = self.labels.__getitem__, self.feature_list
+        return "{" + ", ".join([label(k) + ": " + features(fs) for k, fs in items.items()]) + "}"
+
+    def limiting(self, items: Sequence[LimitingHost]) -> str:
+        """`evckit.report._limiting_json` as text: the host's name, then what it lacks (shared)."""
+        label, limits, parts = self.labels.__getitem__, self.limits, []
+        for x in items:
+            key = (x.mode, x.missing, x.undetermined, x.needs_esxi, x.vendor)
+            tail = limits.get(key)
+            if tail is None:
+                tail = limits[key] = (', "mode": ' + label(x.mode) + ', "missing": ' + self.feature_list(x.missing)
+                                      + ', "undetermined": ' + self.feature_list(x.undetermined) + ', "needs_esxi": '
+                                      + _str(x.needs_esxi) + ', "vendor": ' + _str(x.vendor) + "}")
+            parts.append('{"host": ' + label(x.host) + tail)
+        return "[" + ", ".join(parts) + "]"
+
+    def vm_actions(self, items: Sequence[VMAction]) -> str:
+        """Evacuations or power cycles: the VM's name, then its features and reason (shared)."""
+        actions, parts = self.actions, []
+        for a in items:
+            key = (a.features, a.reason)
+            tail = actions.get(key)
+            if tail is None:
+                tail = actions[key] = (', "features": ' + self.feature_list(a.features) + ', "reason": '
+                                       + _ENCODE(a.reason) + "}")
+            parts.append('{"vm": ' + _ENCODE(a.vm) + tail)
+        return "[" + ", ".join(parts) + "]"
+
+    def recommendation(self, r: Recommendation | None) -> str:
+        """`evckit.report.recommendation_json` as text."""
+        if r is None:
+            return "null"
+        label, features = self.labels.__getitem__, self.feature_list
+        return ('{"action": ' + label(r.action) + ', "mode": ' + (label(r.mode.key) if r.mode else "null")
+                + ', "current": ' + (label(r.current.key) if r.current else "null") + ', "reason": ' + _str(r.reason)
+                + ', "excluded_hosts": [' + ", ".join([
+                    '{"host": ' + label(x.host) + ', "kind": ' + label(x.kind) + ', "reason": ' + _ENCODE(x.reason)
+                    + "}" for x in r.excluded_hosts])
+                + '], "held_back_by": ' + self.limiting(r.held_back_by) + ', "evacuate": ' + self.vm_actions(r.evacuate)
+                + ', "power_cycle": ' + self.vm_actions(r.power_cycle) + ', "guest_floors": [' + ", ".join([
+                    '{"vm": ' + _ENCODE(b.vm) + ', "guest": ' + label(b.guest.key) + ', "label": '
+                    + label(b.guest.label) + ', "running": ' + ("true" if b.running else "false") + ', "missing": '
+                    + features(b.missing) + ', "message": ' + _ENCODE(b.message) + "}" for b in r.guest_floors])
+                + '], "cost": [' + ", ".join([
+                    '{"host": ' + label(h.host) + ', "hidden_count": ' + str(len(h.hidden)) + ', "hidden": '
+                    + features(h.hidden) + ', "assumed": ' + ("true" if h.assumed else "false") + "}" for h in r.cost])
+                + '], "undetermined": ' + self.feature_map(r.undetermined) + "}")
+
+    def cluster(self, c: ClusterResult) -> str:
+        """One cluster's line."""
+        label, names = self.labels.__getitem__, self.names
+        top = c.max_evc_mode
+        return ('{"name": ' + label(c.label) + ', "vcenter": ' + label(c.cluster.vcenter)
+                + ', "evc_mode": ' + (label(c.evc_mode.key) if c.evc_mode else "null")
+                + ', "max_evc_mode": ' + (label(top.key) if top else "null")
+                + ', "max_evc_modes": ' + names([m.key for m in c.max_evc_modes])
+                + ', "max_evc_mode_confidence": ' + (label(top.confidence) if top else "null")
+                + ', "reason": ' + _str(c.reason) + ', "vendors": ' + names(c.vendors)
+                + ', "hosts": ' + names([hr.host.name for hr in c.hosts]) + ', "assumed_hosts": ' + names(c.assumed_hosts)
+                + ', "limiting_hosts": ' + self.limiting(c.limiting_hosts)
+                + ', "not_admitted": ' + self.limiting(c.not_admitted)
+                + ', "blocking_lower": {' + ", ".join([label(k) + ": " + names(v) for k, v in c.blocking_lower.items()])
+                + '}, "undetermined": ' + self.feature_map(c.undetermined)
+                + ', "max_hw_version": ' + ("null" if c.max_hw_version is None else str(c.max_hw_version))
+                + ', "recommendation": ' + self.recommendation(c.recommendation) + "}")
+
+
+def _conflict_lines(conflicts: Iterable[DataConflict]) -> Iterator[str]:
+    """Each data conflict as `DataConflict.as_json` on one line: names encoded once each, the source,
+    features and message (shared by the VMs of one kind on hosts alike) once per combination."""
+    names = _Encoded()
+    features = _ClusterText().feature_list
+    shared: dict[tuple[object, ...], str] = {}
+    for c in conflicts:
+        key = (c.source, c.features, c.message)
+        tail = shared.get(key)
+        if tail is None:
+            tail = shared[key] = (', "source": ' + names[c.source] + ', "features": ' + features(c.features)
+                                  + ', "message": ' + _ENCODE(c.message) + "}")
+        yield ('{"vm": ' + _ENCODE(c.vm) + ', "vcenter": ' + names[c.vcenter] + ', "host": ' + names[c.host]
+               + ', "cluster": ' + names[c.cluster] + tail)
+
+
 def _host_lines(hosts: Iterable[HostResult]) -> Iterator[str]:
-    """Each host as `evckit.report.host_json` on one line; the members its CPU decides (shared by every
-    host of one model and state) serialised once."""
+    """Each host as `evckit.report.host_json` on one line: its name encoded per host; the members of its
+    place, ESXi and state (shared by the hosts of a cluster alike) and those its CPU decides (shared by
+    every host of one model and state) each serialised once."""
     from evckit.report import host_json_cpu, host_json_own  # noqa: PLC0415
 
+    own: dict[tuple[object, ...], str] = {}
+    by_object: dict[tuple[object, ...], str] = {}
     shared: dict[tuple[object, ...], str] = {}
     for hr in hosts:
         h, v = hr.host, hr.verdict
-        key = (h.cpu_model, id(h.cpu), h.vcenter_max_evc_mode, id(v.max_mode), tuple(map(id, v.supported)),
-               tuple((k, fs.mask) for k, fs in v.missing_for_next.items()),
-               tuple((k, fs.mask) for k, fs in v.undetermined.items()), tuple(v.esxi_limited.items()))
-        tail = shared.get(key)
+        place = (h.vcenter, h.cluster, h.esxi_version, h.esxi_build, hr.max_hw_version, h.connection_state, h.maintenance)
+        middle = own.get(place)
+        if middle is None:
+            members = host_json_own(hr)
+            del members["name"]
+            middle = own[place] = ", " + json.dumps(members, ensure_ascii=False)[1:-1] + ", "
+        # The CPU's members: by the objects first (hosts of one model share them), else by what they say.
+        key = (h.cpu_model, id(h.cpu), h.vcenter_max_evc_mode, id(v))
+        tail = by_object.get(key)
         if tail is None:
-            tail = shared[key] = json.dumps(host_json_cpu(hr), ensure_ascii=False)[1:]
-        yield json.dumps(host_json_own(hr), ensure_ascii=False)[:-1] + ", " + tail
+            said = (h.cpu_model, id(h.cpu), h.vcenter_max_evc_mode, id(v.max_mode), tuple(map(id, v.supported)),
+                    tuple((k, fs.mask) for k, fs in v.missing_for_next.items()),
+                    tuple((k, fs.mask) for k, fs in v.undetermined.items()), tuple(v.esxi_limited.items()))
+            tail = shared.get(said)
+            if tail is None:
+                tail = shared[said] = json.dumps(host_json_cpu(hr), ensure_ascii=False)[1:]
+            by_object[key] = tail
+        yield '{"name": ' + _ENCODE(h.name) + middle + tail
 
 
 def _vm_lines(vms: Sequence[VMResult], ids: dict[tuple[int, bool], int], fragments: Sequence[str],

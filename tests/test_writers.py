@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO, cast
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evckit import report, writers
@@ -25,6 +25,8 @@ from evckit.inventory import load_inventories, parse_snapshot
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from generate import estate
+
+from .estate_strategies import estates
 
 VERDICT_FIELDS = ("live_targets", "cold_targets", "partial_targets", "blocked")
 
@@ -70,11 +72,25 @@ def hostile() -> Analysis:
     return analyze(parse_snapshot(json.loads(text), "hostile \"\u00e9\x9b.json"))
 
 
+@cache
+def floors() -> Analysis:
+    """Guest OS floors the recommended mode breaks, an ESXi build, vCenter's own maximum mode for a host."""
+    return analyze(parse_snapshot({"evckit_snapshot": 1, "vcenters": [{"name": "vc", "clusters": [{"name": "c"}], "hosts": [
+        {"name": "h1", "cluster": "c", "esxi_version": "6.5.0", "esxi_build": "4564106", "cpu": {"model": "Xeon E5420"}},
+        {"name": "h2", "cluster": "c", "esxi_version": "6.7.0", "max_evc_mode": "intel-penryn",
+         "cpu": {"model": "Xeon E5420"}}], "vms": [
+        {"name": 'ws25 "\u20ac"\x85', "host": "h1", "power_state": "poweredOn", "hardware_version": "vmx-13",
+         "guest_id": "windows2022srvNext_64Guest"},
+        {"name": "w11-off", "host": "h2", "power_state": "poweredOff", "hardware_version": "vmx-13",
+         "guest_os": "Microsoft Windows 11 (64-bit)"}]}]}))
+
+
 def views() -> list[report.CheckView]:
     example = analyze(load_inventories([], example=True))
     gen = generated(600, 60)
     return [report.select(example), report.select(example, ["web-*", "db-01"]), report.select(example, (), ["epyc"]),
-            report.select(gen), report.select(gen, (), ["cl0000[1-3]"]), report.select(hostile())]
+            report.select(gen), report.select(gen, (), ["cl0000[1-3]"]), report.select(hostile()),
+            report.select(floors())]
 
 
 #: The document's members written as arrays of one-line elements; the others are indented JSON.
@@ -108,6 +124,15 @@ def test_streamed_text_is_the_library_document_laid_out() -> None:
     assert '\\"q\\"' in text and "\\u009b" in text and "\u00e9" in text and "\x9b" not in text
 
 
+@settings(max_examples=60, deadline=None)
+@given(estates(), st.sampled_from(["json", "json-expanded"]))
+def test_streamed_text_of_random_estates(obj: dict[str, Any], fmt: str) -> None:
+    """Random estates (unknown CPU data, hosts not admitted, guest floors, several vCenters): the
+    streamed text is the library document laid out, byte for byte."""
+    view = report.select(analyze(parse_snapshot(obj)))
+    assert streamed(view, fmt) == document_text(report.check_json(view, expanded=fmt == "json-expanded"))
+
+
 def test_grouped_and_expanded_say_the_same() -> None:
     """Resolving the grouped document's references gives the expanded document, field for field and in
     order; each verdict is stated once (no two equal entries)."""
@@ -130,8 +155,8 @@ def test_streamed_document_is_the_library_document() -> None:
         expanded = streamed(view, "json-expanded")
         assert json.loads(expanded) == report.check_json(view, expanded=True)
         lines = set(expanded.splitlines())
-        assert all("    " + json.dumps(report.vm_json(v), ensure_ascii=False) + "," in lines
-                   or "    " + json.dumps(report.vm_json(v), ensure_ascii=False) in lines for v in view.vms)
+        assert all("    " + json_safe(json.dumps(report.vm_json(v), ensure_ascii=False)) + "," in lines
+                   or "    " + json_safe(json.dumps(report.vm_json(v), ensure_ascii=False)) in lines for v in view.vms)
         assert [report.vm_json(v) for v in view.vms] == report.check_json(view, expanded=True)["vms"]
 
 
@@ -147,8 +172,8 @@ def test_pre_encoded_fragments_are_what_json_dumps_writes() -> None:
         assert list(writers._host_lines(writers.hosts_of(view))) == hosts
         ids, first = writers.verdict_ids(view.vms)
         fragments = [texts.verdict(v.verdict, v.vm.running) for v in first]
-        assert list(writers._vm_lines(view.vms, ids, fragments, True)) == [
-            json.dumps(report.vm_json(v), ensure_ascii=False) for v in view.vms]
+        assert [json_safe(line) for line in writers._vm_lines(view.vms, ids, fragments, True)] == [
+            json_safe(json.dumps(report.vm_json(v), ensure_ascii=False)) for v in view.vms]
 
 
 def test_verdict_ids_are_shared_exactly_when_the_verdicts_are_equal() -> None:
@@ -193,23 +218,30 @@ def test_expanded_warning_goes_to_stderr(capsys: pytest.CaptureFixture[str], mon
     assert json.loads(out)["form"] == "expanded" and err.startswith("evckit: warning: ") and err.count("\n") == 1
 
 
+def cell(text: str | None) -> str:
+    """A name or message as the CSV writers write it."""
+    return str(writers._cell(text or ""))
+
+
 def csv_rows(view: report.CheckView, table: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(streamed(view, "csv", csv_table=table))))
 
 
 def test_csv_tables_agree_with_the_json() -> None:
     """Each CSV table agrees with the grouped JSON: one row per VM with its verdict's counts, per
-    verdict and cluster with the status, per VM and unreachable target, per cluster, per host."""
+    verdict and cluster with the status, per VM and unreachable target, per cluster, per host (names as
+    CSV cells: control characters escaped, no formula)."""
     for view in views():
         doc = report.check_json(view)
         verdicts = {g["id"]: g for g in doc["verdicts"]}
         clusters = [c.label for c in view.analysis.clusters]
+        label = {cell(t): t for t in clusters}
         vms = csv_rows(view, "vms")
-        assert [r["vm"] for r in vms] == [v["name"] for v in doc["vms"]]
+        assert [r["vm"] for r in vms] == [cell(v["name"]) for v in doc["vms"]]
         expected_targets = []
         for row, vm in zip(vms, doc["vms"]):
             g = verdicts[int(row["verdict"])]
-            assert int(row["verdict"]) == vm["verdict"] and row["cluster"] == (vm["cluster"] or "")
+            assert int(row["verdict"]) == vm["verdict"] and row["cluster"] == cell(vm["cluster"])
             ok = g["live_targets"] if vm["migration"] == "live" else g["cold_targets"]
             assert int(row["targets_ok"]) == len(ok)
             assert int(row["targets_partial"]) == len(g["partial_targets"])
@@ -218,20 +250,21 @@ def test_csv_tables_agree_with_the_json() -> None:
             for t in clusters:
                 if t not in ok or t in g["blocked"]:
                     status = "partial" if t in g["partial_targets"] else "blocked"
-                    expected_targets.append((vm["name"], t, status, " | ".join(r["message"] for r in g["blocked"].get(t, []))))
+                    expected_targets.append((cell(vm["name"]), cell(t), status,
+                                             cell(" | ".join(r["message"] for r in g["blocked"].get(t, [])))))
         per_verdict = csv_rows(view, "verdicts")
         assert len(per_verdict) == len(verdicts) * len(clusters)
         for r in per_verdict:
             g = verdicts[int(r["verdict"])]
-            t = r["target"]
+            t = label[r["target"]]
             if r["status"] in ("live", "cold"):
                 assert t in g[f"{r['status']}_targets"] and t not in g["blocked"]
             else:
-                assert r["first_reason"] == (g["blocked"][t][0]["message"] if t in g["blocked"] else "")
+                assert r["first_reason"] == cell(g["blocked"][t][0]["message"] if t in g["blocked"] else "")
         targets = csv_rows(view, "targets")
         assert [(r["vm"], r["target"], r["status"], r["reasons"]) for r in targets] == expected_targets
-        assert [r["cluster"] for r in csv_rows(view, "clusters")] == [c["name"] for c in doc["clusters"]]
-        assert [r["host"] for r in csv_rows(view, "hosts")] == [h["name"] for h in doc["hosts"]]
+        assert [r["cluster"] for r in csv_rows(view, "clusters")] == [cell(c["name"]) for c in doc["clusters"]]
+        assert [r["host"] for r in csv_rows(view, "hosts")] == [cell(h["name"]) for h in doc["hosts"]]
 
 
 def test_csv_table_option(capsys: pytest.CaptureFixture[str]) -> None:
