@@ -29,7 +29,7 @@ from evckit._version import version
 if TYPE_CHECKING:
     from evckit.analysis import ClusterResult, DataConflict, GroupVerdict, HostResult, LimitingHost, Reason, VMResult
     from evckit.features import FeatureSet
-    from evckit.recommend import Recommendation, VMAction
+    from evckit.recommend import HostCost, Recommendation, VMAction
     from evckit.report import CheckView
 
 __all__ = [
@@ -187,7 +187,8 @@ def write_check_json(view: CheckView, out: TextIO, *, expanded: bool = False,
 
     a = view.analysis
     ids, first = verdict_ids(view.vms)
-    texts = _VerdictText()
+    texts = _Text()
+    texts.prefill(view)
     fragments = [texts.verdict(v.verdict, v.vm.running) for v in first]
     if expanded and warn is not None and _is_filtered(view) is False:
         counts = [0] * len(first)
@@ -203,16 +204,16 @@ def write_check_json(view: CheckView, out: TextIO, *, expanded: bool = False,
     doc.member("evckit", version())
     doc.member("snapshot", a.inventory.source)
     doc.member("notes", list(a.notes))
-    doc.array("hosts", _host_lines(hosts_of(view)))
-    doc.array("clusters", map(_ClusterText().cluster, view.clusters))
+    doc.array("hosts", _host_lines(hosts_of(view), texts.labels))
+    doc.array("clusters", map(texts.cluster, view.clusters))
     if not expanded:
         doc.array("verdicts", ('{"id": ' + str(i) + ', "migration": ' + _dump(v.migration) + ", " + fragments[i] + "}"
                                for i, v in enumerate(first)))
     if expanded:
-        doc.array("vms", _vm_lines(view.vms, ids, fragments, expanded))
+        doc.array("vms", _vm_lines(view.vms, ids, fragments, expanded, texts.labels))
     else:
-        doc.chunks("vms", _vm_chunks(view.vms, ids))
-    doc.array("data_conflicts", _conflict_lines(report.conflicts_shown(view)))
+        doc.chunks("vms", _vm_chunks(view.vms, ids, texts.labels))
+    doc.array("data_conflicts", texts.conflicts(report.conflicts_shown(view)))
     doc.member("summary", report.summary(view))
     for key, value in (extra or {}).items():
         doc.member(key, value)
@@ -230,106 +231,131 @@ def _safe(text: str) -> str:
 _ENCODE: Callable[[str], str] = getattr(json.encoder, "c_encode_basestring", None) or json.encoder.py_encode_basestring
 
 
-class _VerdictText:
-    """Verdicts as JSON text, byte for byte what ``json.dumps`` writes for
-    `evckit.report.group_verdict_json`, with each target label, each name list and each reason encoded
-    once: 100,000 VMs in 1,000 clusters have a few dozen verdicts of 1,000 targets each, whose reasons
-    (and tuples of reasons, by identity) are shared between targets and verdicts."""
+class _Text:
+    """The document's records as JSON text, byte for byte what ``json.dumps`` writes for the library's
+    dicts (`evckit.report`; checked by the tests), with what repeats encoded once.
+
+    100,000 VMs in 1,000 clusters of 10 hosts have a few dozen verdicts of 1,000 targets each whose
+    reasons (and tuples of reasons, by identity) are shared between targets and verdicts; clusters
+    repeat host names, feature lists, a limiting host's verdict (hosts of one model lack the same
+    things), a VM action's features and reason. Names (hosts, clusters, vCenters) are encoded once for
+    the whole document: `prefill` encodes the estate's names at C speed.
+    """
 
     def __init__(self) -> None:
         self.labels = _Encoded()
         self.lists: dict[tuple[str, ...], str] = {}
+        # Feature sets by mask and catalog (hashing a tuple of ints, not calling FeatureSet.__hash__).
+        self.features: dict[tuple[int, int], str] = {}
         # By identity, with the object kept so that its id cannot be reused while it is cached.
-        self.reasons: dict[int, tuple[tuple[Reason, ...], str]] = {}
+        self.items: dict[int, tuple[tuple[Reason, ...], str, str]] = {}
+        self.limiting_lists: dict[int, tuple[Sequence[LimitingHost], str]] = {}
+        self.limits: dict[tuple[object, ...], str] = {}
+        self.actions: dict[tuple[object, ...], str] = {}
+        self.costs: dict[tuple[object, ...], str] = {}
+
+    def prefill(self, view: CheckView) -> None:
+        """Encode the names of the estate's hosts, clusters and vCenters in one pass each."""
+        a = view.analysis
+        for texts in ([hr.host.name for hr in a.hosts], [c.label for c in a.clusters],
+                      [vc.name for vc in a.inventory.vcenters]):
+            self.labels.update(zip(texts, map(_ENCODE, texts)))
 
     def label(self, text: str) -> str:
         return self.labels[text]
 
     def names(self, items: tuple[str, ...]) -> str:
-        """A list of names; equal lists (a reason's features, a cluster's hosts) encoded once."""
+        """A list of names; equal lists (a reason's features and hosts, a verdict's targets) encoded once."""
         enc = self.lists.get(items)
         if enc is None:
             enc = self.lists[items] = "[" + ", ".join(map(self.labels.__getitem__, items)) + "]"
         return enc
 
-    def reason(self, r: Reason) -> str:
-        """`Reason.as_json` as JSON text."""
-        names = self.names
-        return ('{"kind": ' + self.labels[r.kind] + ', "message": ' + _ENCODE(r.message) + ', "features": '
-                + names(r.features) + ', "hosts": ' + names(r.hosts) + "}")
-
-    def reason_list(self, rs: tuple[Reason, ...]) -> str:
-        """A target's reasons as a JSON list, encoded once per tuple (verdicts share them)."""
-        known = self.reasons.get(id(rs))
-        if known is not None and known[0] is rs:
-            return known[1]
-        text = "[" + ", ".join(map(self.reason, rs)) + "]"
-        self.reasons[id(rs)] = (rs, text)
-        return text
-
-    def verdict(self, g: GroupVerdict, running: bool) -> str:
-        """The verdict's members without the braces (``"live_targets": [...], ...``), terminal-safe."""
-        label, names, reasons = self.labels.__getitem__, self.names, self.reason_list
-        return _safe(
-            '"live_targets": ' + names(g.live_targets if running else ())
-            + ', "cold_targets": ' + names(g.cold_targets)
-            + ', "partial_targets": {' + ", ".join([label(k) + ": " + names(hs) for k, hs in g.partial.items()])
-            + '}, "blocked": {' + ", ".join([label(k) + ": " + reasons(rs) for k, rs in g.blocked.items()]) + "}")
-
-
-def _str(value: str | None) -> str:
-    """A string or None as JSON (what ``json.dumps`` writes, non-ASCII kept)."""
-    return "null" if value is None else _ENCODE(value)
-
-
-class _ClusterText:
-    """Clusters as JSON text, byte for byte what ``json.dumps`` writes for `evckit.report.cluster_json`
-    (checked by the tests against the library's dicts), with what repeats encoded once: host names,
-    feature lists, a limiting host's verdict (hosts of one model lack the same things), a VM action's
-    features and reason. 1,000 clusters of 10 hosts write 13 MB, most of it in such repeated pieces."""
-
-    def __init__(self) -> None:
-        self.labels = _Encoded()
-        self.features: dict[FeatureSet, str] = {}
-        self.limits: dict[tuple[object, ...], str] = {}
-        self.actions: dict[tuple[FeatureSet, str], str] = {}
-
-    def names(self, items: Iterable[str]) -> str:
+    def name_list(self, items: Iterable[str]) -> str:
+        """A list of names that rarely repeats (a cluster's hosts, VMs to move out)."""
         return "[" + ", ".join(map(self.labels.__getitem__, items)) + "]"
 
     def feature_list(self, fs: FeatureSet) -> str:
-        text = self.features.get(fs)
+        key = (fs.mask, id(fs.registry))
+        text = self.features.get(key)
         if text is None:
-            text = self.features[fs] = self.names(fs.names())
+            text = self.features[key] = self.name_list(fs.names())
         return text
 
     def feature_map(self, items: Mapping[str, FeatureSet]) -> str:
         label, features = self.labels.__getitem__, self.feature_list
         return "{" + ", ".join([label(k) + ": " + features(fs) for k, fs in items.items()]) + "}"
 
+    # --- verdicts (`evckit.report.group_verdict_json`) ---
+
+    def reason(self, r: Reason) -> str:
+        """`Reason.as_json` as JSON text."""
+        names = self.names
+        return (f'{{"kind": {self.labels[r.kind]}, "message": {_ENCODE(r.message)}, "features": {names(r.features)}, '
+                f'"hosts": {names(r.hosts)}}}')
+
+    def blocked(self, target: str, rs: tuple[Reason, ...]) -> str:
+        """A blocked target and its reasons (``"label": [...]``), encoded once per tuple of reasons."""
+        known = self.items.get(id(rs))
+        if known is not None and known[0] is rs and known[1] == target:
+            return known[2]
+        text = self.labels[target] + ": [" + ", ".join(map(self.reason, rs)) + "]"
+        self.items[id(rs)] = (rs, target, text)
+        return text
+
+    def verdict(self, g: GroupVerdict, running: bool) -> str:
+        """The verdict's members without the braces (``"live_targets": [...], ...``), terminal-safe."""
+        label, names = self.labels.__getitem__, self.names
+        return _safe(
+            '"live_targets": ' + names(g.live_targets if running else ())
+            + ', "cold_targets": ' + names(g.cold_targets)
+            + ', "partial_targets": {' + ", ".join([label(k) + ": " + names(hs) for k, hs in g.partial.items()])
+            + '}, "blocked": {' + ", ".join(map(self.blocked, g.blocked.keys(), g.blocked.values())) + "}")
+
+    # --- clusters (`evckit.report.cluster_json`) ---
+
     def limiting(self, items: Sequence[LimitingHost]) -> str:
-        """`evckit.report._limiting_json` as text: the host's name, then what it lacks (shared)."""
+        """`evckit.report._limiting_json` as text: the host's name, then what it lacks (shared); a list
+        encoded once per object (a cluster's limiting hosts are its recommendation's ``held_back_by``)."""
+        known = self.limiting_lists.get(id(items))
+        if known is not None and known[0] is items:
+            return known[1]
         label, limits, parts = self.labels.__getitem__, self.limits, []
         for x in items:
-            key = (x.mode, x.missing, x.undetermined, x.needs_esxi, x.vendor)
+            key = (x.mode, x.missing.mask, x.undetermined.mask, id(x.missing.registry), x.needs_esxi, x.vendor)
             tail = limits.get(key)
             if tail is None:
                 tail = limits[key] = (', "mode": ' + label(x.mode) + ', "missing": ' + self.feature_list(x.missing)
                                       + ', "undetermined": ' + self.feature_list(x.undetermined) + ', "needs_esxi": '
                                       + _str(x.needs_esxi) + ', "vendor": ' + _str(x.vendor) + "}")
             parts.append('{"host": ' + label(x.host) + tail)
-        return "[" + ", ".join(parts) + "]"
+        text = "[" + ", ".join(parts) + "]"
+        self.limiting_lists[id(items)] = (items, text)
+        return text
 
     def vm_actions(self, items: Sequence[VMAction]) -> str:
         """Evacuations or power cycles: the VM's name, then its features and reason (shared)."""
         actions, parts = self.actions, []
         for a in items:
-            key = (a.features, a.reason)
+            key = (a.features.mask, id(a.features.registry), a.reason)
             tail = actions.get(key)
             if tail is None:
                 tail = actions[key] = (', "features": ' + self.feature_list(a.features) + ', "reason": '
                                        + _ENCODE(a.reason) + "}")
             parts.append('{"vm": ' + _ENCODE(a.vm) + tail)
+        return "[" + ", ".join(parts) + "]"
+
+    def costs_text(self, items: Sequence[HostCost]) -> str:
+        """What the mode costs each host: its name, then the hidden features (shared by hosts alike)."""
+        costs, parts = self.costs, []
+        for h in items:
+            key = (h.hidden.mask, id(h.hidden.registry), h.assumed)
+            tail = costs.get(key)
+            if tail is None:
+                tail = costs[key] = (', "hidden_count": ' + str(len(h.hidden)) + ', "hidden": '
+                                     + self.feature_list(h.hidden) + ', "assumed": ' + ("true" if h.assumed else "false")
+                                     + "}")
+            parts.append('{"host": ' + self.labels[h.host] + tail)
         return "[" + ", ".join(parts) + "]"
 
     def recommendation(self, r: Recommendation | None) -> str:
@@ -347,14 +373,11 @@ class _ClusterText:
                     '{"vm": ' + _ENCODE(b.vm) + ', "guest": ' + label(b.guest.key) + ', "label": '
                     + label(b.guest.label) + ', "running": ' + ("true" if b.running else "false") + ', "missing": '
                     + features(b.missing) + ', "message": ' + _ENCODE(b.message) + "}" for b in r.guest_floors])
-                + '], "cost": [' + ", ".join([
-                    '{"host": ' + label(h.host) + ', "hidden_count": ' + str(len(h.hidden)) + ', "hidden": '
-                    + features(h.hidden) + ', "assumed": ' + ("true" if h.assumed else "false") + "}" for h in r.cost])
-                + '], "undetermined": ' + self.feature_map(r.undetermined) + "}")
+                + '], "cost": ' + self.costs_text(r.cost) + ', "undetermined": ' + self.feature_map(r.undetermined) + "}")
 
     def cluster(self, c: ClusterResult) -> str:
         """One cluster's line."""
-        label, names = self.labels.__getitem__, self.names
+        label, names = self.labels.__getitem__, self.name_list
         top = c.max_evc_mode
         return ('{"name": ' + label(c.label) + ', "vcenter": ' + label(c.cluster.vcenter)
                 + ', "evc_mode": ' + (label(c.evc_mode.key) if c.evc_mode else "null")
@@ -365,32 +388,38 @@ class _ClusterText:
                 + ', "hosts": ' + names([hr.host.name for hr in c.hosts]) + ', "assumed_hosts": ' + names(c.assumed_hosts)
                 + ', "limiting_hosts": ' + self.limiting(c.limiting_hosts)
                 + ', "not_admitted": ' + self.limiting(c.not_admitted)
-                + ', "blocking_lower": {' + ", ".join([label(k) + ": " + names(v) for k, v in c.blocking_lower.items()])
+                + ', "blocking_lower": {' + ", ".join([label(k) + ": " + "[" + ", ".join(map(_ENCODE, v)) + "]"
+                                                      for k, v in c.blocking_lower.items()])
                 + '}, "undetermined": ' + self.feature_map(c.undetermined)
                 + ', "max_hw_version": ' + ("null" if c.max_hw_version is None else str(c.max_hw_version))
                 + ', "recommendation": ' + self.recommendation(c.recommendation) + "}")
 
+    # --- data conflicts (`DataConflict.as_json`) ---
 
-def _conflict_lines(conflicts: Iterable[DataConflict]) -> Iterator[str]:
-    """Each data conflict as `DataConflict.as_json` on one line: names encoded once each, the source,
-    features and message (shared by the VMs of one kind on hosts alike) once per combination."""
-    names = _Encoded()
-    features = _ClusterText().feature_list
-    shared: dict[tuple[object, ...], str] = {}
-    for c in conflicts:
-        key = (c.source, c.features, c.message)
-        tail = shared.get(key)
-        if tail is None:
-            tail = shared[key] = (', "source": ' + names[c.source] + ', "features": ' + features(c.features)
-                                  + ', "message": ' + _ENCODE(c.message) + "}")
-        yield ('{"vm": ' + _ENCODE(c.vm) + ', "vcenter": ' + names[c.vcenter] + ', "host": ' + names[c.host]
-               + ', "cluster": ' + names[c.cluster] + tail)
+    def conflicts(self, conflicts: Iterable[DataConflict]) -> Iterator[str]:
+        """Each data conflict on one line: the source, features and message (shared by the VMs of one
+        kind on hosts alike) once per combination."""
+        names = self.labels
+        shared: dict[tuple[object, ...], str] = {}
+        for c in conflicts:
+            key = (c.source, c.features.mask, id(c.features.registry), c.message)
+            tail = shared.get(key)
+            if tail is None:
+                tail = shared[key] = (', "source": ' + names[c.source] + ', "features": ' + self.feature_list(c.features)
+                                      + ', "message": ' + _ENCODE(c.message) + "}")
+            yield ('{"vm": ' + _ENCODE(c.vm) + ', "vcenter": ' + names[c.vcenter] + ', "host": ' + names[c.host]
+                   + ', "cluster": ' + names[c.cluster] + tail)
 
 
-def _host_lines(hosts: Iterable[HostResult]) -> Iterator[str]:
-    """Each host as `evckit.report.host_json` on one line: its name encoded per host; the members of its
-    place, ESXi and state (shared by the hosts of a cluster alike) and those its CPU decides (shared by
-    every host of one model and state) each serialised once."""
+def _str(value: str | None) -> str:
+    """A string or None as JSON (what ``json.dumps`` writes, non-ASCII kept)."""
+    return "null" if value is None else _ENCODE(value)
+
+
+def _host_lines(hosts: Iterable[HostResult], names: _Encoded) -> Iterator[str]:
+    """Each host as `evckit.report.host_json` on one line: its names (host, vCenter, cluster) encoded once
+    each; the members of its ESXi and state and those its CPU decides (shared by every host of one
+    model and state) each serialised once."""
     from evckit.report import host_json_cpu, host_json_own  # noqa: PLC0415
 
     own: dict[tuple[object, ...], str] = {}
@@ -398,12 +427,13 @@ def _host_lines(hosts: Iterable[HostResult]) -> Iterator[str]:
     shared: dict[tuple[object, ...], str] = {}
     for hr in hosts:
         h, v = hr.host, hr.verdict
-        place = (h.vcenter, h.cluster, h.esxi_version, h.esxi_build, hr.max_hw_version, h.connection_state, h.maintenance)
-        middle = own.get(place)
+        state = (h.esxi_version, h.esxi_build, hr.max_hw_version, h.connection_state, h.maintenance)
+        middle = own.get(state)
         if middle is None:
             members = host_json_own(hr)
-            del members["name"]
-            middle = own[place] = ", " + json.dumps(members, ensure_ascii=False)[1:-1] + ", "
+            for k in ("name", "vcenter", "cluster"):
+                del members[k]  # the host's own, written per host
+            middle = own[state] = ", " + json.dumps(members, ensure_ascii=False)[1:-1] + ", "
         # The CPU's members: by the objects first (hosts of one model share them), else by what they say.
         key = (h.cpu_model, id(h.cpu), h.vcenter_max_evc_mode, id(v))
         tail = by_object.get(key)
@@ -415,11 +445,12 @@ def _host_lines(hosts: Iterable[HostResult]) -> Iterator[str]:
             if tail is None:
                 tail = shared[said] = json.dumps(host_json_cpu(hr), ensure_ascii=False)[1:]
             by_object[key] = tail
-        yield '{"name": ' + _ENCODE(h.name) + middle + tail
+        yield (f'{{"name": {names[h.name]}, "vcenter": {names[h.vcenter]}, "cluster": {names[h.cluster]}'
+               f"{middle}{tail}")
 
 
 def _vm_lines(vms: Sequence[VMResult], ids: dict[tuple[int, bool], int], fragments: Sequence[str],
-              expanded: bool) -> Iterator[str]:
+              expanded: bool, names: _Encoded) -> Iterator[str]:
     """Each VM as `report.vm_json` (expanded) or with ``"verdict": id``, one line each, byte for byte
     what ``json.dumps`` prints for those dicts.
 
@@ -427,10 +458,7 @@ def _vm_lines(vms: Sequence[VMResult], ids: dict[tuple[int, bool], int], fragmen
     members that VMs share (state, requirement, per-VM EVC, power cycle, notes, verdict: a few thousand
     distinct combinations) are serialised once and reused.
     """
-    from evckit.report import _vm_parts  # noqa: PLC0415
-
     enc = _ENCODE
-    labels: dict[str | None, str] = {None: "null"}  # vCenters, clusters, hosts: encoded once each
     shared: dict[tuple[object, ...], tuple[str, str, str]] = {}
     for v in vms:
         vm = v.vm
@@ -438,26 +466,23 @@ def _vm_lines(vms: Sequence[VMResult], ids: dict[tuple[int, bool], int], fragmen
                vm.min_required_evc_mode, id(v.requirement), vm.per_vm_evc, id(v.power_cycle), v.notes)
         rest = shared.get(key)
         if rest is None:
-            head, tail = _vm_parts(v)
-            for k in ("name", "vcenter", "cluster", "host"):
-                del head[k]  # the VM's own members, written below
-            middle = ", " + json.dumps(head, ensure_ascii=False)[1:-1] + ", "
-            end = json.dumps(tail, ensure_ascii=False)[1:-1]
+            middle, end = _vm_members(v)
             i = ids[(id(v.verdict), vm.running)]
             # Expanded, the verdict (hundreds of kilobytes with 1,000 clusters) is referenced, not copied.
             rest = shared[key] = ((middle, fragments[i], ", " + end + "}") if expanded
                                   else (middle + end + ', "verdict": ' + str(i) + "}", "", ""))
-        vcenter, cluster, host = vm.vcenter, v.cluster_label, vm.host
-        ev = labels.get(vcenter)
-        if ev is None:
-            ev = labels[vcenter] = enc(vcenter)
-        ec = labels.get(cluster)
-        if ec is None:
-            ec = labels[cluster] = enc(cluster)  # type: ignore[arg-type]
-        eh = labels.get(host)
-        if eh is None:
-            eh = labels[host] = enc(host)  # type: ignore[arg-type]
-        yield '{"name": ' + enc(vm.name) + ', "vcenter": ' + ev + ', "cluster": ' + ec + ', "host": ' + eh + rest[0] + rest[1] + rest[2]
+        yield (f'{{"name": {enc(vm.name)}, "vcenter": {names[vm.vcenter]}, "cluster": {names[v.cluster_label]}, '
+               f'"host": {names[vm.host]}{rest[0]}{rest[1]}{rest[2]}')
+
+
+def _vm_members(v: VMResult) -> tuple[str, str]:
+    """A VM's members after its host (``", …, "``) and after its verdict, as JSON text."""
+    from evckit.report import _vm_parts  # noqa: PLC0415
+
+    head, tail = _vm_parts(v)
+    for k in ("name", "vcenter", "cluster", "host"):
+        del head[k]  # the VM's own members, written per VM
+    return ", " + json.dumps(head, ensure_ascii=False)[1:-1] + ", ", json.dumps(tail, ensure_ascii=False)[1:-1]
 
 
 class _Encoded(dict[str | None, str]):
@@ -468,7 +493,7 @@ class _Encoded(dict[str | None, str]):
         return value
 
 
-def _vm_chunks(vms: Iterable[VMResult], ids: dict[tuple[int, bool], int]) -> Iterator[str]:
+def _vm_chunks(vms: Iterable[VMResult], ids: dict[tuple[int, bool], int], names: _Encoded) -> Iterator[str]:
     """The grouped form's VM lines, `_SLICE` VMs per chunk of text, each line preceded by
     ``",\\n    "``: byte for byte the lines of `_vm_lines`.
 
@@ -477,7 +502,6 @@ def _vm_chunks(vms: Iterable[VMResult], ids: dict[tuple[int, bool], int]) -> Ite
     combinations, each serialised once), put together by one f-string; a chunk is joined in one call.
     """
     enc = _ENCODE
-    names = _Encoded()
     shared: dict[tuple[object, ...], str] = {}
     chunk: list[str] = []
     add = chunk.append
@@ -487,24 +511,14 @@ def _vm_chunks(vms: Iterable[VMResult], ids: dict[tuple[int, bool], int]) -> Ite
                vm.min_required_evc_mode, id(v.requirement), vm.per_vm_evc, id(v.power_cycle), v.notes)
         rest = shared.get(key)
         if rest is None:
-            rest = shared[key] = _vm_shared_text(v, ids)
+            middle, end = _vm_members(v)
+            rest = shared[key] = middle + end + ', "verdict": ' + str(ids[(id(v.verdict), vm.running)]) + "}"
         add(f',\n    {{"name": {enc(vm.name)}, "vcenter": {names[vm.vcenter]}, "cluster": {names[v.cluster_label]}, '
             f'"host": {names[vm.host]}{rest}')
         if len(chunk) >= _SLICE:
             yield "".join(chunk)
             chunk.clear()
     yield "".join(chunk)
-
-
-def _vm_shared_text(v: VMResult, ids: dict[tuple[int, bool], int]) -> str:
-    """The end of a VM's grouped line after its host: the members it shares with VMs of its key."""
-    from evckit.report import _vm_parts  # noqa: PLC0415
-
-    head, tail = _vm_parts(v)
-    for k in ("name", "vcenter", "cluster", "host"):
-        del head[k]
-    return (", " + json.dumps(head, ensure_ascii=False)[1:-1] + ", " + json.dumps(tail, ensure_ascii=False)[1:-1]
-            + ', "verdict": ' + str(ids[(id(v.verdict), v.vm.running)]) + "}")
 
 
 # --- CSV -----------------------------------------------------------------------------------------

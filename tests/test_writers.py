@@ -161,19 +161,27 @@ def test_streamed_document_is_the_library_document() -> None:
 
 
 def test_pre_encoded_fragments_are_what_json_dumps_writes() -> None:
-    """The writer encodes verdicts, hosts and VMs from shared pieces: each line is byte for byte what
-    ``json.dumps`` writes for the library's dict (so the document's text, not only its value, is kept)."""
+    """The writer encodes verdicts, hosts, clusters, conflicts and VMs from shared pieces: each line is
+    byte for byte what ``json.dumps`` writes for the library's dict (so the document's text, not only
+    its value, is kept); the grouped form's chunks of VM lines are its lines."""
     for view in views():
-        texts = writers._VerdictText()
+        texts = writers._Text()
+        texts.prefill(view)
         for v in view.vms:
             assert texts.verdict(v.verdict, v.vm.running) == writers._dump(
                 report.group_verdict_json(v.verdict, v.vm.running))[1:-1]
         hosts = [json.dumps(report.host_json(hr), ensure_ascii=False) for hr in writers.hosts_of(view)]
-        assert list(writers._host_lines(writers.hosts_of(view))) == hosts
+        assert list(writers._host_lines(writers.hosts_of(view), texts.labels)) == hosts
+        assert [texts.cluster(c) for c in view.clusters] == [
+            json.dumps(report.cluster_json(c), ensure_ascii=False) for c in view.clusters]
+        conflicts = report.conflicts_shown(view)
+        assert list(texts.conflicts(conflicts)) == [json.dumps(c.as_json(), ensure_ascii=False) for c in conflicts]
         ids, first = writers.verdict_ids(view.vms)
         fragments = [texts.verdict(v.verdict, v.vm.running) for v in first]
-        assert [json_safe(line) for line in writers._vm_lines(view.vms, ids, fragments, True)] == [
+        assert [json_safe(line) for line in writers._vm_lines(view.vms, ids, fragments, True, texts.labels)] == [
             json_safe(json.dumps(report.vm_json(v), ensure_ascii=False)) for v in view.vms]
+        lines = list(writers._vm_lines(view.vms, ids, fragments, False, writers._Encoded()))
+        assert "".join(writers._vm_chunks(view.vms, ids, texts.labels)) == "".join(",\n    " + x for x in lines)
 
 
 def test_verdict_ids_are_shared_exactly_when_the_verdicts_are_equal() -> None:
