@@ -12,7 +12,7 @@ import json
 import operator
 import re
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence, Set
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from itertools import repeat
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -38,6 +38,8 @@ __all__ = [
     "Inventory",
     "VCenter",
     "VM",
+    "VMRow",
+    "VCenterBuilder",
     "Requirement",
     "load_inventories",
     "load_snapshot",
@@ -561,45 +563,10 @@ def _parse_vcenter(  # noqa: PLR0913 - one pass over one vCenter's objects
 
     host_by_name: dict[str, Host] = {}
     for i, h in _named(vc, "hosts", "host", where, problems, bad, broken_hosts):
-        hw = _place(where, "hosts", i, h)
-        cluster = h.get("cluster")
-        if cluster is not None and cluster not in cluster_names:
-            problems.add(hw, f"cluster {cluster!r} is not a cluster of this vCenter")
-        esxi = h.get("esxi_version")
-        build = h.get("esxi_build", h.get("build"))  # "build": snapshots written before esxi_build existed
-        if build is not None and (isinstance(build, bool) or not isinstance(build, (str, int))):
-            problems.add(hw + ".esxi_build", f"{build!r} is not a build number")
-            build = None
-        if esxi is not None:
-            # Readable, and a release evckit knows: decided once per (version, build) of the snapshot.
-            release_key = (str(esxi), build)
-            wrong = problems.releases.get(release_key, _UNSEEN)
-            if wrong is _UNSEEN:
-                try:
-                    catalog.hardware.release(parse_esxi(*release_key))
-                    wrong = None
-                except InputError as exc:
-                    wrong = str(exc)
-                problems.releases[release_key] = wrong
-            if wrong is not None:
-                problems.add(hw + ".esxi_version", wrong)
-                esxi = None
-        elif build is not None:
-            problems.add(hw + ".esxi_build", "a build needs esxi_version beside it")
-        state = h.get("connection_state", "connected")
-        if state not in CONNECTION_STATES:
-            problems.add(hw + ".connection_state", f"{state!r} is not one of {', '.join(CONNECTION_STATES)}")
-            state = "disconnected"
-        vc_max = h.get("max_evc_mode")
-        if vc_max is not None:
-            vc_max = _mode_key(vc_max, table, hw + ".max_evc_mode", problems)
-        cpu = _host_cpu(h, hw, vc_max, table, catalog, files, problems)
-        if cpu is None:
+        host = _parse_host(h, _place(where, "hosts", i, h), vc_name, cluster_names, table, catalog, files, problems)
+        if host is None:
             broken_hosts.add(h["name"])
             continue
-        host = Host(h["name"], vc_name, cluster, cpu, _str(esxi), state, bool(h.get("maintenance", False)),
-                    _str((h.get("cpu") or {}).get("model")) if isinstance(h.get("cpu"), dict) else None, vc_max,
-                    str(build).strip() if esxi is not None and build is not None else None)
         host_by_name[host.name] = host
         hosts.append(host)
 
@@ -618,6 +585,63 @@ def _parse_vcenter(  # noqa: PLR0913 - one pass over one vCenter's objects
         vm = _parse_vm(v, i, reader)
         if vm is not None:
             append(vm)
+
+
+def _parse_host(  # noqa: PLR0913
+    h: Mapping[str, Any], hw: str, vc_name: str, cluster_names: Set[str], table: ModeTable, catalog: Catalog,
+    files: _CpuidFiles, problems: _Problems, by_mode: dict[str, CpuProfile] | None = None,
+) -> Host | None:
+    """Host ``h`` (a named object of a vCenter's ``hosts``, at place ``hw``), or None when its CPU cannot be
+    told (the problems are recorded); shared by `parse_snapshot` and `VCenterBuilder`.
+
+    ``by_mode``: the profiles of hosts known only by vCenter's maximum EVC mode, by mode key, shared
+    by the hosts of one mode (`VCenterBuilder`: 10,000 hosts, a dozen modes).
+    """
+    cluster = h.get("cluster")
+    if cluster is not None and cluster not in cluster_names:
+        problems.add(hw, f"cluster {cluster!r} is not a cluster of this vCenter")
+    esxi = h.get("esxi_version")
+    build = h.get("esxi_build", h.get("build"))  # "build": snapshots written before esxi_build existed
+    if build is not None and (isinstance(build, bool) or not isinstance(build, (str, int))):
+        problems.add(hw + ".esxi_build", f"{build!r} is not a build number")
+        build = None
+    if esxi is not None:
+        # Readable, and a release evckit knows: decided once per (version, build) of the snapshot.
+        release_key = (str(esxi), build)
+        wrong = problems.releases.get(release_key, _UNSEEN)
+        if wrong is _UNSEEN:
+            try:
+                catalog.hardware.release(parse_esxi(*release_key))
+                wrong = None
+            except InputError as exc:
+                wrong = str(exc)
+            problems.releases[release_key] = wrong
+        if wrong is not None:
+            problems.add(hw + ".esxi_version", wrong)
+            esxi = None
+    elif build is not None:
+        problems.add(hw + ".esxi_build", "a build needs esxi_version beside it")
+    state = h.get("connection_state", "connected")
+    if state not in CONNECTION_STATES:
+        problems.add(hw + ".connection_state", f"{state!r} is not one of {', '.join(CONNECTION_STATES)}")
+        state = "disconnected"
+    vc_max = h.get("max_evc_mode")
+    if vc_max is not None:
+        vc_max = _mode_key(vc_max, table, hw + ".max_evc_mode", problems)
+    cpu_data = h.get("cpu")
+    if by_mode is not None and vc_max is not None and type(cpu_data) is dict and cpu_data.keys() <= {"model"}:
+        cpu = by_mode.get(vc_max)  # the mode alone tells the CPU (_host_cpu then reads no model)
+        if cpu is None:
+            cpu = _host_cpu(h, hw, vc_max, table, catalog, files, problems)
+            if cpu is not None:
+                by_mode[vc_max] = cpu
+    else:
+        cpu = _host_cpu(h, hw, vc_max, table, catalog, files, problems)
+    if cpu is None:
+        return None
+    return Host(h["name"], vc_name, cluster, cpu, _str(esxi), state, bool(h.get("maintenance", False)),
+                _str((h.get("cpu") or {}).get("model")) if isinstance(h.get("cpu"), dict) else None, vc_max,
+                str(build).strip() if esxi is not None and build is not None else None)
 
 
 def _named(vc: Mapping[str, Any], key: str, what: str, where: str, problems: _Problems,  # noqa: PLR0913
@@ -1044,6 +1068,120 @@ def _entry_meaning(key: str, value: str, reg: FeatureRegistry) -> tuple[int, str
     return (f.bit if m.group(2).lower() in ("min", "match") and num >= 1 else 0), None
 
 
+#: A VM as a reader that has already typed its values gives it to `VCenterBuilder.vms`: (name, power
+#: state, hardware version ``vmx-NN``, host, cluster, template, min_required_evc_mode, guest OS).
+VMRow = tuple[str, str, str, "str | None", "str | None", bool, "str | None", "str | None"]
+_VMX_TEXT = re.compile(r"vmx-[1-9][0-9]?")  # the snapshot schema's hardware_version
+
+
+class VCenterBuilder:
+    """One vCenter's clusters, hosts and VMs built from values a reader has already typed, with the
+    decisions `parse_snapshot` makes of the same values in a document, without the document.
+
+    For a reader that builds an `Inventory` of its rows (the RVTools import, 100,000 VMs) rather than a
+    snapshot document it would then check and parse: clusters' and hosts' values go through the
+    snapshot parser's own code (`_mode_key`, `_parse_host`), VMs' hardware versions, mode keys and
+    requirements through its `_VCenterReader` (the same memos, the same shared `Requirement` objects).
+    Nothing here words a problem for the user: once anything would be a problem of the document,
+    `ok` is False and the caller parses its document, whose `SnapshotError` names each problem's place.
+    """
+
+    def __init__(self, name: str, catalog: Catalog, table: ModeTable | None = None) -> None:
+        """An empty vCenter ``name``, its modes from ``table`` (the catalog's by default)."""
+        self.name = name
+        self.catalog = catalog
+        self.table = table or catalog.modes
+        self.problems = _Problems()
+        self.clusters: dict[str, Cluster] = {}
+        self.hosts: dict[str, Host] = {}
+        self._cluster_names: set[str] = set()
+        self._reader = _VCenterReader(name, "", self.hosts, self._cluster_names, self.table, catalog, self.problems)
+        self._files = _CpuidFiles(None, ())
+        self._by_mode: dict[str, CpuProfile] = {}
+        self._clean = bool(name)
+
+    @property
+    def ok(self) -> bool:
+        """Whether everything so far is what `parse_snapshot` would read without a problem."""
+        return self._clean and not self.problems.items
+
+    def cluster(self, name: str, evc_mode: str | None) -> Cluster:
+        """A cluster (``evc_mode``: an EVC mode key, None when EVC is disabled)."""
+        if not name or name in self._cluster_names:
+            self._clean = False
+        if evc_mode is not None:
+            evc_mode = _mode_key(evc_mode, self.table, "", self.problems)
+        cluster = self.clusters[name] = Cluster(name, self.name, evc_mode)
+        self._cluster_names.add(name)
+        return cluster
+
+    def host(self, h: Mapping[str, Any]) -> Host | None:
+        """A host from its snapshot object (``name``, ``cluster``, ``esxi_version``, ``cpu``…, no
+        ``cpuid_file``), after its cluster; None when its CPU cannot be told."""
+        name = h.get("name")
+        if not isinstance(name, str) or not name or name in self.hosts or "cpuid_file" in (h.get("cpu") or {}):
+            self._clean = False
+            return None
+        build = h.get("esxi_build")
+        if isinstance(build, str) and not _BUILD_TEXT.fullmatch(build):  # the schema's pattern
+            self._clean = False
+        host = _parse_host(h, "", self.name, self._cluster_names, self.table, self.catalog, self._files, self.problems,
+                           self._by_mode)
+        if host is not None:
+            self.hosts[name] = host
+        return host
+
+    def hardware(self, text: str) -> int | None:
+        """A hardware version (``vmx-19``) as its number; None when it is not one a snapshot may hold."""
+        hw = self._reader.hw.get(text)
+        if hw is None and _VMX_TEXT.fullmatch(text):
+            hw = self._reader.hardware(text, 0, {"name": ""})
+        return hw or None
+
+    def min_required(self, key: str) -> tuple[str, Requirement] | None:
+        """A minimum required EVC mode key: (the table's key, the requirement it stands for); None when
+        it is not a key of this vCenter's modes."""
+        known = self._reader.mode_key(key, 0, {"name": ""}, "min_required_evc_mode")
+        if known is None:
+            return None
+        return known, self._reader.mode_requirement("minRequiredEVCModeKey", known)
+
+    def no_requirement(self, vendor: str | None) -> Requirement:
+        """The requirement of a VM that records none, on a host of ``vendor`` (None: no host)."""
+        return self._reader.no_requirement(vendor)
+
+    def vms(self, rows: Iterable[VMRow]) -> list[VM] | None:
+        """VMs as `parse_snapshot` builds them of the same values (a VM on a host takes its cluster and
+        vendor); None when any would be a problem (a host or cluster the vCenter lacks, a value that is
+        not one). Names are not checked here: each must be used once in the vCenter."""
+        out: list[VM] = []
+        for name, state, hw_text, host, cluster, template, min_req, guest in rows:
+            hw = self.hardware(hw_text)
+            if hw is None or state not in _POWER_STATE_EXACT or not name:
+                return None
+            if host is not None:
+                host_obj = self.hosts.get(host)
+                if host_obj is None or cluster is not None and cluster != host_obj.cluster:
+                    return None
+                cluster, vendor = host_obj.cluster, host_obj.cpu.vendor
+            elif cluster is None or cluster not in self._cluster_names:
+                return None
+            else:
+                vendor = None
+            req = self.no_requirement(vendor)
+            if min_req is not None:
+                decided = self.min_required(min_req)
+                if decided is None:
+                    return None
+                min_req, req = decided
+            out.append(VM(name, self.name, host, cluster, _POWER_STATE_EXACT[state], hw, req, min_req, None,
+                          template, None, guest or None))
+        return out
+
+
+_BUILD_TEXT = re.compile(r"\s*(?:(?:[Rr]elease)?[Bb]uild[-:# ]*)?[0-9]{1,10}\s*")  # the snapshot schema's esxi_build
+
+
 def example_path() -> Path:
     """The embedded example estate shipped with evckit."""
     from evckit._resources import data_dir  # noqa: PLC0415
@@ -1057,10 +1195,9 @@ def load_source(path: str | Path, catalog: Catalog | None = None,
     export, or a folder holding an RVTools CSV export (``RVTools_tabvInfo.csv``, ``RVTools_tabvHost.csv``…)."""
     path = Path(path)
     if path.is_dir() or _is_zip(path):
-        from evckit.rvtools import read_export  # noqa: PLC0415 - the export reader loads only when needed
+        from evckit.rvtools import read_inventory  # noqa: PLC0415 - the export reader loads only when needed
 
-        catalog = catalog or Catalog.builtin()
-        return parse_snapshot(read_export(path, catalog), str(path), catalog)
+        return read_inventory(path, catalog)
     return load_snapshot(path, catalog, cpuid_dirs)
 
 

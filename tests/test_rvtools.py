@@ -21,9 +21,11 @@ from evckit._resources import data_dir
 from evckit.analysis import analyze
 from evckit.catalog import Catalog
 from evckit.cli import main
+from evckit import inventory as inventory_module
+from evckit.errors import SnapshotError
 from evckit.inventory import Inventory, load_inventories, load_snapshot, parse_snapshot
 from evckit.report import check_json, select
-from evckit.rvtools import ExportError, MissingReaderError, read_export
+from evckit.rvtools import ExportError, MissingReaderError, read_export, read_inventory
 
 from .rvtools_export import exportable, write_csv, write_tabs, write_xlsx
 
@@ -237,6 +239,96 @@ def test_csv_quoted_cells_and_first_empty_row(tmp_path: Path, separator: str) ->
     inv = load_inventories([folder])
     assert verdicts(inv) == expected(snap)
     assert "web, 01" in {v.name for v in inv.vms} and len(inv.vms) == 10
+
+
+# --- the inventory built from the rows ------------------------------------------------------------
+
+
+def parts(inv: Inventory) -> tuple[object, ...]:
+    """Everything an inventory holds (`Inventory` compares by identity)."""
+    return inv.vcenters, inv.clusters, inv.hosts, inv.vms, inv.source, inv.notes
+
+
+def built_from_rows(path: Path, monkeypatch: pytest.MonkeyPatch) -> Inventory:
+    """`read_inventory` of an export, which must be built without parsing a document."""
+    def refuse(*args: object, **kwargs: object) -> Inventory:
+        raise AssertionError("the document was parsed")
+    with monkeypatch.context() as m:
+        m.setattr(inventory_module, "parse_snapshot", refuse)
+        return read_inventory(path)
+
+
+def test_inventory_from_rows_is_the_documents(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The inventory built from the rows is the one `parse_snapshot` builds of `read_export`'s document
+    (the same objects, requirements, names and notes), for exports as varied as the round trips'."""
+    snap = generated(300, 40, 7)
+    other = generated(200, 30, 17)
+    other["vcenters"][0]["name"] = "vc-other"
+    snap["vcenters"] += other["vcenters"]
+    for vc in snap["vcenters"]:
+        vc["hosts"][0]["maintenance"] = True
+        vc["vms"][1]["template"] = True
+    exports = [write_xlsx(snap, tmp_path / "e.xlsx", reverse=True), write_csv(snap, tmp_path / "csv"),
+               write_xlsx(example(), tmp_path / "x.xlsx", hw_style="vmx"),
+               write_xlsx(example(), tmp_path / "old.xlsx", drop=["min Required EVC Mode Key", "Template",
+                                                                  "in Maintenance Mode", "ESX Version"])]
+    for path in exports:
+        inv = built_from_rows(path, monkeypatch)
+        assert parts(inv) == parts(parse_snapshot(read_export(path), str(path), CATALOG))
+        assert verdicts(inv) == verdicts(parse_snapshot(read_export(path), str(path), CATALOG))
+
+
+def test_inventory_from_rows_names_and_placement(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Names told apart once every row is read (a VM name used twice, a cluster name in two datacenters,
+    a VM on a host vHost lacks, in its cluster): the same inventory as the document's."""
+    hosts = [["Host", "Datacenter", "Cluster", "Max EVC", "Current EVC"], ["h1", "dc1", "prod", "intel-icelake", ""],
+             ["h2", "dc1", "prod", "intel-icelake", ""], ["h3", "dc1", "test", "amd-zen3", "amd-zen2"]]
+    vms = [["VM", "Powerstate", "Template", "HW version", "Datacenter", "Cluster", "Host", "VM ID",
+            "min Required EVC Mode Key"],
+           ["app", "poweredOn", "False", "vmx-19", "dc1", "prod", "h1", "vm-1", "intel-broadwell"],
+           ["app", "poweredOff", "True", "vmx-19", "dc1", "prod", "h2", "vm-2", ""],
+           ["db", "poweredOn", "False", "19", "dc1", "test", "h3", "vm-3", ""],
+           ["lost", "poweredOn", "False", "19", "dc1", "prod", "h9", "vm-4", "intel-skylake"],
+           ["far", "suspended", "False", "19", "dc2", "prod", "h8", "vm-5", ""]]
+    path = write_tabs(tmp_path / "e.xlsx", {"vInfo": vms, "vHost": hosts})
+    want = parse_snapshot(read_export(path), str(path), CATALOG)
+    assert parts(read_inventory(path)) == parts(want)  # "prod" became "prod (dc1)": the document is parsed
+    assert sorted(c.name for c in want.clusters) == ["prod (dc1)", "prod (dc2)", "test"]
+    del vms[-1]  # without the VM of dc2, every name holds as it stood once vHost was read
+    path = write_tabs(tmp_path / "f.xlsx", {"vInfo": vms, "vHost": hosts})
+    inv = built_from_rows(path, monkeypatch)
+    assert parts(inv) == parts(parse_snapshot(read_export(path), str(path), CATALOG))
+    assert {v.name: (v.host, v.cluster) for v in inv.vms} == {
+        "app (vm-1)": ("h1", "prod"), "app (vm-2)": ("h2", "prod"), "db": ("h3", "test"), "lost": (None, "prod")}
+    assert {v.name: v.requirement.source for v in inv.vms} == {
+        "app (vm-1)": "minRequiredEVCModeKey", "app (vm-2)": "none", "db": "none", "lost": "minRequiredEVCModeKey"}
+
+
+@pytest.mark.parametrize(("column", "value"), [("HW version", "vmx-0"), ("HW version", "100"),
+                                               ("CPU Model", "Foo Bar CPU")])
+def test_inventory_from_rows_problems_are_the_documents(tmp_path: Path, column: str, value: str) -> None:
+    """A value RVTools may write but a snapshot may not hold (a hardware version beyond vmx-1…99, a CPU
+    name evckit cannot read): the same SnapshotError as the document's."""
+    snap = example()
+    path = write_xlsx(snap, tmp_path / "e.xlsx", hw_style="vmx")
+    hosts, vms = (json.loads(json.dumps(t)) for t in _tabs(path))
+    table, rows = (hosts, 0) if column == "CPU Model" else (vms, 1)
+    table[1 + rows][table[0].index(column)] = value
+    path = write_tabs(tmp_path / "f.xlsx", {"vHost": hosts, "vInfo": vms})
+    with pytest.raises(SnapshotError) as want:
+        parse_snapshot(read_export(path), str(path), CATALOG)
+    with pytest.raises(SnapshotError) as got:
+        read_inventory(path)
+    assert str(got.value) == str(want.value)
+
+
+def _tabs(path: Path) -> tuple[list[list[object]], list[list[object]]]:
+    """The vHost and vInfo tabs of an .xlsx export, as lists of rows."""
+    from python_calamine import CalamineWorkbook  # noqa: PLC0415
+
+    wb = CalamineWorkbook.from_path(str(path))
+    return ([list(r) for r in wb.get_sheet_by_name("vHost").to_python()],
+            [list(r) for r in wb.get_sheet_by_name("vInfo").to_python()])
 
 
 # --- errors ---------------------------------------------------------------------------------------
