@@ -846,8 +846,9 @@ def _read_vms(vms: list[Any], reader: _VCenterReader) -> list[VM] | None:
     new_vm = _VM_BUILDER
     try:
         for i, v in enumerate(vms):
-            get = v.get
-            host, cluster = get("host"), get("cluster")
+            # ``key in v and v[key]``: a VM's absent fields (most of them) cost no call.
+            host = v["host"] if "host" in v else None
+            cluster = v["cluster"] if "cluster" in v else None
             if host is not None:
                 host_obj = hosts[host]  # KeyError: not a host of this vCenter
                 if cluster is None:
@@ -868,19 +869,19 @@ def _read_vms(vms: list[Any], reader: _VCenterReader) -> list[VM] | None:
                 hw = reader.hardware(text, i, v)
                 if not hw:
                     break
-            per_vm = get("per_vm_evc")
+            per_vm = v["per_vm_evc"] if "per_vm_evc" in v else None
             if per_vm is not None:
                 per_vm = modes.get(per_vm) or reader.known_mode(per_vm)
                 if per_vm is None or hw < 14:
                     return None
-            min_req = get("min_required_evc_mode")
+            min_req = "min_required_evc_mode" in v and v["min_required_evc_mode"]
             if min_req:
                 min_req = modes.get(min_req) or reader.known_mode(min_req)
                 if min_req is None:
                     return None
             else:
                 min_req = None
-            entries = get("feature_requirement")
+            entries = "feature_requirement" in v and v["feature_requirement"]
             if per_vm is not None:
                 req = per_vm_reqs.get(per_vm) or reader.mode_requirement("perVmEvc", per_vm)
             elif entries:
@@ -893,8 +894,9 @@ def _read_vms(vms: list[Any], reader: _VCenterReader) -> list[VM] | None:
                 req = min_reqs.get(min_req) or reader.mode_requirement("minRequiredEVCModeKey", min_req)
             else:
                 req = none_reqs.get(vendor) or reader.no_requirement(vendor)
-            append(new_vm(v["name"], vc_name, host, cluster, state, hw, req, min_req, per_vm, get("template") is True,
-                          get("guest_id") or None, get("guest_os") or get("guest_os_tools") or None))
+            append(new_vm(v["name"], vc_name, host, cluster, state, hw, req, min_req, per_vm,
+                          "template" in v and v["template"] is True, ("guest_id" in v and v["guest_id"]) or None,
+                          ("guest_os" in v and v["guest_os"]) or ("guest_os_tools" in v and v["guest_os_tools"]) or None))
         else:
             if len(set(map(_NAME, vms))) == len(vms):  # no duplicate name
                 return _as_vms(out) if new_vm is _VMSlots else out
