@@ -19,7 +19,7 @@ from __future__ import annotations
 import operator
 import bisect
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, NamedTuple, TypeVar
 
 import attrs
 
@@ -236,12 +236,15 @@ class PowerCycle:
     hidden: FeatureSet
 
 
-@attrs.frozen
-class VMResult:
+class VMResult(NamedTuple):
     """One VM's verdicts: where it can go live or cold, where only some hosts take it, where not and why.
 
     ``not_movable_everywhere``: a running VM that no host of some other cluster of its CPU vendor can
     take (what ``check --fail-on incompatible`` fails on).
+
+    An immutable named tuple, equal to another when every field is: an estate has one per VM, and a
+    tuple is made at C speed (an attrs frozen class took 1.3 µs per VM, 0.13 s at 100,000 VMs, setting
+    its nine fields one by one).
     """
 
     vm: VM
@@ -862,6 +865,8 @@ class _Analyzer:
         ctx = _Context(by_host, cluster_of, labels, evc_of, host_cid)
         profiles: dict[tuple[object, ...], _Profile] = {}
         of_vm: list[_Profile] = []
+        add = of_vm.append
+        witness = self._witness
         for vm in inv.vms:
             r = vm.requirement  # immutable, and shared by the VMs of equal requirements: its identity is a key
             pk = (id(r), vm.hardware_version, vm.power_state, vm.template, vm.per_vm_evc, vm.guest_id, vm.guest_os,
@@ -869,11 +874,12 @@ class _Analyzer:
             p = profiles.get(pk)
             if p is None:
                 p = profiles[pk] = self._profile(vm, ctx)
-            of_vm.append(p)
+            add(p)
             hosts = p.hosts
-            if hosts is None or vm.host is None:
-                continue
-            self._witness_on_host(vm, p, hosts, raw_dests, ctx)
+            if hosts is not None:  # `_witness_on_host`, inline: once per running VM
+                cid = hosts.get(vm.host)  # type: ignore[arg-type]  # None is no host name: not found
+                if cid is not None and (p.microcode or p.found.get(cid) is not _CLEAN):
+                    witness(vm, p, cid, raw_dests[cid], ctx)
         conflicts, host_fix, cluster_fix = ctx.conflicts, ctx.host_fix, ctx.cluster_fix
 
         # Destination classes per cluster: hosts that look alike to every VM.
@@ -923,8 +929,9 @@ class _Analyzer:
                 p.held = self.plans.slot(p.ck, b)  # VMs of one base are alike to the plans: it is their kind
         vm_results: list[VMResult] = []
         append = vm_results.append
+        new = tuple.__new__  # `VMResult(vm, *p.args)` without the Python-level __new__ of a named tuple
         for vm, p in zip(inv.vms, of_vm):
-            result = VMResult(vm, *p.args)
+            result = new(VMResult, (vm, *p.args))
             append(result)
             held = p.held
             if held is not None:
