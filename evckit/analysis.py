@@ -16,10 +16,11 @@ ever refuses a running VM on its own host.
 
 from __future__ import annotations
 
-import operator
 import bisect
+import operator
+from itertools import compress
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Literal, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Literal, NamedTuple, TypeVar, cast
 
 import attrs
 
@@ -630,12 +631,41 @@ class _Shape:
             away = tuple(sorted(h for hs in members.values() for h in hs))
             self.fixed = (Reason("no_hosts", "no host can take VMs: all are disconnected or in maintenance mode "
                                  f"({_names(away)})", (), away),)
-        self.live: dict[object, tuple[bool, tuple[str, ...] | None, tuple[Reason, ...]]] = {}
-        self.still: dict[object, tuple[bool, tuple[Reason, ...] | None]] = {}
+        #: The group's decisions for the classes -> its outcome here (`_Outcome`), running or not.
+        self.live: dict[object, _Outcome] = {}
+        self.still: dict[object, _Outcome] = {}
+        if self.get is None:  # one answer for every group: no host can take VMs
+            self.live[None] = self.still[None] = (False, None, self.fixed, True, False)
         #: (reason id, class positions) -> the reason naming those classes' hosts.
         self.merged: dict[tuple[int, ...], Reason] = {}
         #: class positions -> their hosts, sorted, and how a reason names them.
         self.named: dict[tuple[int, ...], tuple[tuple[str, ...], str]] = {}
+
+
+#: A group's outcome at one cluster: whether it goes there (live, or cold for a powered-off group), the
+#: hosts that take it when only some do (None: no host, or all), the reasons it cannot go (empty when it
+#: goes), whether it is blocked there (some host refuses it) and whether partially.
+_Outcome = tuple[bool, "tuple[str, ...] | None", "tuple[Reason, ...]", bool, bool]
+_LIVE: _Outcome = (True, None, (), False, False)
+_GOES, _PARTIAL, _REASONS, _BLOCKED, _HAS_PARTIAL = (operator.itemgetter(i) for i in range(5))
+
+
+def _none(_ids: Sequence[int]) -> None:
+    """The key of a cluster without a host that can take VMs: the same for every group."""
+    return None
+
+
+class _Table:
+    """Clusters side by side for `_Analyzer._group_verdict`: labels, class pickers, outcome caches."""
+
+    __slots__ = ("gets", "labels", "live", "shapes", "still")
+
+    def __init__(self, shapes: Sequence[_Shape]) -> None:
+        self.shapes = shapes
+        self.labels = [s.label for s in shapes]
+        self.gets: list[Callable[[Sequence[int]], object]] = [s.get if s.get is not None else _none for s in shapes]
+        self.live = [s.live for s in shapes]
+        self.still = [s.still for s in shapes]
 
 
 #: One disagreement found by the witness step: source, features concerned, and the message for the
@@ -795,6 +825,7 @@ class _Analyzer:
         self._cold_cache: dict[tuple[int, int], tuple[tuple[Reason, ...], ...]] = {}
         self._colds: dict[tuple[int, int], tuple[tuple[tuple[Reason, ...], ...], Sequence[_Shape], tuple[str, ...]]] = {}
         self._vendor_reasons: dict[tuple[str, str], tuple[Reason, ...]] = {}
+        self._tables: dict[int, _Table] = {}
         # Alike hosts share one destination object (hashed once, compared by identity first).
         self._dests: dict[tuple[object, ...], _Dest] = {}
         self._fixed: dict[tuple[object, ...], _Dest] = {}
@@ -1540,46 +1571,38 @@ class _Analyzer:
         shared = vectors.get(vector)
         if shared is not None:
             return shared
-        live: list[str] = []
-        partial: dict[str, tuple[str, ...]] = {}
-        blocked: dict[str, tuple[Reason, ...]] = {}
-        if not g.running:
-            cold: list[str] = []
-            for shape in shapes:
-                get = shape.get
-                if get is None:
-                    blocked[shape.label] = shape.fixed
-                    continue
-                key = get(live_ids)
-                still = shape.still.get(key)
-                if still is None:
-                    still = shape.still[key] = self._still(shape, pairs)
-                if still[0]:
-                    cold.append(shape.label)
-                elif still[1] is not None:
-                    blocked[shape.label] = still[1]
-            cold_targets = tuple(cold)
+        # Each cluster's outcome for this group, looked up by the group's decisions for its classes (an
+        # outcome new to a cluster is worked out there); then the verdict is read off the outcomes in
+        # cluster order, every pass at C speed.
+        table = self._table(shapes)
+        keys = [get(live_ids) for get in table.gets]
+        found: list[_Outcome | None] = list(map(dict.get, table.still if not g.running else table.live, keys))
+        if None in found:
+            work = self._still if not g.running else self._live
+            for i, o in enumerate(found):
+                if o is None:
+                    shape = shapes[i]
+                    cache = shape.still if not g.running else shape.live
+                    found[i] = cache[keys[i]] = work(shape, pairs)
+        outcomes = cast("list[_Outcome]", found)
+        labels = table.labels
+        goes = tuple(compress(labels, map(_GOES, outcomes)))
+        blocked = dict(compress(zip(labels, map(_REASONS, outcomes)), map(_BLOCKED, outcomes)))
+        if g.running:
+            partial = dict(compress(zip(labels, map(_PARTIAL, outcomes)), map(_HAS_PARTIAL, outcomes)))
+            live, cold_targets = goes, self._cold_targets(cold_pairs, shapes)
         else:
-            cold_targets = self._cold_targets(cold_pairs, shapes)
-            append = live.append
-            for shape in shapes:
-                get = shape.get
-                if get is None:
-                    blocked[shape.label] = shape.fixed
-                    continue
-                key = get(live_ids)
-                outcome = shape.live.get(key)
-                if outcome is None:
-                    outcome = shape.live[key] = self._live(shape, pairs)
-                if outcome[0]:
-                    append(shape.label)
-                else:
-                    if outcome[1] is not None:
-                        partial[shape.label] = outcome[1]
-                    blocked[shape.label] = outcome[2]
-        verdict = GroupVerdict(live_targets=tuple(live), cold_targets=cold_targets, partial=partial, blocked=blocked)
+            partial, live, cold_targets = {}, (), goes
+        verdict = GroupVerdict(live_targets=live, cold_targets=cold_targets, partial=partial, blocked=blocked)
         vectors[vector] = verdict
         return verdict
+
+    def _table(self, shapes: Sequence[_Shape]) -> _Table:
+        """The clusters' labels, class pickers and outcome caches, side by side (one per list of shapes)."""
+        found = self._tables.get(id(shapes))
+        if found is None or found.shapes is not shapes:
+            found = self._tables[id(shapes)] = _Table(shapes)
+        return found
 
     def _cold_targets(self, cold_pairs: tuple[tuple[Reason, ...], ...], shapes: Sequence[_Shape]) -> tuple[str, ...]:
         """The clusters a running group could move to powered off: some available host takes it cold."""
@@ -1621,19 +1644,18 @@ class _Analyzer:
             out.append(m)
         return ok_hosts, tuple(out)
 
-    def _live(self, shape: _Shape, pairs: Sequence[tuple[Reason, ...]]) -> tuple[bool, tuple[str, ...] | None,
-                                                                                 tuple[Reason, ...]]:
+    def _live(self, shape: _Shape, pairs: Sequence[tuple[Reason, ...]]) -> _Outcome:
         """A running group at one cluster: live everywhere, or the hosts that take it and why the others not."""
         ok_hosts, failures = self._failures(shape, pairs)
         if not failures:
-            return True, None, ()
-        return False, tuple(ok_hosts) if ok_hosts else None, failures
+            return _LIVE
+        return False, tuple(ok_hosts) if ok_hosts else None, failures, True, bool(ok_hosts)
 
-    def _still(self, shape: _Shape, pairs: Sequence[tuple[Reason, ...]]) -> tuple[bool, tuple[Reason, ...] | None]:
+    def _still(self, shape: _Shape, pairs: Sequence[tuple[Reason, ...]]) -> _Outcome:
         """A powered-off group at one cluster: can it move there cold, and if not, why."""
         if any(not pairs[cls] for cls in shape.classes):
-            return True, None
-        return False, self._failures(shape, pairs)[1]
+            return _LIVE
+        return False, None, self._failures(shape, pairs)[1], True, False
 
     def _cold(self, hw: int, dests: Sequence[_Dest], g: _Group) -> tuple[tuple[Reason, ...], ...]:
         """Cold-migration decisions depend only on the hardware version and the guest OS floor: decided
