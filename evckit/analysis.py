@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import bisect
 import operator
-from itertools import compress
+from itertools import compress, repeat
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, NamedTuple, TypeVar, cast
 
@@ -362,6 +362,8 @@ def summarize(analysis: Analysis, vms: Sequence[VMResult] | None = None,
     )
 
 
+_FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
+
 #: Requirement sources that record what a running VM was powered on with: only those tell which of a
 #: mode's features it does not use yet (an assumed requirement is a guess, a per-VM EVC mode is pinned).
 _RECORDED = ("featureRequirement", "minRequiredEVCModeKey")
@@ -479,13 +481,14 @@ class VMPlans:
             if d is None:
                 d = memo[kind] = self._decide(running[at[0]], mode, evacuate)
             if d[0]:
-                evac += [(i, d[0]) for i in at]
+                evac += zip(at, repeat(d[0]))
             elif d[1]:
-                cycle += [(i, d[1]) for i in at]
-        evac.sort()
+                cycle += zip(at, repeat(d[1]))
+        evac.sort()  # positions are unique: in VM order
         cycle.sort()
-        found = self._plans[pk] = VMPlan(mode, tuple([(running[i], m) for i, m in evac]),
-                                         tuple([(running[i], m) for i, m in cycle]))
+        vm_at = running.__getitem__
+        found = self._plans[pk] = VMPlan(mode, tuple(zip(map(vm_at, map(_FIRST, evac)), map(_SECOND, evac))),
+                                         tuple(zip(map(vm_at, map(_FIRST, cycle)), map(_SECOND, cycle))))
         return found
 
     def _decide(self, v: VMResult, mode: EvcMode, evacuate: bool) -> tuple[int, int]:
@@ -826,6 +829,9 @@ class _Analyzer:
         self._colds: dict[tuple[int, int], tuple[tuple[tuple[Reason, ...], ...], Sequence[_Shape], tuple[str, ...]]] = {}
         self._vendor_reasons: dict[tuple[str, str], tuple[Reason, ...]] = {}
         self._tables: dict[int, _Table] = {}
+        #: A group's decisions for a cluster's classes -> the positions that take it, and each reason
+        #: with the positions it applies to (`_failures`).
+        self._layouts: dict[object, tuple[tuple[int, ...], tuple[tuple[Reason, tuple[int, ...]], ...]]] = {}
         # Alike hosts share one destination object (hashed once, compared by identity first).
         self._dests: dict[tuple[object, ...], _Dest] = {}
         self._fixed: dict[tuple[object, ...], _Dest] = {}
@@ -1583,7 +1589,8 @@ class _Analyzer:
                 if o is None:
                     shape = shapes[i]
                     cache = shape.still if not g.running else shape.live
-                    found[i] = cache[keys[i]] = work(shape, pairs)
+                    key = keys[i]
+                    found[i] = cache[key] = work(shape, pairs, key)
         outcomes = cast("list[_Outcome]", found)
         labels = table.labels
         goes = tuple(compress(labels, map(_GOES, outcomes)))
@@ -1614,48 +1621,61 @@ class _Analyzer:
             found = self._colds[key] = (cold_pairs, shapes, targets)
         return found[2]
 
-    def _failures(self, shape: _Shape, pairs: Sequence[tuple[Reason, ...]]) -> tuple[list[str], tuple[Reason, ...]]:
+    def _failures(self, shape: _Shape, pairs: Sequence[tuple[Reason, ...]],
+                  key: object) -> tuple[list[str], tuple[Reason, ...]]:
         """The hosts of a cluster that take a group (by its per-class decisions), and one reason per
-        distinct per-class reason, naming every host it applies to."""
-        ok_hosts: list[str] = []
-        failures: dict[int, tuple[Reason, list[int]]] = {}
-        for j, cls in enumerate(shape.classes):
-            reasons = pairs[cls]
-            if not reasons:
-                ok_hosts.extend(shape.hosts[j])
-                continue
-            for r in reasons:
-                entry = failures.get(id(r))
-                if entry is None:
-                    failures[id(r)] = (r, [j])
-                else:
-                    entry[1].append(j)
+        distinct per-class reason, naming every host it applies to.
+
+        ``key`` is the group's decisions for the cluster's classes (their identities, `_Shape.get`):
+        which class positions take the group and which reasons apply where follow from it alone, so
+        that is worked out once for every cluster and group alike; only the naming of hosts is the
+        cluster's own."""
+        layout = self._layouts.get(key)
+        if layout is None:
+            ok_at: list[int] = []
+            failures: dict[int, tuple[Reason, list[int]]] = {}
+            for j, cls in enumerate(shape.classes):
+                reasons = pairs[cls]
+                if not reasons:
+                    ok_at.append(j)
+                    continue
+                for r in reasons:
+                    entry = failures.get(id(r))
+                    if entry is None:
+                        failures[id(r)] = (r, [j])
+                    else:
+                        entry[1].append(j)
+            # Reasons are interned for the analysis: identity is enough to key them.
+            layout = self._layouts[key] = (tuple(ok_at), tuple([(r, (id(r), *at)) for r, at in failures.values()]))
+        ok_at_, failing = layout
+        hosts = shape.hosts
+        ok_hosts = [h for j in ok_at_ for h in hosts[j]]
         merged = shape.merged
         out = []
-        for r, at in failures.values():
-            key = (id(r), *at)  # reasons are interned for the analysis: identity is enough
-            m = merged.get(key)
+        for r, mk in failing:
+            m = merged.get(mk)
             if m is None:
-                named = shape.named.get(key[1:])
+                at = mk[1:]
+                named = shape.named.get(at)
                 if named is None:
-                    hs = tuple(sorted(h for j in at for h in shape.hosts[j]))
-                    named = shape.named[key[1:]] = (hs, f" on {_names(hs)}")
-                m = merged[key] = Reason(r.kind, r.message + named[1], r.features, named[0])
+                    hs = tuple(sorted(h for j in at for h in hosts[j]))
+                    named = shape.named[at] = (hs, f" on {_names(hs)}")
+                m = merged[mk] = Reason(r.kind, r.message + named[1], r.features, named[0])
             out.append(m)
         return ok_hosts, tuple(out)
 
-    def _live(self, shape: _Shape, pairs: Sequence[tuple[Reason, ...]]) -> _Outcome:
+    def _live(self, shape: _Shape, pairs: Sequence[tuple[Reason, ...]], key: object) -> _Outcome:
         """A running group at one cluster: live everywhere, or the hosts that take it and why the others not."""
-        ok_hosts, failures = self._failures(shape, pairs)
+        ok_hosts, failures = self._failures(shape, pairs, key)
         if not failures:
             return _LIVE
         return False, tuple(ok_hosts) if ok_hosts else None, failures, True, bool(ok_hosts)
 
-    def _still(self, shape: _Shape, pairs: Sequence[tuple[Reason, ...]]) -> _Outcome:
+    def _still(self, shape: _Shape, pairs: Sequence[tuple[Reason, ...]], key: object) -> _Outcome:
         """A powered-off group at one cluster: can it move there cold, and if not, why."""
         if any(not pairs[cls] for cls in shape.classes):
             return _LIVE
-        return False, None, self._failures(shape, pairs)[1], True, False
+        return False, None, self._failures(shape, pairs, key)[1], True, False
 
     def _cold(self, hw: int, dests: Sequence[_Dest], g: _Group) -> tuple[tuple[Reason, ...], ...]:
         """Cold-migration decisions depend only on the hardware version and the guest OS floor: decided
@@ -1707,13 +1727,13 @@ class _Analyzer:
                                                      undetermined=self.reg.feature_set(lacking & p.unknown.mask),
                                                      vendor=other_vendor))
             for low in self._lower_modes(modes, evc):
-                blocking[low.key] = tuple(v.vm.name for v, _ in self.plans.plan(c.key, low, True).evacuate)
+                blocking[low.key] = tuple([v.vm.name for v, _ in self.plans.plan(c.key, low, True).evacuate])
         raise_mode = top[0] if top and (evc is None or top[0].features.mask & ~evc.features.mask) else None
         cycling: tuple[str, ...] = ()
         if raise_mode is not None:
             # Enabling EVC first moves out the VMs above the mode (they come back at it); raising it does not.
             plan = self.plans.plan(c.key, raise_mode, evc is None)
-            cycling = tuple(v.vm.name for v, _ in plan.power_cycle)
+            cycling = tuple([v.vm.name for v, _ in plan.power_cycle])
         return ClusterResult(cluster=c, label=label, hosts=tuple(hosts), vendors=vendors, evc_mode=evc,
                              max_evc_mode=top[0] if top else None, max_evc_modes=tuple(top), reason=reason,
                              limiting_hosts=tuple(limiting), not_admitted=tuple(not_admitted), blocking_lower=blocking,

@@ -128,9 +128,10 @@ class _Recommender:
         # Which running VMs a mode change acts on is the analysis' decision; this module words it.
         self.plans = plans
         self.visible = plans.visible
-        # Requirements repeat across an estate: each distinct (mask, mode, …) is worded once.
-        self._evac: dict[tuple[int, str, str, bool], str] = {}
-        self._cycle: dict[tuple[int, str], str] = {}
+        # Requirements repeat across an estate: each distinct (mask, mode, …) is worded once (its
+        # features and the sentence).
+        self._evac: dict[tuple[int, str, str, bool], tuple[FeatureSet, str]] = {}
+        self._cycle: dict[tuple[int, str], tuple[FeatureSet, str]] = {}
         self._sets: dict[int, FeatureSet] = {}
 
     def feature_set(self, mask: int) -> FeatureSet:
@@ -218,6 +219,8 @@ class _Recommender:
         """The vendor the cluster should keep: the current mode's, else most hosts, then most running VMs."""
         if current is not None and current.vendor in by_vendor:
             return current.vendor
+        if len(by_vendor) == 1:
+            return next(iter(by_vendor))
         vms = {v: sum(1 for x in running if x.vendor == v) for v in by_vendor}
         return max(sorted(by_vendor), key=lambda v: (len(by_vendor[v]), vms[v]))
 
@@ -234,12 +237,13 @@ class _Recommender:
         for v, beyond in plan.evacuate:
             assumed = v.requirement_source == "assumed"
             key = (beyond, mode.key, verb, assumed)
-            text = self._evac.get(key)
-            if text is None:
+            said = self._evac.get(key)
+            if said is None:
                 where = "its host's" if assumed else "its"
-                text = self._evac[key] = (f"uses {where} {_few(self.reg.names(beyond))} above {mode.key}: power it "
-                                          f"off or move it out before {verb} EVC (it comes back at {mode.key})")
-            out.append(VMAction(v.vm.name, self.feature_set(beyond), text))
+                said = self._evac[key] = (self.feature_set(beyond), (
+                    f"uses {where} {_few(self.reg.names(beyond))} above {mode.key}: power it "
+                    f"off or move it out before {verb} EVC (it comes back at {mode.key})"))
+            out.append(VMAction(v.vm.name, *said))
         return tuple(out)
 
     def _power_cycle(self, plan: VMPlan) -> tuple[VMAction, ...]:
@@ -248,12 +252,12 @@ class _Recommender:
         out = []
         for v, missing in plan.power_cycle:
             key = (missing, mode.key)
-            text = self._cycle.get(key)
-            if text is None:
+            said = self._cycle.get(key)
+            if said is None:
                 names = self.reg.names(missing)
-                text = self._cycle[key] = (f"needs a power cycle to use {mode.key} ({len(names)} features it does "
-                                           f"not use yet: {_few(names)})")
-            out.append(VMAction(v.vm.name, self.feature_set(missing), text))
+                said = self._cycle[key] = (self.feature_set(missing), (
+                    f"needs a power cycle to use {mode.key} ({len(names)} features it does not use yet: {_few(names)})"))
+            out.append(VMAction(v.vm.name, *said))
         return tuple(out)
 
     def _floors(self, mode: EvcMode, vms: Sequence[VMResult]) -> tuple[GuestFloorBreak, ...]:
