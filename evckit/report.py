@@ -132,12 +132,14 @@ def _fit(cells: Sequence[Sequence[str]], headers: Sequence[str], wrappable: Sequ
     wrappable ones share what is left, each at least its longest word."""
     n = len(headers)
     # tabulate makes a column at least 2 wider than its header (MIN_PADDING).
-    natural = [max([len(line) for row in cells for line in str(row[i]).split("\n")] + [len(headers[i]) + 2])
+    # Each distinct cell of a column once: cells repeat (a VM's name on each of its rows).
+    distinct = [dict.fromkeys(str(row[i]) for row in cells) for i in range(n)]
+    natural = [max([len(line) for c in distinct[i] for line in c.split("\n")] + [len(headers[i]) + 2])
                for i in range(n)]
     avail = width - 2 * (n - 1)
     if sum(natural) <= avail:
         return natural
-    longest_word = [max([len(w) for row in cells for w in str(row[i]).split()]
+    longest_word = [max([len(w) for c in distinct[i] for w in c.split()]
                         + [len(w) + 2 for w in headers[i].split()]) for i in range(n)]
     widths = [natural[i] if not wrappable[i] else max(longest_word[i], min(MIN_WRAP, natural[i])) for i in range(n)]
     if sum(widths) > avail:  # tight: columns as narrow as their longest word, no narrower
@@ -170,8 +172,19 @@ def table(rows: Sequence[Sequence[Any]], headers: Sequence[str], fmt: str = "tab
     # A cell may be a list of lines (the steps of a plan): each line is escaped on its own, then they are
     # joined by a line break that is layout, never data.
     joiner = "; " if fmt == "csv" else "\n"
-    rows = [[joiner.join(str(_cell(str(part), fmt)) for part in x) if isinstance(x, (list, tuple)) else _cell(x, fmt)
-             for x in row] for row in rows]
+    escaped: dict[str, object] = {}  # cells repeat (a reason shared by many rows): each escaped once
+
+    def cell(x: object) -> object:
+        if isinstance(x, (list, tuple)):
+            return joiner.join(str(_cell(str(part), fmt)) for part in x)
+        if not isinstance(x, str):
+            return _cell(x, fmt)
+        c = escaped.get(x)
+        if c is None:
+            c = escaped[x] = _cell(x, fmt)
+        return c
+
+    rows = [[cell(x) for x in row] for row in rows]
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
@@ -225,7 +238,7 @@ def _simple(cells: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
     widths = []
     for hl, col in zip(head_lines, cols):
         width = max(map(len, hl)) + 2
-        for c in col:
+        for c in dict.fromkeys(col):  # each distinct cell once
             if multiline and ("\n" in c or "\r" in c):
                 width = max(width, *map(len, re.split("[\r\n]", c)))
             elif len(c) > width:
@@ -242,8 +255,21 @@ def _simple(cells: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
     emit(head_lines)
     lines.append("  ".join("-" * w for w in widths))
     if multiline:
+        # Each distinct cell of a column split and padded once; a row's lines joined column by column.
+        padded: list[dict[str, list[str]]] = [{} for _ in widths]
         for row in zip(*cols):
-            emit([c.splitlines() for c in row])
+            parts = []
+            for c, w, memo in zip(row, widths, padded):
+                p = memo.get(c)
+                if p is None:
+                    p = memo[c] = [x.ljust(w) for x in c.splitlines()]
+                parts.append(p)
+            height = max(map(len, parts))
+            if height > 1:
+                parts = [p if len(p) == height else p + [pad] * (height - len(p)) for p, pad in zip(parts, pads)]
+                lines.extend("  ".join(line).rstrip() for line in zip(*parts))
+            elif height == 1:
+                lines.append("  ".join(p[0] if p else pad for p, pad in zip(parts, pads)).rstrip())
     else:
         for row in zip(*cols):
             lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
