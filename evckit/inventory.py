@@ -640,7 +640,7 @@ def _parse_host(  # noqa: PLR0913
     if cpu is None:
         return None
     return Host(h["name"], vc_name, cluster, cpu, _str(esxi), state, bool(h.get("maintenance", False)),
-                _str((h.get("cpu") or {}).get("model")) if isinstance(h.get("cpu"), dict) else None, vc_max,
+                _str(cpu_data.get("model")) if isinstance(cpu_data, dict) else None, vc_max,
                 str(build).strip() if esxi is not None and build is not None else None)
 
 
@@ -688,14 +688,17 @@ def _host_cpu(  # noqa: PLR0913
     h: Mapping[str, Any], where: str, vc_max: str | None, table: ModeTable, catalog: Catalog,
     files: _CpuidFiles, problems: _Problems,
 ) -> CpuProfile | None:
+    """A host's CPU profile, or None (the problem recorded)."""
     cpu = h.get("cpu") or {}
     if not isinstance(cpu, dict):
         problems.add(where + ".cpu", "must be an object")
         return None
+    if _MEASURED.isdisjoint(cpu):  # no set built per host
+        return _assumed_cpu(cpu, where, vc_max, table, catalog, problems)
+    from evckit.cpuid import parse_cpu_data  # noqa: PLC0415 - readers load only when needed
+
     measured: list[CpuProfile] = []
     src = f"{where}.cpu"
-    if {"cpuid_file", "cpuid_text", "cpu_feature", "feature_capability"} & cpu.keys():
-        from evckit.cpuid import parse_cpu_data  # noqa: PLC0415 - readers load only when needed
     try:
         if "cpuid_file" in cpu:
             measured.append(_read_cpuid_file(str(cpu["cpuid_file"]), files, catalog))
@@ -710,6 +713,17 @@ def _host_cpu(  # noqa: PLR0913
         return None
     if measured:
         return _combine(measured, catalog)
+    return _assumed_cpu(cpu, where, vc_max, table, catalog, problems)
+
+
+#: The keys of a host's ``cpu`` that carry measured CPU data.
+_MEASURED = frozenset({"cpuid_file", "cpuid_text", "cpu_feature", "feature_capability"})
+
+
+def _assumed_cpu(
+    cpu: Mapping[str, Any], where: str, vc_max: str | None, table: ModeTable, catalog: Catalog, problems: _Problems,
+) -> CpuProfile | None:
+    """A host's CPU profile from its mode key or CPU name (no measured data), or None (the problem recorded)."""
     mode_key = cpu.get("max_evc_mode") or vc_max
     try:
         if mode_key:
@@ -722,10 +736,10 @@ def _host_cpu(  # noqa: PLR0913
                 profile = problems.cpus[model] = profile_from_name(model, catalog)
             return profile
     except EvckitError as exc:
-        problems.add(src, str(exc))
+        problems.add(where + ".cpu", str(exc))
         return None
-    problems.add(src, "no CPU data: give cpuid_file, cpuid_text, cpu_feature, feature_capability, "
-                      "max_evc_mode or model")
+    problems.add(where + ".cpu", "no CPU data: give cpuid_file, cpuid_text, cpu_feature, feature_capability, "
+                                 "max_evc_mode or model")
     return None
 
 
