@@ -739,27 +739,45 @@ class _Memo:
 
 
 class _VMIndex:
-    """The positions of an estate's VMs by their cluster and by their host (ascending)."""
+    """Where an estate's VMs are: the positions of those of given clusters or on given hosts."""
 
-    __slots__ = ("by_cluster", "by_host", "position", "unique", "vms")
+    __slots__ = ("clusters", "hosts", "position", "unique", "vms")
 
     def __init__(self, vms: Sequence[VM]) -> None:
         self.vms = vms
         self.unique = len(set(map(id, vms))) == len(vms)  # no VM object twice
         self.position: dict[int, int] | None = None
-        self.by_cluster: dict[tuple[str, str], list[int]] = {}
-        self.by_host: dict[tuple[str, str], list[int]] = {}
-        for i, vm in enumerate(vms):
-            if vm.cluster is not None:
-                self.by_cluster.setdefault((vm.vcenter, vm.cluster), []).append(i)
-            if vm.host is not None:
-                self.by_host.setdefault((vm.vcenter, vm.host), []).append(i)
+        # Each VM's (vCenter, cluster) and (vCenter, host), read at C speed; the positions of the VMs of
+        # given clusters or hosts are found by one scan when asked (a what-if asks about a few).
+        self.clusters: list[tuple[str, str | None]] = list(map(_VM_CLUSTER, vms))
+        self.hosts: list[tuple[str, str | None]] = list(map(_VM_HOST, vms))
+
+    @staticmethod
+    def _where(column: Sequence[tuple[str, str | None]],
+               wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[int]]:
+        out: dict[tuple[str, str], list[int]] = {k: [] for k in wanted}
+        for i, k in enumerate(column):
+            if k in out:
+                out[k].append(i)
+        return out
+
+    def in_clusters(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[int]]:
+        """The positions of the VMs of each of these clusters (ascending; empty lists for none)."""
+        return self._where(self.clusters, keys)
+
+    def on_hosts(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[int]]:
+        """The positions of the VMs on each of these hosts (ascending; empty lists for none)."""
+        return self._where(self.hosts, keys)
 
     def positions(self) -> dict[int, int]:
         """Each VM's position by its identity (built once, on demand)."""
         if self.position is None:
-            self.position = {id(vm): i for i, vm in enumerate(self.vms)}
+            self.position = dict(zip(map(id, self.vms), range(len(self.vms))))
         return self.position
+
+
+_VM_CLUSTER = operator.attrgetter("vcenter", "cluster")
+_VM_HOST = operator.attrgetter("vcenter", "host")
 
 
 def _splice_seq(old: tuple[str, ...], new: tuple[str, ...], changed: set[str], pos: Mapping[str, int]) -> tuple[str, ...]:
@@ -1035,11 +1053,16 @@ class _Analyzer:
 
         # VMs whose witness step is redone (those of changed clusters and on their hosts), and VMs on
         # hosts that came or went (their requirement, and so their group, may change).
+        in_changed = index.in_clusters(changed)
+        changed_hosts = {(hr.host.vcenter, hr.host.name) for k in changed
+                         for hr in (*by_cluster.get(k, ()), *old_members.get(k, ()))}
+        moved_hosts = {(h.vcenter, h.name) for h in moved}
+        on = index.on_hosts(changed_hosts | moved_hosts)
         relevant: set[int] = set()
-        for k in changed:
-            relevant.update(index.by_cluster.get(k, ()))
-            for hr in (*by_cluster.get(k, ()), *old_members.get(k, ())):
-                relevant.update(index.by_host.get((hr.host.vcenter, hr.host.name), ()))
+        for at in in_changed.values():
+            relevant.update(at)
+        for hk in changed_hosts:
+            relevant.update(on[hk])
         for i in relevant:
             vm = vms[i]
             if vm.host is not None:
@@ -1047,7 +1070,7 @@ class _Analyzer:
                 now, then = by_host.get(hk), host_before.get(hk)
                 if (now is not None and now.host.cluster != vm.cluster) or (then is not None and then.cluster != vm.cluster):
                     return None
-        affected = {i for hk in {(h.vcenter, h.name) for h in moved} for i in index.by_host.get(hk, ())}
+        affected = {i for hk in moved_hosts for i in on[hk]}
 
         labels: dict[tuple[str, str], str] = {c.key: label for c, label, _ in memo.cluster_classes}
         cluster_of: dict[tuple[str, str], Cluster] = {c.key: c for c in clusters}
@@ -1195,7 +1218,7 @@ class _Analyzer:
         for j, (c, label, _) in enumerate(cluster_classes):
             if c.key not in changed:
                 continue
-            mine = index.by_cluster.get(c.key, [])
+            mine = in_changed.get(c.key, [])
             for i in mine:
                 pb = of_vm[i].base
                 if pb.running:
