@@ -847,6 +847,7 @@ class _Analyzer:
         self._colds: dict[tuple[int, int], tuple[tuple[tuple[Reason, ...], ...], Sequence[_Shape], tuple[str, ...]]] = {}
         self._vendor_reasons: dict[tuple[str, str], tuple[Reason, ...]] = {}
         self._tables: dict[int, _Table] = {}
+        self._answers: dict[tuple[object, ...], tuple[Reason, ...]] = {}
         #: A group's decisions for a cluster's classes -> the positions that take it, and each reason
         #: with the positions it applies to (`_failures`).
         self._layouts: dict[object, tuple[tuple[int, ...], tuple[tuple[Reason, tuple[int, ...]], ...]]] = {}
@@ -1507,7 +1508,22 @@ class _Analyzer:
         return PowerCycle(mode=mode.key, missing=self.reg.feature_set(missing), hidden=self.reg.feature_set(hidden))
 
     def _pair(self, g: _Group, d: _Dest) -> tuple[Reason, ...]:
-        """Why a VM of group ``g`` cannot go to a host of class ``d`` (empty: it can). Hosts unnamed."""
+        """Why a VM of group ``g`` cannot go to a host of class ``d`` (empty: it can). Hosts unnamed.
+
+        A running group's answer depends only on the vendors, the hardware versions, the features it
+        lacks there (and which of them are unknown), its per-VM EVC mode and the cluster's EVC mode:
+        worked out once per distinct combination."""
+        if not g.running:
+            return self._answer(g, d)
+        lacking = g.requirement & ~d.guarantee & ~self.any_mask
+        key = (g.vendor, d.vendor, g.hardware_version, d.max_hw, d.min_hw, lacking, lacking & d.unknown, g.per_vm_evc,
+               d.evc_mode)
+        found = self._answers.get(key)
+        if found is None:
+            found = self._answers[key] = self._answer(g, d)
+        return found
+
+    def _answer(self, g: _Group, d: _Dest) -> tuple[Reason, ...]:
         reasons: list[Reason] = []
         if g.running and g.vendor is not None and d.vendor is not None and g.vendor != d.vendor:
             # Another vendor's host can never take a running VM: nothing else about it matters.
