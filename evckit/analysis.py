@@ -590,7 +590,7 @@ class _Context:
     """The lookups `_Analyzer._profile` needs, the VM groups found so far (first-seen order), and what
     the witness step found: conflicts, corrections per host and per EVC cluster."""
 
-    __slots__ = ("bases", "by_host", "cluster_fix", "cluster_of", "conflict_vms", "conflicts", "evc_of", "found",
+    __slots__ = ("bases", "by_host", "cluster_fix", "cluster_of", "conflict_vms", "conflicts", "cycles", "evc_of", "found",
                  "group_index", "groups", "host_cid", "host_fix", "labels", "places", "sets")
 
     def __init__(self, by_host: Mapping[tuple[str, str], HostResult], cluster_of: Mapping[tuple[str, str], Cluster],
@@ -602,6 +602,8 @@ class _Context:
         self.found: dict[tuple[object, ...], dict[int, tuple[int, int, tuple[_Contradiction, ...], str | None]]] = {}
         self.sets: dict[int, FeatureSet] = {}
         self.bases: dict[tuple[object, ...], _Base] = {}
+        #: (base, EVC mode) -> the power cycle of a running VM of that base in a cluster at that mode.
+        self.cycles: dict[tuple[int, int], PowerCycle | None] = {}
         #: (vCenter, cluster) -> the cluster's key, label, EVC mode and its vCenter's host classes.
         self.places: dict[tuple[str, str | None], tuple[tuple[str, str] | None, str | None, EvcMode | None,
                                                         Mapping[str, int] | None]] = {}
@@ -848,6 +850,8 @@ class _Analyzer:
         self._vendor_reasons: dict[tuple[str, str], tuple[Reason, ...]] = {}
         self._tables: dict[int, _Table] = {}
         self._answers: dict[tuple[object, ...], tuple[Reason, ...]] = {}
+        self._limits: dict[tuple[int, int, int, tuple[int, int, int] | None],
+                           tuple[FeatureSet, FeatureSet, str | None] | None] = {}
         #: A group's decisions for a cluster's classes -> the positions that take it, and each reason
         #: with the positions it applies to (`_failures`).
         self._layouts: dict[object, tuple[tuple[int, ...], tuple[tuple[Reason, tuple[int, ...]], ...]]] = {}
@@ -1259,8 +1263,14 @@ class _Analyzer:
                 ctx.host_cid.get(vm.vcenter) if ck is not None else None)
         p.ck, p.label, evc, hosts = place
         p.cycle = None
-        if running and evc is not None and self.plans.cycles(base.vendor, vm.per_vm_evc, base.source, evc):
-            p.cycle = self.power_cycle(base.req, vm.hardware_version, evc)
+        if running and evc is not None:
+            ek = (id(base), id(evc))  # bases live as long as the context, modes longer
+            if ek in ctx.cycles:
+                p.cycle = ctx.cycles[ek]
+            else:
+                if self.plans.cycles(base.vendor, vm.per_vm_evc, base.source, evc):
+                    p.cycle = self.power_cycle(base.req, vm.hardware_version, evc)
+                ctx.cycles[ek] = p.cycle
         p.hosts = hosts if running else None
         p.held = None
         return p
@@ -1741,8 +1751,8 @@ class _Analyzer:
                                  max_evc_modes=(), reason="the cluster has no hosts", limiting_hosts=(),
                                  not_admitted=(), blocking_lower={}, undetermined={}, max_hw_version=max_hw,
                                  assumed_hosts=())
-        common = common_modes([hr.host.cpu for hr in hosts], modes,
-                              [e for e in (_release(hr.host) for hr in hosts) if e is not None], self._common)
+        releases = [_release(hr.host) for hr in hosts]
+        common = common_modes([hr.host.cpu for hr in hosts], modes, [e for e in releases if e is not None], self._common)
         supported, reason = list(common.supported), common.reason
         derived = self._derived.get(id(common))
         if derived is None or derived[0] is not common:
@@ -1750,7 +1760,8 @@ class _Analyzer:
                 common, {k: self.feature_set(v) for k, v in common.undetermined.items()}, modes.maximal(supported),
                 modes.next_modes(supported, vendors[0]) if supported else [])
         undetermined, top = dict(derived[1]), derived[2]
-        limiting = limiting_hosts(hosts, derived[3], self.reg, self.feature_set) if supported else []
+        limiting = (limiting_hosts(hosts, derived[3], self.reg, self.feature_set, releases, self._limits)
+                    if supported else [])
         not_admitted: list[LimitingHost] = []
         blocking: dict[str, tuple[str, ...]] = {}
         if evc is not None:
@@ -1826,21 +1837,37 @@ def _esxi(host: Host) -> EsxiVersion | None:
 
 
 def limiting_hosts(hosts: Sequence[HostResult], targets: Iterable[EvcMode], registry: FeatureRegistry,
-                   feature_set: Callable[[int], FeatureSet] | None = None) -> list[LimitingHost]:
+                   feature_set: Callable[[int], FeatureSet] | None = None,
+                   releases: Sequence[tuple[int, int, int] | None] | None = None,
+                   memo: dict[tuple[int, int, int, tuple[int, int, int] | None],
+                              tuple[FeatureSet, FeatureSet, str | None] | None] | None = None) -> list[LimitingHost]:
     """The hosts that keep a cluster from each mode of ``targets``: the features each lacks (known
     lacking apart from unknown) or the newer ESXi release it needs (its update release, from its build).
-    ``feature_set`` may share `FeatureSet` objects between calls (default: ``registry.feature_set``)."""
+    ``feature_set`` may share `FeatureSet` objects between calls (default: ``registry.feature_set``);
+    ``releases``, each host's `_release`, when the caller has them; ``memo``, kept by the caller while
+    the modes live, shares what a mode asks of one CPU data and release between hosts and clusters."""
     fs = feature_set or registry.feature_set
+    if releases is None:
+        releases = [_release(hr.host) for hr in hosts]
     out: list[LimitingHost] = []
     for mode in targets:
-        for hr in hosts:
+        for hr, release in zip(hosts, releases):
             p = hr.host.cpu
-            lacking = mode.required & ~p.present.mask
-            too_old = not mode.offered_by(_release(hr.host))
-            if lacking or too_old:
-                out.append(LimitingHost(host=hr.host.name, mode=mode.key, missing=fs(lacking & ~p.unknown.mask),
-                                        undetermined=fs(lacking & p.unknown.mask),
-                                        needs_esxi=mode.esxi_min_text if too_old else None))
+            key = (id(mode), p.present.mask, p.unknown.mask, release)  # modes outlive the memo
+            found: tuple[FeatureSet, FeatureSet, str | None] | None
+            if memo is not None and key in memo:
+                found = memo[key]
+            else:
+                lacking = mode.required & ~p.present.mask
+                too_old = not mode.offered_by(release)
+                found = None
+                if lacking or too_old:
+                    found = (fs(lacking & ~p.unknown.mask), fs(lacking & p.unknown.mask),
+                             mode.esxi_min_text if too_old else None)
+                if memo is not None:
+                    memo[key] = found
+            if found is not None:
+                out.append(LimitingHost(hr.host.name, mode.key, *found))
     return out
 
 
