@@ -21,6 +21,7 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import chain, repeat
 from typing import TYPE_CHECKING, Any, TextIO
 
 from evckit._text import csv_safe, json_safe, printable
@@ -160,8 +161,8 @@ class _Doc:
         self.out.write("]" if empty else "\n  ]")
 
     def chunks(self, key: str, texts: Iterable[str]) -> None:
-        """An array given as chunks of text, each element preceded by ``",\\n    "`` (made terminal-safe
-        here, a chunk at a time)."""
+        """An array given as pieces of text, each element preceded by ``",\\n    "`` (made terminal-safe
+        here, a piece at a time)."""
         self.out.write(self._sep() + _dump(key) + ": [")
         empty = True
         for text in texts:
@@ -207,8 +208,10 @@ def write_check_json(view: CheckView, out: TextIO, *, expanded: bool = False,
     doc.array("hosts", _host_lines(hosts_of(view), texts.labels))
     doc.array("clusters", map(texts.cluster, view.clusters))
     if not expanded:
-        doc.array("verdicts", ('{"id": ' + str(i) + ', "migration": ' + _dump(v.migration) + ", " + fragments[i] + "}"
-                               for i, v in enumerate(first)))
+        # Each verdict (hundreds of kilobytes with 1,000 clusters) written as it is, not copied into a line.
+        doc.chunks("verdicts", chain.from_iterable(
+            (',\n    {"id": ' + str(i) + ', "migration": ' + _dump(v.migration) + ", ", fragments[i], "}")
+            for i, v in enumerate(first)))
     if expanded:
         doc.array("vms", _vm_lines(view.vms, ids, fragments, expanded, texts.labels))
     else:
@@ -244,11 +247,13 @@ class _Text:
 
     def __init__(self) -> None:
         self.labels = _Encoded()
-        self.lists: dict[tuple[str, ...], str] = {}
+        self.lists = _Lists(self.labels)
         # Feature sets by mask and catalog (hashing a tuple of ints, not calling FeatureSet.__hash__).
         self.features: dict[tuple[int, int], str] = {}
-        # By identity, with the object kept so that its id cannot be reused while it is cached.
-        self.items: dict[int, tuple[tuple[Reason, ...], str, str]] = {}
+        # By identity, each with its object (so that an id cannot be reused meanwhile): reasons, and a
+        # blocked target's text per tuple of reasons (with its target).
+        self.reasons: dict[int, tuple[str, Reason]] = {}
+        self.items: dict[int, tuple[str, str, tuple[Reason, ...]]] = {}
         self.limiting_lists: dict[int, tuple[Sequence[LimitingHost], str]] = {}
         self.limits: dict[tuple[object, ...], str] = {}
         self.actions: dict[tuple[object, ...], str] = {}
@@ -266,10 +271,7 @@ class _Text:
 
     def names(self, items: tuple[str, ...]) -> str:
         """A list of names; equal lists (a reason's features and hosts, a verdict's targets) encoded once."""
-        enc = self.lists.get(items)
-        if enc is None:
-            enc = self.lists[items] = "[" + ", ".join(map(self.labels.__getitem__, items)) + "]"
-        return enc
+        return self.lists[items]
 
     def name_list(self, items: Iterable[str]) -> str:
         """A list of names that rarely repeats (a cluster's hosts, VMs to move out)."""
@@ -289,28 +291,34 @@ class _Text:
     # --- verdicts (`evckit.report.group_verdict_json`) ---
 
     def reason(self, r: Reason) -> str:
-        """`Reason.as_json` as JSON text."""
-        names = self.names
-        return (f'{{"kind": {self.labels[r.kind]}, "message": {_ENCODE(r.message)}, "features": {names(r.features)}, '
-                f'"hosts": {names(r.hosts)}}}')
-
-    def blocked(self, target: str, rs: tuple[Reason, ...]) -> str:
-        """A blocked target and its reasons (``"label": [...]``), encoded once per tuple of reasons."""
-        known = self.items.get(id(rs))
-        if known is not None and known[0] is rs and known[1] == target:
-            return known[2]
-        text = self.labels[target] + ": [" + ", ".join(map(self.reason, rs)) + "]"
-        self.items[id(rs)] = (rs, target, text)
-        return text
+        """`Reason.as_json` as JSON text, once per object (tuples of reasons share them)."""
+        known = self.reasons.get(id(r))
+        if known is None:
+            names = self.names
+            known = self.reasons[id(r)] = (
+                f'{{"kind": {self.labels[r.kind]}, "message": {_ENCODE(r.message)}, "features": {names(r.features)}, '
+                f'"hosts": {names(r.hosts)}}}', r)
+        return known[0]
 
     def verdict(self, g: GroupVerdict, running: bool) -> str:
-        """The verdict's members without the braces (``"live_targets": [...], ...``), terminal-safe."""
-        label, names = self.labels.__getitem__, self.names
+        """The verdict's members without the braces (``"live_targets": [...], ...``), terminal-safe.
+
+        A verdict names each of 1,000 targets. A blocked target's text (its label and reasons) is kept
+        per tuple of reasons, which verdicts share: the verdict is a join of kept texts, not of new
+        ones (building tens of megabytes of fresh strings costs more than the encoding saved).
+        """
+        items, parts = self.items, list[str]()
+        add = parts.append
+        for target, rs in g.blocked.items():
+            known = items.get(id(rs))
+            if known is None or known[0] != target:
+                known = items[id(rs)] = (target, self.labels[target] + ": [" + ", ".join(map(self.reason, rs)) + "]", rs)
+            add(known[1])
+        label, names = self.labels.__getitem__, self.lists.__getitem__
         return _safe(
-            '"live_targets": ' + names(g.live_targets if running else ())
-            + ', "cold_targets": ' + names(g.cold_targets)
-            + ', "partial_targets": {' + ", ".join([label(k) + ": " + names(hs) for k, hs in g.partial.items()])
-            + '}, "blocked": {' + ", ".join(map(self.blocked, g.blocked.keys(), g.blocked.values())) + "}")
+            '"live_targets": ' + names(g.live_targets if running else ()) + ', "cold_targets": ' + names(g.cold_targets)
+            + ', "partial_targets": {' + _members(map(label, g.partial), map(names, g.partial.values()))
+            + '}, "blocked": {' + ", ".join(parts) + "}")
 
     # --- clusters (`evckit.report.cluster_json`) ---
 
@@ -411,6 +419,12 @@ class _Text:
                    + ', "cluster": ' + names[c.cluster] + tail)
 
 
+def _members(keys: Iterable[str], values: Iterable[str]) -> str:
+    """Encoded keys and values as the members of a JSON object (``k: v, k: v``), joined in one call."""
+    text = "".join(chain.from_iterable(zip(keys, repeat(": "), values, repeat(", "))))
+    return text[:-2]
+
+
 def _str(value: str | None) -> str:
     """A string or None as JSON (what ``json.dumps`` writes, non-ASCII kept)."""
     return "null" if value is None else _ENCODE(value)
@@ -490,6 +504,18 @@ class _Encoded(dict[str | None, str]):
 
     def __missing__(self, key: str | None) -> str:
         value = self[key] = "null" if key is None else _ENCODE(key)
+        return value
+
+
+class _Lists(dict[tuple[str, ...], str]):
+    """Tuples of names as JSON lists, each encoded once (names through ``labels``)."""
+
+    def __init__(self, labels: _Encoded) -> None:
+        super().__init__()
+        self.labels = labels
+
+    def __missing__(self, key: tuple[str, ...]) -> str:
+        value = self[key] = "[" + ", ".join(map(self.labels.__getitem__, key)) + "]"
         return value
 
 
