@@ -20,11 +20,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import chain, repeat
 from typing import TYPE_CHECKING, Any, TextIO
 
-from evckit._text import csv_safe, json_safe, printable
+from evckit._text import _CONTROL, csv_safe, json_safe, printable
 from evckit._version import version
 
 if TYPE_CHECKING:
@@ -607,10 +609,10 @@ def _status(g: GroupVerdict, running: bool, target: str) -> str:
 
 
 def _kind_counts(g: GroupVerdict) -> str:
-    count: dict[str, int] = {}
-    for reasons in g.blocked.values():
-        for kind in dict.fromkeys(r.kind for r in reasons):
-            count[kind] = count.get(kind, 0) + 1
+    """How many targets each reason kind blocks (a kind counted once per target), most first."""
+    reasons = g.blocked.values()
+    count = Counter([rs[0].kind for rs in reasons if len(rs) == 1])
+    count.update([kind for rs in reasons if len(rs) > 1 for kind in dict.fromkeys(r.kind for r in rs)])
     return _join(f"{k} {n}" for k, n in sorted(count.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
@@ -643,37 +645,50 @@ def _csv_vms(view: CheckView, out: TextIO) -> None:
         ok = len(g.live_targets) if v.vm.running else len(g.cold_targets)
         partial = len(g.partial)
         per_verdict.append((ok, partial, len(g.blocked) - partial, _kind_counts(g)))
-    field = _csv_field
-    names: dict[str | None, str] = {None: ""}
+    names = _Fields()
     shared: dict[tuple[object, ...], str] = {}
-    chunk: list[str] = []
-    for v in view.vms:
-        vm = v.vm
-        key = (id(v.verdict), vm.power_state, vm.template, vm.hardware_version, v.vendor, v.requirement_source,
-               vm.per_vm_evc, id(v.power_cycle))
-        tail = shared.get(key)
-        if tail is None:
-            i = ids[_key(v)]
-            ok, partial, blocked, kinds = per_verdict[i]
-            tail = shared[key] = _csv_line([_cell(x) for x in (
-                vm.power_state, f"vmx-{vm.hardware_version}", v.vendor or "", v.migration, v.requirement_source,
-                vm.per_vm_evc or "", ok, partial, blocked, kinds,
-                v.power_cycle.mode if v.power_cycle is not None else "", i)])
-        vcenter, cluster, host = vm.vcenter, v.cluster_label, vm.host
-        ev = names.get(vcenter)
-        if ev is None:
-            ev = names[vcenter] = field(vcenter)
-        ec = names.get(cluster)
-        if ec is None:
-            ec = names[cluster] = field(cluster)  # type: ignore[arg-type]
-        eh = names.get(host)
-        if eh is None:
-            eh = names[host] = field(host)  # type: ignore[arg-type]
-        chunk.append(field(vm.name) + "," + ev + "," + ec + "," + eh + "," + tail)
-        if len(chunk) >= _CHUNK:
-            out.write("".join(chunk))
-            chunk.clear()
-    out.write("".join(chunk))
+    vms = view.vms
+    for start in range(0, len(vms), _CHUNK):
+        part = vms[start:start + _CHUNK]
+        own = [v.vm.name for v in part]
+        if not _plain_fields(own):
+            own = list(map(_csv_field, own))
+        chunk: list[str] = []
+        add = chunk.append
+        for v, name in zip(part, own):
+            vm = v.vm
+            key = (id(v.verdict), vm.power_state, vm.template, vm.hardware_version, v.vendor, v.requirement_source,
+                   vm.per_vm_evc, id(v.power_cycle))
+            tail = shared.get(key)
+            if tail is None:
+                i = ids[_key(v)]
+                ok, partial, blocked, kinds = per_verdict[i]
+                tail = shared[key] = _csv_line([_cell(x) for x in (
+                    vm.power_state, f"vmx-{vm.hardware_version}", v.vendor or "", v.migration, v.requirement_source,
+                    vm.per_vm_evc or "", ok, partial, blocked, kinds,
+                    v.power_cycle.mode if v.power_cycle is not None else "", i)])
+            add(f"{name},{names[vm.vcenter]},{names[v.cluster_label]},{names[vm.host]},{tail}")
+        out.write("".join(chunk))
+
+
+#: A character or start that makes a CSV field more than its text: a control character (escaped), a
+#: quote (quoted), a formula start at the beginning of a field (after the separator of a joined list).
+_NOT_PLAIN = re.compile(f'{_CONTROL.pattern}|"|(?:^|,)[=+\\-@]')
+
+
+def _plain_fields(texts: Sequence[str]) -> bool:
+    """True when each text is its own CSV field (`_csv_field` returns it unchanged): checked for a whole
+    slice of names at once, joined by commas (a comma inside a name shows in the count)."""
+    joined = ",".join(texts)
+    return joined.count(",") == len(texts) - 1 and _NOT_PLAIN.search(joined) is None
+
+
+class _Fields(dict[str | None, str]):
+    """Names as sanitised CSV fields, each worked out once; None is an empty field."""
+
+    def __missing__(self, key: str | None) -> str:
+        value = self[key] = "" if key is None else _csv_field(key)
+        return value
 
 
 def _csv_verdicts(view: CheckView, out: TextIO) -> None:

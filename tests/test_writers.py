@@ -346,3 +346,14 @@ def test_csv_fields_are_written_as_csv_writer_writes_them(value: str) -> None:
     """The per-VM CSV line is assembled by hand: each name field is what `csv.writer` writes for the
     sanitised cell (quoted when it holds a comma, a quote or a line break; no formula; no control)."""
     assert writers._csv_field(value) + ",x\n" == writers._csv_line([writers._cell(value), "x"])
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from('ab1 ,"=+-@\t\r\n\x1b\x85\u202e\u00e9'), max_size=6), max_size=6))
+def test_names_found_plain_are_their_own_csv_fields(names: list[str]) -> None:
+    """The CSV VM table takes a slice of names as they are when `_plain_fields` says so (one scan for
+    the slice): then each is exactly its sanitised field."""
+    if writers._plain_fields(names):
+        assert [writers._csv_field(n) for n in names] == names
+    assert writers._plain_fields(["vm-01", "web 2", "db_3", "", "x=1"])
+    assert not writers._plain_fields(["vm-01", "=cmd"]) and not writers._plain_fields(["a,b"])
+
