@@ -22,7 +22,7 @@ import io
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from itertools import chain, repeat
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -71,7 +71,8 @@ def _key(v: VMResult) -> tuple[int, bool]:
     return id(v.verdict), v.vm.running
 
 
-def verdict_ids(vms: Iterable[VMResult]) -> tuple[dict[tuple[int, bool], int], list[VMResult]]:
+def verdict_ids(vms: Iterable[VMResult], value: Callable[[GroupVerdict, bool], Hashable] | None = None,
+                ) -> tuple[dict[tuple[int, bool], int], list[VMResult]]:
     """Number the distinct verdicts in order of first appearance; return each VM's verdict id (by
     `_key`) and the first VM of each verdict.
 
@@ -79,11 +80,13 @@ def verdict_ids(vms: Iterable[VMResult]) -> tuple[dict[tuple[int, bool], int], l
     decisions differ only where nothing follows from them): those get one id, so each verdict is
     stated once. Two are the same when their JSON is (`_verdict_value`), compared once per verdict
     object and power state, not per VM (a VM's step is one set lookup: its power state is read, not
-    the ``running`` property).
+    the ``running`` property). ``value`` may say it otherwise, equal exactly when `_verdict_value` is
+    (the JSON writer compares the verdicts' text, which it writes anyway).
     """
+    value_of = value or _verdict_value
     ids: dict[tuple[int, bool], int] = {}
     seen: set[tuple[int, str, bool]] = set()
-    by_value: dict[tuple[object, ...], int] = {}
+    by_value: dict[Hashable, int] = {}
     first: list[VMResult] = []
     for v in vms:
         vm = v.vm
@@ -94,10 +97,10 @@ def verdict_ids(vms: Iterable[VMResult]) -> tuple[dict[tuple[int, bool], int], l
         k = (state[0], vm.running)
         if k in ids:
             continue
-        value = _verdict_value(v.verdict, k[1])
-        i = by_value.get(value)
+        said = value_of(v.verdict, k[1])
+        i = by_value.get(said)
         if i is None:
-            i = by_value[value] = len(first)
+            i = by_value[said] = len(first)
             first.append(v)
         ids[k] = i
     return ids, first
@@ -189,10 +192,17 @@ def write_check_json(view: CheckView, out: TextIO, *, expanded: bool = False,
     from evckit import report  # noqa: PLC0415 - report imports this module lazily too
 
     a = view.analysis
-    ids, first = verdict_ids(view.vms)
     texts = _Text()
     texts.prefill(view)
-    fragments = [texts.verdict(v.verdict, v.vm.running) for v in first]
+    encoded: dict[tuple[int, bool], str] = {}
+
+    def text(g: GroupVerdict, running: bool) -> tuple[bool, str]:
+        """A verdict's migration and JSON text: equal exactly when `_verdict_value` is."""
+        fragment = encoded[(id(g), running)] = texts.verdict(g, running)
+        return running, fragment
+
+    ids, first = verdict_ids(view.vms, text)
+    fragments = [encoded[(id(v.verdict), v.vm.running)] for v in first]
     if expanded and warn is not None and _is_filtered(view) is False:
         counts = [0] * len(first)
         for v in view.vms:
@@ -525,9 +535,10 @@ def _vm_chunks(vms: Iterable[VMResult], ids: dict[tuple[int, bool], int], names:
     """The grouped form's VM lines, `_SLICE` VMs per chunk of text, each line preceded by
     ``",\\n    "``: byte for byte the lines of `_vm_lines`.
 
-    A line is the VM's name, its vCenter, cluster and host (each name encoded once) and the members
-    VMs share (state, requirement, per-VM EVC, power cycle, notes, verdict id: a few hundred distinct
-    combinations, each serialised once), put together by one f-string; a chunk is joined in one call.
+    A line is the VM's name, its vCenter, cluster and host (each name encoded once; put together by
+    one f-string) and the members VMs share (state, requirement, per-VM EVC, power cycle, notes,
+    verdict id: a few hundred distinct combinations, each serialised once); a chunk of those pieces is
+    joined in one call.
     """
     enc = _ENCODE
     shared: dict[tuple[object, ...], str] = {}
@@ -542,8 +553,9 @@ def _vm_chunks(vms: Iterable[VMResult], ids: dict[tuple[int, bool], int], names:
             middle, end = _vm_members(v)
             rest = shared[key] = middle + end + ', "verdict": ' + str(ids[(id(v.verdict), vm.running)]) + "}"
         add(f',\n    {{"name": {enc(vm.name)}, "vcenter": {names[vm.vcenter]}, "cluster": {names[v.cluster_label]}, '
-            f'"host": {names[vm.host]}{rest}')
-        if len(chunk) >= _SLICE:
+            f'"host": {names[vm.host]}')
+        add(rest)  # joined with the chunk: no string of the whole line is made
+        if len(chunk) >= 2 * _SLICE:
             yield "".join(chunk)
             chunk.clear()
     yield "".join(chunk)
