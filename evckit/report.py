@@ -194,7 +194,9 @@ def table(rows: Sequence[Sequence[Any]], headers: Sequence[str], fmt: str = "tab
     from tabulate import tabulate  # noqa: PLC0415 - keeps `import evckit` light
 
     if fmt == "markdown":
-        return tabulate([[_md_cell(c) for c in r] for r in rows], headers=headers, tablefmt="github")
+        md = [[_md_cell(c) for c in r] for r in rows]
+        own = _github(md, headers)
+        return own if own is not None else tabulate(md, headers=headers, tablefmt="github")
     if not rows:
         return tabulate(rows, headers=headers, tablefmt="simple")
     cells = [[str(c) for c in r] for r in rows]
@@ -273,6 +275,30 @@ def _simple(cells: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
     else:
         for row in zip(*cols):
             lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+    return "\n".join(lines)
+
+
+def _github(cells: Sequence[Sequence[str]], headers: Sequence[str]) -> str | None:
+    """What ``tabulate(cells, headers, tablefmt="github")`` prints, laid out without tabulate's per-cell
+    type detection (a --explain of 10,000 hosts), for text it would left-align: cells of printable ASCII
+    on one line, none of which reads as a number (then tabulate right-aligns the column: None, it
+    lays the table out itself). Each cell is stripped and padded to its column's widest, at least its
+    header plus 2, between ``| `` and `` |``."""
+    cols = [dict.fromkeys(row[i].strip() for row in cells) for i in range(len(headers))]
+    for text in (*headers, *(c for col in cols for c in col)):
+        if not text.isascii() or not text.isprintable():
+            return None
+    for col in cols:
+        for c in col:
+            try:
+                float(c)
+            except ValueError:
+                continue
+            return None
+    widths = [max([len(h) + 2, *map(len, col)]) for h, col in zip(headers, cols)]
+    lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths)) + " |",
+             "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    lines.extend("| " + " | ".join(c.strip().ljust(w) for c, w in zip(row, widths)) + " |" for row in cells)
     return "\n".join(lines)
 
 

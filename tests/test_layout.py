@@ -117,3 +117,22 @@ def test_own_wrapping_of_words_is_textwraps(words: list[str], lead: str, width: 
     text = lead + " ".join(words)
     assert report._wrap_spaces(text, width, indent) == textwrap.wrap(
         text, width, break_long_words=False, break_on_hyphens=False, subsequent_indent=indent)
+
+
+_MD_CELL = st.text(alphabet=st.sampled_from("ab -,;:<>*\\|.1e"), max_size=12)
+
+
+@given(st.integers(1, 4).flatmap(lambda n: st.tuples(
+    st.lists(_MD_CELL, min_size=n, max_size=n),
+    st.lists(st.lists(_MD_CELL, min_size=n, max_size=n), min_size=0, max_size=6))))
+def test_own_markdown_layout_is_tabulates(table: tuple[list[str], list[list[str]]]) -> None:
+    """Markdown tables of text are laid out by evckit: byte for byte tabulate's "github" format; a
+    table with a cell tabulate would read as a number (right-aligned) is left to tabulate."""
+    from tabulate import tabulate  # noqa: PLC0415
+
+    headers, rows = table
+    own = report._github(rows, headers)
+    if own is not None:
+        assert own == tabulate(rows, headers=headers, tablefmt="github")
+    assert report.table(rows, headers, "markdown") == tabulate(
+        [[report._md_cell(report._cell(c, "markdown")) for c in r] for r in rows], headers=headers, tablefmt="github")
