@@ -373,7 +373,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--vm", action="append", metavar="NAME", help="only these VMs (shell patterns; repeatable)")
     p.add_argument("--cluster", action="append", metavar="NAME",
                    help="only these clusters and their VMs (shell patterns; repeatable)")
-    p.add_argument("--explain", action="store_true", help="show the verdict of every VM and target cluster")
+    p.add_argument("--explain", action="store_true", help="show the verdict of every VM and target cluster (unfiltered on a large estate: "
+                   "once per verdict shared by VMs)")
     p.add_argument("--allow-cpuid-dir", action="append", metavar="DIR",
                    help="a snapshot's cpuid_file may also name files in DIR (default: only its own folder)")
     p.add_argument("-o", "--output", metavar="FILE",
