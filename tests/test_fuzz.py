@@ -70,6 +70,8 @@ def mutated(draw: st.DrawFn) -> Any:
                 parent, node = node, node[key]
         except (KeyError, IndexError, TypeError):
             continue  # an earlier mutation removed this place
+        if parent is not None and not isinstance(parent, (dict, list)):
+            continue  # an earlier mutation made it text: "abc"[0] reads, but cannot be assigned to
         kind = draw(st.sampled_from(["replace", "delete", "wrap", "nest", "huge"]))
         if kind == "replace":
             new: Any = draw(values)
