@@ -1166,6 +1166,15 @@ class VCenterBuilder:
         """The requirement of a VM that records none, on a host of ``vendor`` (None: no host)."""
         return self._reader.no_requirement(vendor)
 
+    #: What builds a VM fast, ``new_vm(*fields of VM)`` (the snapshot parser's builder); `made` then
+    #: makes the objects `VM` objects.
+    new_vm: Any = _VM_BUILDER
+
+    def made(self, objects: list[Any]) -> None:
+        """The objects `new_vm` built, in a list that may hold other things, made `VM` objects in place."""
+        if _VM_BUILDER is _VMSlots:
+            _as_vms([vm for vm in objects if type(vm) is _VMSlots])
+
     def vms(self, rows: Iterable[VMRow]) -> list[VM] | None:
         """VMs as `parse_snapshot` builds them of the same values (a VM on a host takes its cluster and
         vendor); None when any would be a problem (a host or cluster the vCenter lacks, a value that is

@@ -32,7 +32,7 @@ import csv
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from itertools import chain
+from itertools import chain, repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -415,7 +415,8 @@ class _VCenter:
         self.host_cluster: dict[str, tuple[str | None, str | None]] = {}  # host -> (datacenter, cluster)
         self.current_evc: dict[tuple[str | None, str], list[tuple[str, str | None]]] = {}
         self.vms: list[VM | _Rec] = []  # in row order: VM objects on vHost hosts, _Rec tuples for the others
-        self.vm_ids: list[tuple[object, object]] = []  # each VM's (VM ID, VM UUID) cells, beside vms
+        self.vm_ids: list[object] = []  # each VM's VM ID cell, beside vms (for names used twice)
+        self.vm_uuids: list[object] | None = []  # each VM's VM UUID cell, beside vms; None: not read
         self.vm_names: set[str] = set()
         self.loose: list[tuple[int, object, object]] = []  # (index in vms of a VM not on a vHost host, its Datacenter and Cluster cells)
         self.clusters: dict[str, str | None] = {}  # settled: cluster name -> EVC mode
@@ -446,7 +447,7 @@ def read_export(path: str | Path, catalog: Catalog | None = None) -> dict[str, A
     ``notes`` say what the export did not tell and what was assumed instead. Raises `ExportError`
     (one line) on a missing tab or column, or a value RVTools does not write.
     """
-    return _document(_read(Path(path), catalog or Catalog.builtin()))
+    return _document(_read(Path(path), catalog or Catalog.builtin(), uuids=True))
 
 
 def read_inventory(path: str | Path, catalog: Catalog | None = None) -> Inventory:
@@ -459,10 +460,19 @@ def read_inventory(path: str | Path, catalog: Catalog | None = None) -> Inventor
     `SnapshotError` with the same places.
     """
     catalog = catalog or Catalog.builtin()
-    return _inventory(_read(Path(path), catalog), catalog)
+    try:
+        export = _read(Path(path), catalog, uuids=False)  # an inventory holds no VM UUID: 100,000 strings less
+    except _NeedUuids:
+        export = _read(Path(path), catalog, uuids=True)
+    return _inventory(export, catalog)
 
 
-def _read(path: Path, catalog: Catalog) -> _Export:
+class _NeedUuids(Exception):
+    """A VM name used twice is told apart by the VM's UUID (its VM ID is empty), which was not read."""
+
+
+def _read(path: Path, catalog: Catalog, uuids: bool) -> _Export:
+    """An export's vCenters, settled (``uuids``: keep the VMs' VM UUID cells, for the document)."""
     kind = detect(path)
     if kind is None:
         if not path.exists():
@@ -480,7 +490,7 @@ def _read(path: Path, catalog: Catalog) -> _Export:
                 what = "an .xlsx workbook" if kind == "rvtools-xlsx" else "a folder"
                 raise ExportError(f"{source}: {what} without {' and '.join(absent)} "
                                   f"tab{'s' if len(absent) > 1 else ''}: not a complete RVTools export")
-            return _build(book, tabs, source, path, catalog)
+            return _build(book, tabs, source, path, catalog, uuids)
         except UnicodeDecodeError:
             if not isinstance(book, _CsvFolder):
                 raise
@@ -489,7 +499,8 @@ def _read(path: Path, catalog: Catalog) -> _Export:
             book.close()
 
 
-def _build(book: _Workbook, tabs: Mapping[str, str], source: str, path: Path, catalog: Catalog) -> _Export:
+def _build(book: _Workbook, tabs: Mapping[str, str], source: str, path: Path, catalog: Catalog,
+           uuids: bool) -> _Export:
     """The vCenters of an export's vHost and vInfo tabs, settled.
 
     The rows are read once, in order; each column evckit reads is picked by one `itemgetter` per row.
@@ -497,7 +508,6 @@ def _build(book: _Workbook, tabs: Mapping[str, str], source: str, path: Path, ca
     decided once per distinct combination of those cells, what its host makes of it once per host, so
     that a VM costs little more than its `VM` object beyond the reading library's own time.
     """
-    from evckit.inventory import VM  # noqa: PLC0415
 
     notes: list[str] = []
     table = catalog.modes
@@ -600,13 +610,17 @@ def _build(book: _Workbook, tabs: Mapping[str, str], source: str, path: Path, ca
     last_vcuuid: object = _UNSEEN
     cur_hosts: Mapping[str, object] = {}
     cur_vms: list[VM | _Rec] = []
-    cur_ids: list[tuple[object, object]] = []
+    cur_ids: list[object] = []
+    cur_uuids: list[object] | None = []
+    guests: dict[object, str | None] = {}
     cur_names: set[str] = set()
     cur_loose: list[tuple[int, object, object]] = []
     placed: dict[object, tuple[str, str | None, Requirement]] = {}
     kinds: dict[tuple[object, object, object, object], tuple[PowerState, int, bool, str | None, Requirement | None] | None] = {}
     builder: VCenterBuilder | None = None
     vc_name = ""
+    new_vm: Any = None
+    versionless = True
     powers: dict[object, PowerState] = {}
     hws: dict[object, str | None] = {}
 
@@ -674,14 +688,18 @@ def _build(book: _Workbook, tabs: Mapping[str, str], source: str, path: Path, ca
             cur = vcenter(server_v, vcuuid_v)
             if cur.builder is None:  # a vCenter vHost does not list
                 _frame(cur, catalog, fallback_name if len(vcs) == 1 else "")
+            if not uuids:
+                cur.vm_uuids = None
             cur_hosts, cur_vms, cur_ids, cur_names, cur_loose = cur.hosts, cur.vms, cur.vm_ids, cur.vm_names, cur.loose
+            cur_uuids = cur.vm_uuids
             placed, kinds, builder = cur.placed, cur.kinds, cur.builder
             assert builder is not None
-            vc_name = builder.name
-        if cur.version is None and type_v:
+            vc_name, new_vm, versionless = builder.name, builder.new_vm, cur.version is None
+        if versionless and type_v:
             m = _VCSERVER.search(str(type_v))
             if m:
                 cur.version, cur.build = m.group(1), m.group(2)
+                versionless = False
         key = (power_v, hw_v, template_v, min_v)
         made = kinds.get(key, _UNSEEN)
         if made is _UNSEEN:
@@ -691,15 +709,27 @@ def _build(book: _Workbook, tabs: Mapping[str, str], source: str, path: Path, ca
             no_version.append(name)
             continue
         state, hw, template, min_evc, min_req = made
-        guest = ((os_v.strip() if os_v.__class__ is str else _text(os_v))
-                 or (tools_v.strip() if tools_v.__class__ is str else _text(tools_v)) or None)
+        # The guest OS, one string per distinct name (they are few; the cells are 100,000 strings).
+        guest = guests.get(os_v, _UNSEEN)
+        if guest is _UNSEEN:
+            guest = _text(os_v)
+            if os_v.__class__ is str:
+                guests[os_v] = guest
+        if guest is None:
+            guest = guests.get(tools_v, _UNSEEN)
+            if guest is _UNSEEN:
+                guest = _text(tools_v)
+                if tools_v.__class__ is str:
+                    guests[tools_v] = guest
         on_host = placed.get(host_v)
         if on_host is None:
             on = (host_v.strip() if host_v.__class__ is str else _text(host_v)) or None
             if on is None or on not in cur_hosts:
                 cur_loose.append((len(cur_vms), dc_v, cluster_v))
                 cur_vms.append((name, state, f"vmx-{hw}", on, None, template, min_evc, guest))
-                cur_ids.append((id_v, uuid_v))
+                cur_ids.append(id_v)
+                if cur_uuids is not None:
+                    cur_uuids.append(uuid_v)
                 cur_names.add(name)
                 continue
             assert builder is not None
@@ -709,12 +739,17 @@ def _build(book: _Workbook, tabs: Mapping[str, str], source: str, path: Path, ca
             if host_v.__class__ is str:
                 placed[host_v] = on_host
         on, cluster, none_req = on_host
-        cur_vms.append(VM(name, vc_name, on, cluster, state, hw, min_req or none_req, min_evc, None, template, None,
-                          guest))
-        cur_ids.append((id_v, uuid_v))
+        cur_vms.append(new_vm(name, vc_name, on, cluster, state, hw, min_req or none_req, min_evc, None, template,
+                              None, guest))
+        cur_ids.append(id_v)
+        if cur_uuids is not None:
+            cur_uuids.append(uuid_v)
         cur_names.add(name)
     if no_version:
         notes.append(f"{source}: {_few(no_version)} without HW version (inaccessible or orphaned?) left out")
+    for vc in vcs.values():
+        assert vc.builder is not None
+        vc.builder.made(vc.vms)
 
     settled = _named(vcs.values())
     for vc in settled:
@@ -830,10 +865,15 @@ def _settle(vc: _VCenter, source: str, fallback: str, n_vcs: int, notes: list[st
         import attrs  # noqa: PLC0415
 
         names = Counter(vm[0] if isinstance(vm, tuple) else vm.name for vm in vms)
-        for i, (vm, (vm_id, vm_uuid)) in enumerate(zip(vms, vc.vm_ids)):
+        for i, (vm, vm_id) in enumerate(zip(vms, vc.vm_ids)):
             old = vm[0] if isinstance(vm, tuple) else vm.name
             if names[old] > 1:
-                name = f"{old} ({_text(vm_id) or _text(vm_uuid) or len(renamed) + 1})"
+                told = _text(vm_id)
+                if told is None:
+                    if vc.vm_uuids is None:
+                        raise _NeedUuids
+                    told = _text(vc.vm_uuids[i])
+                name = f"{old} ({told or len(renamed) + 1})"
                 vms[i] = (name, *vm[1:]) if isinstance(vm, tuple) else attrs.evolve(vm, name=name)
                 renamed.append(name)
     foreign: list[str] = []
@@ -853,7 +893,9 @@ def _settle(vc: _VCenter, source: str, fallback: str, n_vcs: int, notes: list[st
         vms[i] = (name, power, hw, None, cluster, template, min_evc, guest)
     if left_out:
         vc.vms = [vm for i, vm in enumerate(vms) if i not in left_out]
-        vc.vm_ids = [ids for i, ids in enumerate(vc.vm_ids) if i not in left_out]
+        vc.vm_ids = [vm_id for i, vm_id in enumerate(vc.vm_ids) if i not in left_out]
+        if vc.vm_uuids is not None:
+            vc.vm_uuids = [vm_uuid for i, vm_uuid in enumerate(vc.vm_uuids) if i not in left_out]
     if foreign:
         distinct = sorted(set(foreign))
         notes.append(f"{source}: {len(foreign)} VM(s) of {vc.name} run on hosts vHost does not list "
@@ -876,7 +918,8 @@ def _document(export: _Export) -> dict[str, Any]:
         if vc.build:
             doc["build"] = vc.build
         doc.update(clusters=[{"name": name, "evc_mode": evc} for name, evc in vc.clusters.items()],
-                   hosts=list(vc.hosts.values()), vms=[_vm_doc(vm, ids[1]) for vm, ids in zip(vc.vms, vc.vm_ids)])
+                   hosts=list(vc.hosts.values()),
+                   vms=[_vm_doc(vm, vm_uuid) for vm, vm_uuid in zip(vc.vms, vc.vm_uuids or repeat(None))])
         vcenters.append(doc)
     return {"evckit_snapshot": 1, "description": export.description, "notes": export.notes, "vcenters": vcenters}
 

@@ -302,6 +302,15 @@ def test_inventory_from_rows_names_and_placement(tmp_path: Path, monkeypatch: py
         "app (vm-1)": ("h1", "prod"), "app (vm-2)": ("h2", "prod"), "db": ("h3", "test"), "lost": (None, "prod")}
     assert {v.name: v.requirement.source for v in inv.vms} == {
         "app (vm-1)": "minRequiredEVCModeKey", "app (vm-2)": "none", "db": "none", "lost": "minRequiredEVCModeKey"}
+    for row in vms[1:3]:  # no VM ID: the names are told apart by the VM UUID (read again for it)
+        row[vms[0].index("VM ID")] = ""
+    vms[0].append("VM UUID")
+    vms[1].append("4203e6a1-0001")
+    vms[2].append("4203e6a1-0002")
+    path = write_tabs(tmp_path / "g.xlsx", {"vInfo": vms, "vHost": hosts})
+    inv = built_from_rows(path, monkeypatch)
+    assert parts(inv) == parts(parse_snapshot(read_export(path), str(path), CATALOG))
+    assert {v.name for v in inv.vms} == {"app (4203e6a1-0001)", "app (4203e6a1-0002)", "db", "lost"}
 
 
 @pytest.mark.parametrize(("column", "value"), [("HW version", "vmx-0"), ("HW version", "100"),
