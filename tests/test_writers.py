@@ -342,7 +342,7 @@ def test_writer_memory_stays_flat() -> None:
     """Writing 4x the VMs (5k -> 20k, same clusters) costs a writer at most a little more memory: what it
     holds is per verdict and per chunk of records, never the output (which grows 4x)."""
     small, large = report.select(generated(5_000, 400, seed=3)), report.select(generated(20_000, 400, seed=3))
-    for fmt, table in (("json", None), ("json-expanded", None), ("csv", "vms"), ("csv", "targets"),
+    for fmt, table in (("json", None), ("json-expanded", None), ("csv", "vms"), ("csv", "targets"),  # --explain
                        ("csv", "verdicts")):
         (peak_s, out_s), (peak_l, out_l) = _writer_peak(small, fmt, table), _writer_peak(large, fmt, table)
         if table != "verdicts":
