@@ -55,7 +55,8 @@ def test_quick_run_prints_the_json_contract() -> None:
     names = {b["name"] for b in doc["benchmarks"]}
     assert {"analysis-10k", "single-vm-cluster-check", "evckit-check-example-process"} <= names
     commands = {b["name"]: b for b in doc["benchmarks"] if b["name"].startswith("command-1k-")}
-    assert {"command-1k-table", "command-1k-json", "command-1k-csv", "command-1k-what-if"} <= set(commands)
+    assert {"command-1k-table", "command-1k-json", "command-1k-csv", "command-1k-what-if", "command-1k-explain",
+            "command-1k-explain-csv"} <= set(commands)
     assert all(b["output_bytes"] > 0 and b["peak_rss_mb"] > 0 for n, b in commands.items() if "analyze" not in n)
     for b in doc["benchmarks"]:
         assert {"name", "seconds", "baseline", "baseline_seconds", "ratio"} <= set(b)
