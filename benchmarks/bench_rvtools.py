@@ -11,8 +11,8 @@ peak RSS is its own:
 
 - ``raw-xlsx``: python-calamine reads every row of vInfo and vHost (the library's own read);
 - ``evckit-xlsx``: ``evckit.load_inventories([export.xlsx])`` with the cyclic garbage collector paused,
-  the import as ``evckit check`` runs it (reading, mapping, building and checking the snapshot
-  document, the `Inventory`), the time to import evckit included;
+  the import as ``evckit check`` runs it (reading the rows and building the `Inventory` from them,
+  `evckit.rvtools.read_inventory`), the time to import evckit included;
 - ``raw-csv`` / ``evckit-csv``: the same for the CSV export folder (the raw read is Python's csv module).
 
 Each process reports its wall-clock and CPU seconds (on a busy machine the CPU ratio is the steadier

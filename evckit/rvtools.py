@@ -2,7 +2,7 @@
 
 `read_export` gives the snapshot document (a dict) that ``evckit convert`` writes, `read_inventory`
 the `Inventory` that `evckit.inventory.parse_snapshot` builds of that document, built from the rows
-without the document (a 100,000-VM export is read in about 1.5 times the reading library's own time),
+without the document (see benchmarks/README.md for its cost against the reading library's own),
 so ``evckit check`` analyses exactly what ``evckit convert`` writes, and everything downstream
 (analysis, what-if) is shared with collected estates.
 
