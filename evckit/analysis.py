@@ -683,9 +683,25 @@ def _nowhere(verdict: GroupVerdict, vendor: str, vendors_of: Mapping[str, tuple[
     return frozenset(t for t in verdict.blocked if t not in verdict.partial and vendors_of.get(t) == (vendor,))
 
 
-def _stuck(nowhere: frozenset[str], own: str | None) -> bool:
-    """Whether a VM cannot move everywhere: a cluster of its vendor it cannot reach is not its own."""
-    return len(nowhere) > 1 or (len(nowhere) == 1 and own not in nowhere)
+class _Stuck:
+    """Whether a running VM cannot move everywhere: a cluster of its vendor it cannot reach is not its
+    own. The clusters it cannot reach (`_nowhere`) are worked out once per verdict and vendor."""
+
+    def __init__(self, vendors_of: Mapping[str, tuple[str, ...]]) -> None:
+        self.vendors_of = vendors_of
+        self.nowhere: dict[tuple[int, str], frozenset[str]] = {}
+
+    def __call__(self, verdict: GroupVerdict, vendor: str, own: str | None) -> bool:
+        key = (id(verdict), vendor)
+        nowhere = self.nowhere.get(key)
+        if nowhere is None:
+            nowhere = self.nowhere[key] = _nowhere(verdict, vendor, self.vendors_of)
+        return len(nowhere) > 1 or (len(nowhere) == 1 and own not in nowhere)
+
+
+def _vendors(hosts: Iterable[HostResult]) -> tuple[str, ...]:
+    """A cluster's CPU vendors, sorted (``unknown`` for a host whose vendor is not known)."""
+    return tuple(sorted({hr.host.cpu.vendor or "unknown" for hr in hosts}))
 
 
 def _index_hosts(host_results: Iterable[HostResult]) -> tuple[dict[tuple[str, str], HostResult],
@@ -968,22 +984,12 @@ class _Analyzer:
         verdicts = [self._group_verdict(g, dests, shapes, vectors) for g in ctx.groups.values()]
 
         # Each profile's result fields, then one result per VM.
-        vendors_of = {label: tuple(sorted({hr.host.cpu.vendor or "unknown" for hr in by_cluster.get(c.key, [])}))
-                      for c, label, _ in cluster_classes}
-        stuck_cache: dict[tuple[int, str], frozenset[str]] = {}
+        stuck_at = _Stuck({label: _vendors(by_cluster.get(c.key, [])) for c, label, _ in cluster_classes})
         for p in profiles.values():
             b = p.base
             verdict = verdicts[b.group_index]
             vendor = b.vendor
-            stuck = False
-            if b.running and vendor is not None:
-                # Clusters of the VM's own vendor that no host of which takes it, decided once per
-                # verdict and vendor; the VM is stuck when one of them is not its own cluster.
-                sk = (id(verdict), vendor)
-                nowhere = stuck_cache.get(sk)
-                if nowhere is None:
-                    nowhere = stuck_cache[sk] = _nowhere(verdict, vendor, vendors_of)
-                stuck = _stuck(nowhere, p.label)
+            stuck = b.running and vendor is not None and stuck_at(verdict, vendor, p.label)
             p.args = (p.label, b.fs, b.source, vendor, verdict, p.cycle, b.notes, stuck)
             if b.running and p.ck is not None:
                 p.held = self.plans.slot(p.ck, b)  # VMs of one base are alike to the plans: it is their kind
@@ -1177,7 +1183,7 @@ class _Analyzer:
         # VM results: kept where their verdict, and so whether they are stuck, stayed.
         vendors_of = {c.label: c.vendors for c in previous.clusters}
         for c, label, _ in redo:
-            vendors_of[label] = tuple(sorted({hr.host.cpu.vendor or "unknown" for hr in by_cluster.get(c.key, [])}))
+            vendors_of[label] = _vendors(by_cluster.get(c.key, []))
         same_vendors = all(vendors_of[c.label] == c.vendors for c in previous.clusters if c.label in redo_labels)
         old_vendors = {c.label: c.vendors for c in previous.clusters}
 
@@ -1195,20 +1201,14 @@ class _Analyzer:
         if affected:
             pending = sorted(set(pending) | affected)
         vm_results = list(previous.vms)
-        nowhere_of: dict[tuple[int, str], frozenset[str]] = {}
+        stuck_at = _Stuck(vendors_of)
         for i in pending:
             p = of_vm[i]
             pb = p.base
             verdict = verdicts[pb.group_index]
             assert verdict is not None  # every group of a VM is present
             vendor = pb.vendor
-            flag = False
-            if pb.running and vendor is not None:
-                vk = (id(verdict), vendor)
-                stuck_on = nowhere_of.get(vk)
-                if stuck_on is None:
-                    stuck_on = nowhere_of[vk] = _nowhere(verdict, vendor, vendors_of)
-                flag = _stuck(stuck_on, p.label)
+            flag = pb.running and vendor is not None and stuck_at(verdict, vendor, p.label)
             vm = vms[i]
             if i in affected:
                 vm_results[i] = VMResult(vm, p.label, pb.fs, pb.source, vendor, verdict, p.cycle, pb.notes, flag)
@@ -1742,7 +1742,7 @@ class _Analyzer:
         inv = self.inv
         modes: ModeTable = inv.modes_for(c.vcenter)
         evc = modes.get(c.evc_mode) if c.evc_mode else None
-        vendors = tuple(sorted({hr.host.cpu.vendor or "unknown" for hr in hosts}))
+        vendors = _vendors(hosts)
         assumed = tuple(hr.host.name for hr in hosts if hr.host.cpu.assumed)
         his = [hr.max_hw_version for hr in hosts if hr.host.available and hr.max_hw_version is not None]
         max_hw = min(his) if his else None
