@@ -443,8 +443,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RecursionError:
         return _fail("error: input nested too deeply", EXIT_USAGE, debug)
     except OSError as exc:
-        if exc.filename is None and exc.errno in _FULL:
-            return _fail(f"error: cannot write the report: {exc.strerror or exc}", EXIT_USAGE, debug)
+        if exc.filename is None and exc.errno in _FULL:  # standard output (-o FILE raises OutputError)
+            return _fail(_STDOUT_FAILED + (exc.strerror or str(exc)), EXIT_USAGE, debug)
         if exc.filename is None:
             return _fail(f"internal error: {type(exc).__name__}: {exc}; run with --debug for the traceback",
                          EXIT_INTERNAL, debug)
@@ -469,7 +469,7 @@ def run() -> NoReturn:
     except BrokenPipeError:  # the reader went away: not an error (as in `main`)
         pass
     except (OSError, ValueError) as exc:
-        status = _fail(f"error: cannot write the report to standard output: {exc}", EXIT_USAGE, debug=False)
+        status = _fail(_STDOUT_FAILED + (getattr(exc, "strerror", None) or str(exc)), EXIT_USAGE, debug=False)
     try:
         sys.stderr.flush()
     except (OSError, ValueError):
@@ -479,6 +479,7 @@ def run() -> NoReturn:
 
 #: Write errors that say where the report was going is full, not that evckit is broken.
 _FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+_STDOUT_FAILED = "error: cannot write the report to standard output: "
 
 
 def _fail(message: str, status: int, debug: bool) -> int:
