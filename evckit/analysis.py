@@ -413,10 +413,19 @@ class VMPlans:
         # Per cluster, the positions of its running VMs of each kind; per (mode, evacuate), each kind's decision.
         self._by_kind: dict[tuple[str, str], dict[object, list[int]]] = {}
         self._decided: dict[tuple[int, bool], tuple[EvcMode, dict[object, tuple[int, int]]]] = {}
+        self._sets: dict[int, FeatureSet] = {}
         for v in vms:
             if v.vm.running and v.vm.cluster is not None:
                 self.add(v, (v.requirement.mask, v.vm.hardware_version, v.vendor, v.vm.per_vm_evc is None,
                              v.requirement_source))
+
+    def feature_set(self, mask: int) -> FeatureSet:
+        """The `FeatureSet` of a mask, one object per distinct mask (for the analysis and its
+        recommendations alike: the masks they report repeat across an estate)."""
+        fs = self._sets.get(mask)
+        if fs is None:
+            fs = self._sets[mask] = self.reg.feature_set(mask)
+        return fs
 
     def add(self, v: VMResult, kind: object) -> None:
         """Count a running VM of a cluster; ``kind`` is equal for VMs the plans decide alike (same
@@ -876,20 +885,13 @@ class _Analyzer:
         self._fixed: dict[tuple[object, ...], _Dest] = {}
         self.floors = GuestFloors.for_catalog(self.catalog)
         self._cycle_cache: dict[tuple[int, int, int], PowerCycle | None] = {}
-        self._sets: dict[int, FeatureSet] = {}
         self._esxi: dict[tuple[str, str | None], tuple[EsxiVersion | None, int | None, int | None]] = {}
         self._modes_for: dict[str, ModeTable] = {}
         self.plans = VMPlans(self.catalog, exposed=self._exposed)
+        self.feature_set = self.plans.feature_set
         # Clusters repeat: their common modes, and what follows from them, are worked out once.
         self._common: dict[tuple[object, ...], CommonModes] = {}
         self._derived: dict[int, tuple[CommonModes, dict[str, FeatureSet], list[EvcMode], list[EvcMode]]] = {}
-
-    def feature_set(self, mask: int) -> FeatureSet:
-        """The `FeatureSet` of a mask, one object per distinct mask."""
-        fs = self._sets.get(mask)
-        if fs is None:
-            fs = self._sets[mask] = self.reg.feature_set(mask)
-        return fs
 
     def exposed(self, hw: int) -> int:
         """Features a VM of hardware version ``hw`` can see (VMware's first HWV per feature)."""
@@ -1804,23 +1806,12 @@ class _Analyzer:
 
 
 _ESXI: dict[tuple[str, str | None], EsxiVersion] = {}
-_RELEASE: dict[tuple[str, str | None], tuple[int, int, int]] = {}
 
 
 def _release(host: Host) -> tuple[int, int, int] | None:
-    """The host's ESXi update release (major, minor, update), decided once per (version, build) text."""
-    if not host.esxi_version:
-        return None
-    key = (host.esxi_version, host.esxi_build)
-    found = _RELEASE.get(key)
-    if found is None:
-        parsed = _esxi(host)
-        if parsed is None:
-            return None
-        found = parsed.key
-        if len(_RELEASE) < 4096:
-            _RELEASE[key] = found
-    return found
+    """The host's ESXi update release (major, minor, update), parsed once per (version, build) text."""
+    parsed = _esxi(host)
+    return None if parsed is None else parsed.key
 
 
 def _esxi(host: Host) -> EsxiVersion | None:

@@ -132,13 +132,7 @@ class _Recommender:
         # features and the sentence).
         self._evac: dict[tuple[int, str, str, bool], tuple[FeatureSet, str]] = {}
         self._cycle: dict[tuple[int, str], tuple[FeatureSet, str]] = {}
-        self._sets: dict[int, FeatureSet] = {}
-
-    def feature_set(self, mask: int) -> FeatureSet:
-        fs = self._sets.get(mask)
-        if fs is None:
-            fs = self._sets[mask] = self.reg.feature_set(mask)
-        return fs
+        self.feature_set = plans.feature_set  # one FeatureSet per mask, shared with the analysis
 
     def floor(self, v: VMResult) -> GuestFloor | None:
         return self.floors.lookup(v.vm.guest_id, v.vm.guest_os)
