@@ -120,6 +120,13 @@ def bulk_gc() -> Iterator[Callable[[], None]]:
     try:
         yield loaded
     finally:
-        gc.set_threshold(*threshold)
         if frozen:
+            # What the command made since loading (300,000+ objects at 100,000 VMs) joins the estate in
+            # the oldest generation, where only a full collection looks at it: restoring the default
+            # threshold would otherwise start a collection scanning all of it at the next allocation
+            # (0.13 s at 100,000 VMs, paid after the report is written). Freezing resets that count.
+            gc.freeze()
+            gc.set_threshold(*threshold)
             gc.unfreeze()
+        else:
+            gc.set_threshold(*threshold)
