@@ -6,6 +6,7 @@
 Loading is what `evckit check FILE` does before analysing: read the file, decode the JSON, validate
 it with the schema, build the inventory. The validation share must stay under 10 % (issue #11);
 the figure is reported, not asserted (timings are the best of several runs on the same machine).
+The loader's check leaves the VMs to its VM reader (``vms=False``); the full check is reported too.
 """
 
 from __future__ import annotations
@@ -51,9 +52,11 @@ def main() -> None:
         path = Path(tmp) / "estate.json"
         path.write_text(json.dumps(doc), encoding="utf-8")
         load = best(lambda: load_snapshot(path), args.repeat)
-    schema = best(lambda: snapshot_problems(doc), args.repeat)
+    schema = best(lambda: snapshot_problems(doc, vms=False), args.repeat)
+    full = best(lambda: snapshot_problems(doc), args.repeat)
     print(json.dumps({"vms": args.vms, "hosts": args.hosts, "load_seconds": round(load, 3),
-                      "schema_seconds": round(schema, 3), "schema_share": round(schema / load, 3)}))
+                      "schema_seconds": round(schema, 3), "schema_share": round(schema / load, 3),
+                      "full_schema_seconds": round(full, 3)}))
 
 
 if __name__ == "__main__":

@@ -290,6 +290,8 @@ class _Problems(ProblemCollector):
         self.shared: dict[int, tuple[list[Any], _Decided]] = {}
         #: (ESXi version, build) -> why it is not one evckit knows (None: it is).
         self.releases: dict[tuple[str, str | int | None], str | None] = {}
+        #: VMs' feature lists (requirements, masks) found valid for the schema by `_read_vms`: id -> list.
+        self.valid_lists: dict[int, list[Any]] = {}
 
 
 class _Decided:
@@ -439,15 +441,32 @@ def parse_snapshot(
     The document is first validated with the shipped JSON Schema (``snapshot.schema.json``, the one
     definition of the snapshot's types), then read; ``cpuid_file`` paths resolve against ``base_dir``
     and may leave it only into ``cpuid_dirs``. Without ``base_dir``, ``cpuid_file`` is refused.
+
+    The VMs (most of a large document) are left out of the first schema check: the VM reader
+    (`_read_vms`) confirms every constraint the schema states for a VM as it reads it. When it
+    accepts every VM, the whole document was valid and the estate is what it read; otherwise the
+    document is checked in full and read again, so problems are reported exactly as they always were.
     """
     catalog = catalog or Catalog.builtin()
-    problems = _Problems()
     if not isinstance(obj, dict):
         raise SnapshotError(source, ["top level must be a JSON object"])
     version = obj.get("evckit_snapshot")
     if isinstance(version, bool) or version != SNAPSHOT_VERSION:
         raise SnapshotError(source, [f"evckit_snapshot: unsupported snapshot version {_short_repr(version)} "
                                      f"(this evckit reads version {SNAPSHOT_VERSION})"])
+    try:
+        frame_valid = not snapshot_problems(obj, vms=False)
+    except RecursionError:
+        raise SnapshotError(source, ["JSON nested too deeply"]) from None
+    if frame_valid:
+        # Everything but the VMs is valid: the VM reader confirms each VM's constraints as it reads it.
+        # Once it cannot (a VM the schema may reject, or one with any other problem), the document is
+        # read again as it always was, schema first: the same problems, in the same order.
+        try:
+            return _read_snapshot(obj, source, catalog, _CpuidFiles(base_dir, cpuid_dirs), _Problems(), None)
+        except _VMsUnchecked:
+            pass
+    problems = _Problems()
     try:
         invalid = snapshot_problems(obj)
     except RecursionError:
@@ -466,7 +485,19 @@ def parse_snapshot(
             bad.add(id(vc_obj))
     if any(len(path) < 3 or path[0] != "vcenters" for path, _ in invalid):
         raise SnapshotError(source, problems.items)
-    files = _CpuidFiles(base_dir, cpuid_dirs)
+    return _read_snapshot(obj, source, catalog, _CpuidFiles(base_dir, cpuid_dirs), problems, bad)
+
+
+class _VMsUnchecked(Exception):
+    """A VM that the schema check left to the VM reader is not one it accepts (`_read_snapshot`)."""
+
+
+def _read_snapshot(
+    obj: dict[str, Any], source: str, catalog: Catalog, files: _CpuidFiles, problems: _Problems, bad: set[int] | None,
+) -> Inventory:
+    """`parse_snapshot` after the schema check: ``bad`` holds the ids of the objects it rejected, or is
+    None when it did not look at the VMs (then `_VMsUnchecked` is raised unless `_read_vms` accepts
+    every VM of every vCenter, which it does only for VMs the schema accepts)."""
     vcs_raw = obj.get("vcenters")
     if not isinstance(vcs_raw, list) or not vcs_raw:
         raise SnapshotError(source, ["vcenters: must be a non-empty list"])
@@ -480,7 +511,7 @@ def parse_snapshot(
         if not isinstance(vc, dict) or not isinstance(vc.get("name"), str) or not vc["name"]:
             problems.add(where, "needs an object with a non-empty 'name'")
             continue
-        if id(vc) in bad:
+        if bad is not None and id(vc) in bad:
             continue
         name = vc["name"]
         where = f"vcenters[{i}] ({name})"
@@ -549,10 +580,14 @@ def _list(vc: Mapping[str, Any], key: str, where: str, problems: _Problems) -> l
 def _parse_vcenter(  # noqa: PLR0913 - one pass over one vCenter's objects
     vc: Mapping[str, Any], vc_name: str, where: str, table: ModeTable, catalog: Catalog,
     files: _CpuidFiles, problems: _Problems, clusters: list[Cluster], hosts: list[Host], vms: list[VM],
-    bad: set[int],
+    bad: set[int] | None,
 ) -> None:
+    """One vCenter's clusters, hosts and VMs (``bad``: as `_read_snapshot` has it)."""
     cluster_names: set[str] = set()
     broken_hosts: set[str] = set()  # named, but already reported as invalid: VMs on them are not judged
+    unchecked = bad is None
+    if bad is None:
+        bad = set()
     for i, c in _named(vc, "clusters", "cluster", where, problems, bad, cluster_names):
         cw = _place(where, "clusters", i, c)
         cluster_names.add(c["name"])
@@ -578,6 +613,8 @@ def _parse_vcenter(  # noqa: PLR0913 - one pass over one vCenter's objects
         if read is not None:
             vms += read
             return
+    if unchecked:  # the VMs one by one, each problem with its place, need the schema's word on each
+        raise _VMsUnchecked
     append = vms.append
     for i, v in _named(vc, "vms", "VM", where, problems, bad, set()):
         if broken_hosts and v.get("host") in broken_hosts:
@@ -839,63 +876,133 @@ def _parse_vm(v: Mapping[str, Any], i: int, reader: _VCenterReader) -> VM | None
 
 
 def _read_vms(vms: list[Any], reader: _VCenterReader) -> list[VM] | None:
-    """The VMs of one vCenter of a schema-valid snapshot, or None when any of them has a problem to
-    report (`_parse_vm` then reads them one by one and reports each problem with its place, in order).
+    """The VMs of one vCenter, or None when any of them has a problem to report (`_parse_vm` then reads
+    them one by one, after the schema check, and reports each problem with its place, in order).
 
     The same decisions as `_parse_vm`, from the same memos, in one loop without the per-VM
     bookkeeping that only a problem needs (its place, the count of problems before and after): every
     value a VM repeats (its host, hardware version, mode keys, requirement list) is a dictionary
     lookup once decided. The VMs are exactly those `_parse_vm` builds, sharing the same `Requirement`
     objects.
+
+    It also confirms every constraint the snapshot schema states for a VM (`VM_SCHEMA_FIELDS`: its
+    fields' types, the hardware version's and per-VM EVC mode's patterns, the power states, the entries
+    of its feature lists; exact types, stricter than the schema), so that `parse_snapshot` need not run
+    the schema check over the VMs of a document it accepts: a VM it is not sure of is one it rejects.
     """
     problems = reader.problems
     mark = len(problems.items)
-    hosts, clusters, hw_of, modes = reader.hosts, reader.clusters, reader.hw, reader.modes
+    clusters, hw_of, modes = reader.clusters, reader.hw, reader.modes
+    host_rows = {name: (h.cluster, h.cpu.vendor) for name, h in reader.hosts.items()}
     per_vm_reqs, min_reqs, none_reqs = (reader.reqs[k] for k in ("perVmEvc", "minRequiredEVCModeKey", "none"))
-    shared = problems.shared
+    per_vm_keys: dict[str, str] = {}  # per-VM EVC mode text (valid for the schema) -> the table's key
+    shared, valid_lists = problems.shared, problems.valid_lists
     vc_name = reader.vc_name
     states = _POWER_STATE_EXACT
+    vmx_text, per_vm_text = _VMX_TEXT.fullmatch, _PER_VM_TEXT.fullmatch
     out: list[Any] = []
     append = out.append
     new_vm = _VM_BUILDER
     try:
         for i, v in enumerate(vms):
-            # ``key in v and v[key]``: a VM's absent fields (most of them) cost no call.
-            host = v["host"] if "host" in v else None
-            cluster = v["cluster"] if "cluster" in v else None
-            if host is not None:
-                host_obj = hosts[host]  # KeyError: not a host of this vCenter
-                if cluster is None:
-                    cluster = host_obj.cluster
-                elif host_obj.cluster != cluster:
-                    return None
-                vendor = host_obj.cpu.vendor
-            elif cluster is None:
+            if type(v) is not dict:
                 return None
-            else:
-                vendor = None
-            if cluster is not None and cluster not in clusters:
+            name, state, text = v["name"], v["power_state"], v["hardware_version"]  # KeyError: one is missing
+            if type(name) is not str or not name or type(state) is not str or type(text) is not str:
                 return None
-            state = states[v["power_state"]]
-            text = v["hardware_version"]
+            state = states[state]
             hw = hw_of.get(text)
             if hw is None:
+                if not vmx_text(text):
+                    return None
                 hw = reader.hardware(text, i, v)
-                if not hw:
-                    break
-            per_vm = v["per_vm_evc"] if "per_vm_evc" in v else None
-            if per_vm is not None:
-                per_vm = modes.get(per_vm) or reader.known_mode(per_vm)
-                if per_vm is None or hw < 14:
+            # ``key in v`` first: a VM's absent fields (most of them) cost no call. ``fields``: how many
+            # of the VM's fields are read so far (when it is all of them, the rest are absent).
+            fields = 3
+            host = cluster = vendor = per_vm = min_req = entries = None
+            if "host" in v:
+                fields += 1
+                host = v["host"]
+            if "cluster" in v:
+                fields += 1
+                cluster = v["cluster"]
+                if cluster is not None and type(cluster) is not str:
                     return None
-            min_req = "min_required_evc_mode" in v and v["min_required_evc_mode"]
-            if min_req:
-                min_req = modes.get(min_req) or reader.known_mode(min_req)
-                if min_req is None:
+            if host is not None:
+                if type(host) is not str:
                     return None
-            else:
-                min_req = None
-            entries = "feature_requirement" in v and v["feature_requirement"]
+                host_cluster, vendor = host_rows[host]  # KeyError: not a host of this vCenter
+                if cluster is None:
+                    cluster = host_cluster
+                elif cluster != host_cluster:
+                    return None
+            elif cluster is None:
+                return None
+            if cluster is not None and cluster not in clusters:
+                return None
+            if "per_vm_evc" in v:
+                fields += 1
+                per_vm = v["per_vm_evc"]
+                if per_vm is not None:
+                    if type(per_vm) is not str:
+                        return None
+                    key = per_vm_keys.get(per_vm)
+                    if key is None:
+                        key = per_vm_text(per_vm) and reader.known_mode(per_vm)
+                        if not key:
+                            return None
+                        per_vm_keys[per_vm] = key
+                    if hw < 14:
+                        return None
+                    per_vm = key
+            if "min_required_evc_mode" in v:
+                fields += 1
+                min_req = v["min_required_evc_mode"]
+                if type(min_req) is str:
+                    if min_req:
+                        min_req = modes.get(min_req) or reader.known_mode(min_req)
+                        if min_req is None:
+                            return None
+                    else:
+                        min_req = None
+                elif min_req is not None:
+                    return None
+            if "feature_requirement" in v:
+                fields += 1
+                entries = v["feature_requirement"]
+                if id(entries) not in valid_lists:
+                    if type(entries) is not list or not _valid_entries(entries):
+                        return None
+                    valid_lists[id(entries)] = entries
+            template, guest_id, guest_os = False, None, None
+            if len(v) > fields:  # the fields that decide nothing: each is what the schema says, when present
+                if "template" in v:
+                    template = v["template"]
+                    if type(template) is not bool:
+                        return None
+                if "guest_id" in v:
+                    guest_id = v["guest_id"]
+                    if type(guest_id) is not str:
+                        return None
+                    guest_id = guest_id or None
+                if "guest_os" in v:
+                    guest_os = v["guest_os"]
+                    if type(guest_os) is not str:
+                        return None
+                if "guest_os_tools" in v:
+                    tools = v["guest_os_tools"]
+                    if type(tools) is not str:
+                        return None
+                    guest_os = guest_os or tools
+                guest_os = guest_os or None
+                if "uuid" in v and type(v["uuid"]) is not str:
+                    return None
+                if "feature_mask" in v:
+                    mask = v["feature_mask"]
+                    if id(mask) not in valid_lists:
+                        if type(mask) is not list or not _valid_entries(mask):
+                            return None
+                        valid_lists[id(mask)] = mask
             if per_vm is not None:
                 req = per_vm_reqs.get(per_vm) or reader.mode_requirement("perVmEvc", per_vm)
             elif entries:
@@ -908,9 +1015,7 @@ def _read_vms(vms: list[Any], reader: _VCenterReader) -> list[VM] | None:
                 req = min_reqs.get(min_req) or reader.mode_requirement("minRequiredEVCModeKey", min_req)
             else:
                 req = none_reqs.get(vendor) or reader.no_requirement(vendor)
-            append(new_vm(v["name"], vc_name, host, cluster, state, hw, req, min_req, per_vm,
-                          "template" in v and v["template"] is True, ("guest_id" in v and v["guest_id"]) or None,
-                          ("guest_os" in v and v["guest_os"]) or ("guest_os_tools" in v and v["guest_os_tools"]) or None))
+            append(new_vm(name, vc_name, host, cluster, state, hw, req, min_req, per_vm, template, guest_id, guest_os))
         else:
             if len(set(map(_NAME, vms))) == len(vms):  # no duplicate name
                 return _as_vms(out) if new_vm is _VMSlots else out
@@ -918,6 +1023,28 @@ def _read_vms(vms: list[Any], reader: _VCenterReader) -> list[VM] | None:
         pass
     del problems.items[mark:]  # the VMs are read again one by one, in order, and each problem reported
     return None
+
+
+#: The fields the snapshot schema defines for a VM, each of which `_read_vms` confirms (a test holds
+#: this to the schema: a field added there needs its check here).
+VM_SCHEMA_FIELDS = frozenset({
+    "name", "host", "cluster", "power_state", "hardware_version", "guest_id", "guest_os", "guest_os_tools",
+    "template", "feature_requirement", "min_required_evc_mode", "per_vm_evc", "feature_mask", "uuid"})
+
+
+def _valid_entries(entries: list[Any]) -> bool:
+    """Whether every entry of a VM's ``feature_requirement`` or ``feature_mask`` is as the schema states:
+    an object with a text ``key``, a ``value`` that is text or a whole number, and a text
+    ``featureName`` when it has one (exact types: stricter than the schema)."""
+    for e in entries:
+        if type(e) is not dict or type(e.get("key")) is not str:
+            return False
+        value = e.get("value")
+        if type(value) is not str and type(value) is not int:
+            return False
+        if "featureName" in e and type(e["featureName"]) is not str:
+            return False
+    return True
 
 
 _NAME = operator.itemgetter("name")
@@ -1087,7 +1214,10 @@ def _entry_meaning(key: str, value: str, reg: FeatureRegistry) -> tuple[int, str
 #: A VM as a reader that has already typed its values gives it to `VCenterBuilder.vms`: (name, power
 #: state, hardware version ``vmx-NN``, host, cluster, template, min_required_evc_mode, guest OS).
 VMRow = tuple[str, str, str, "str | None", "str | None", bool, "str | None", "str | None"]
-_VMX_TEXT = re.compile(r"vmx-[1-9][0-9]?")  # the snapshot schema's hardware_version
+#: The snapshot schema's patterns of a VM's hardware version and per-VM EVC mode key, as full matches
+#: (the schema's ``$`` also admits a final newline: a VM with one is left to the schema check).
+_VMX_TEXT = re.compile(r"vmx-[1-9][0-9]?")
+_PER_VM_TEXT = re.compile(r"[A-Za-z]+(?:-[A-Za-z0-9]+)+")
 
 
 class VCenterBuilder:

@@ -104,6 +104,16 @@ def test_validator_decides_as_jsonschema(doc: Any) -> None:
 
 @BOUNDED
 @given(mutated())
+def test_validator_without_vms_reports_all_but_the_vms(doc: Any) -> None:
+    """``snapshot_problems(doc, vms=False)``, the loader's first check (its VM reader checks the VMs):
+    the whole check's problems, in order, but those inside a VM (an item of a vCenter's ``vms``)."""
+    def in_a_vm(path: tuple[Any, ...]) -> bool:
+        return len(path) >= 4 and path[0] == "vcenters" and path[2] == "vms"
+    assert snapshot_problems(doc, vms=False) == [p for p in snapshot_problems(doc) if not in_a_vm(p[0])]
+
+
+@BOUNDED
+@given(mutated())
 def test_mutated_snapshot_loads_or_fails_in_one_line(doc: Any) -> None:
     """parse_snapshot: an inventory, or an EvckitError whose message is one line."""
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import copy
 import json
 from typing import Any, cast
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 from evckit import inventory
 from evckit._resources import data_dir
+from evckit._schema import snapshot_problems
 from evckit.catalog import Catalog
 from evckit.cli import main
 from evckit.errors import InputError, SnapshotError
@@ -363,3 +365,176 @@ def test_vms_built_without_the_frozen_setattr_are_vms() -> None:
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         vm.name = "other"  # type: ignore[misc]
     assert attrs.evolve(vm, name="other").name == "other"
+
+
+# --- The VM reader stands in for the schema check of the VMs (parse_snapshot runs the schema check
+# without them, `snapshot_problems(doc, vms=False)`): it must accept only VMs the schema accepts.
+
+VM_VALIDATOR = jsonschema.Draft202012Validator({"$ref": "#/$defs/vm", "$defs": SCHEMA["$defs"]})
+_ENTRY = {"key": "cpuid.SSE3", "value": "Bool:Min:1"}
+_LISTS: list[Any] = [
+    [], None, 0, False, {}, "", "x", [_ENTRY], [_ENTRY, _ENTRY], [{"key": "cpuid.SSE3", "value": 1}],
+    [{"key": "cpuid.SSE3", "value": True}], [{"key": "cpuid.SSE3", "value": 1.0}], [{"key": "cpuid.SSE3", "value": 1.5}],
+    [{"key": "cpuid.SSE3", "value": None}], [{"key": "cpuid.SSE3"}], [{"value": "Bool:Min:1"}], [{"key": 5, "value": "x"}],
+    [_ENTRY | {"featureName": 5}], [_ENTRY | {"featureName": "SSE3"}], [_ENTRY | {"other": [[1]]}], ["cpuid.SSE3"],
+    [[_ENTRY]], [_ENTRY, None], [{"key": "cpuid.SSE3", "value": "Bool:Mix:1"}], [{"key": "cpuid.Nope", "value": "Bool:Min:1"}],
+]
+#: Values each field of a VM is set to: valid ones, and ones at every edge of what the schema admits.
+VM_FIELD_VALUES: dict[str, list[Any]] = {
+    "name": ["zz-new", "", "web-01", 5, None, True, ["a"], {"a": 1}, 1.5],
+    "host": ["esx-gold-1", "esx-epyc-2", "esx-old-1", None, "", "no-such-host", 5, True, ["esx-gold-1"], {}],
+    "cluster": ["gold", "epyc", "old", None, "", "no-such-cluster", 5, False, ["gold"]],
+    "power_state": ["poweredOn", "poweredOff", "suspended", "poweredon", "on", "", 1, None, True, ["poweredOn"]],
+    "hardware_version": ["vmx-13", "vmx-14", "vmx-21", "vmx-99", "vmx-13\n", "13", 13, 13.0, "vmx-013", "vmx-0",
+                         "VMX-13", "vmx-100", " vmx-13", "vmx-", None, "", True, ["vmx-13"]],
+    "per_vm_evc": ["intel-skylake", "intel-broadwell", "amd-zen3", "intel-skylake\n", "intel_skylake", "intel", "",
+                   None, 5, False, "Intel-Skylake", "INTEL-SKYLAKE", "intel-nosuch", "-intel", ["intel-skylake"],
+                   "intel-s\u212aylake"],  # a Kelvin sign: a known key once lower-cased, but not the pattern
+    "min_required_evc_mode": ["intel-skylake", "amd-zen2", "", None, 0, 0.0, False, True, [], {}, 5, "nope",
+                              "intel-skylake\n", "Intel Skylake", ["intel-skylake"]],
+    "feature_requirement": _LISTS,
+    "feature_mask": _LISTS,
+    "template": [True, False, 0, 1, "true", "", None, []],
+    "guest_id": ["windows2019srv_64Guest", "", 5, None, False, ["x"]],
+    "guest_os": ["Ubuntu Linux (64-bit)", "", 5, None, True, {}],
+    "guest_os_tools": ["Ubuntu Linux (64-bit)", "", 0, None, ["x"]],
+    "uuid": ["4212-abcd", "", 5, None, {}],
+    "notes": ["any", 5, None, [[[]]], {"a": {"b": 1}}],  # not a VM field: anything goes
+}
+
+
+def _schema_first(doc: Any) -> Any:
+    """``parse_snapshot(doc)`` as it was before the VM reader stood in for the schema: the whole
+    document checked against the schema first (the VMs too), then read."""
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(inventory, "snapshot_problems", lambda obj, vms=True: snapshot_problems(obj))
+        return _outcome(doc)
+
+
+def _outcome(doc: Any) -> Any:
+    """What ``parse_snapshot`` makes of (a copy of) ``doc``: the estate it reads, or its error."""
+    try:
+        inv = parse_snapshot(copy.deepcopy(doc), "x.json", CATALOG)
+    except SnapshotError as exc:
+        return str(exc)
+    return inv.vcenters, inv.clusters, inv.hosts, inv.vms, inv.notes
+
+
+def _accepted_vm_lists(doc: Any) -> list[list[Any]]:
+    """The VM lists (copies) that the whole-vCenter reader accepted while ``doc`` was parsed."""
+    accepted: list[list[Any]] = []
+    read_vms = inventory._read_vms
+
+    def spy(vms: list[Any], reader: Any) -> Any:
+        result = read_vms(vms, reader)
+        if result is not None:
+            accepted.append(copy.deepcopy(vms))
+        return result
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(inventory, "_read_vms", spy)
+        _outcome(doc)
+    return accepted
+
+
+def _check_vm_reader(doc: Any) -> None:
+    for vms in _accepted_vm_lists(doc):
+        for vm in vms:
+            assert VM_VALIDATOR.is_valid(vm), vm  # accepted by the reader => accepted by the schema
+    assert _outcome(doc) == _schema_first(doc)
+
+
+@pytest.mark.parametrize(("field", "value"), [(f, v) for f, vs in VM_FIELD_VALUES.items() for v in vs] +
+                         [("<delete>", f) for f in VM_FIELD_VALUES] + [("<vm>", v) for v in (None, "web-01", [], 5, "mapping")])
+@pytest.mark.parametrize("index", [0, 2, 5])  # a minimum EVC mode, a per-VM EVC mode, a featureRequirement list
+def test_vm_reader_accepts_only_what_the_schema_accepts(field: str, value: Any, index: int) -> None:
+    """Each field of a VM set to each value of `VM_FIELD_VALUES` (or removed, or the VM not an object):
+    the whole-vCenter reader accepts only VMs the reference validator (jsonschema) accepts, and loading
+    gives exactly what checking the whole document against the schema first gives (the same estate,
+    or the same error: the same problems, in the same order, with the same wording)."""
+    doc = copy.deepcopy(EXAMPLE)
+    vms = doc["vcenters"][0]["vms"]
+    if field == "<delete>":
+        vms[index].pop(value, None)
+    elif field == "<vm>":  # not an object; "mapping": a Mapping that is not a dict (not a JSON object either)
+        vms[index] = collections.UserDict(vms[index]) if value == "mapping" else value
+    else:
+        vms[index][field] = copy.deepcopy(value)
+    _check_vm_reader(doc)
+
+
+def test_the_vm_reader_knows_every_field_of_the_schema() -> None:
+    """`_read_vms` confirms the constraints of the VM definition as it is pinned here: a change to that
+    definition in the schema fails this test until the reader (and `VM_FIELD_VALUES`) follow it."""
+    def strip(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: strip(v) for k, v in node.items() if k != "description"}
+        return [strip(v) for v in node] if isinstance(node, list) else node
+    entry = {"type": "object", "required": ["key", "value"], "properties": {
+        "key": {"type": "string"}, "featureName": {"type": "string"}, "value": {"type": ["string", "integer"]}}}
+    assert strip(SCHEMA["$defs"]["vm"]) == {
+        "type": "object", "required": ["name", "power_state", "hardware_version"],
+        "properties": {
+            "name": {"type": "string", "minLength": 1}, "host": {"type": ["string", "null"]},
+            "cluster": {"type": ["string", "null"]}, "power_state": {"enum": ["poweredOn", "poweredOff", "suspended"]},
+            "hardware_version": {"type": "string", "pattern": "^vmx-[1-9][0-9]?$"}, "guest_id": {"type": "string"},
+            "guest_os": {"type": "string"}, "guest_os_tools": {"type": "string"}, "template": {"type": "boolean"},
+            "feature_requirement": {"type": "array", "items": entry},
+            "min_required_evc_mode": {"type": ["string", "null"]},
+            "per_vm_evc": {"oneOf": [{"type": "string", "pattern": "^[A-Za-z]+(-[A-Za-z0-9]+)+$"}, {"type": "null"}]},
+            "feature_mask": {"type": "array", "items": entry}, "uuid": {"type": "string"}}}
+    assert set(SCHEMA["$defs"]["vm"]["properties"]) == inventory.VM_SCHEMA_FIELDS == set(VM_FIELD_VALUES) - {"notes"}
+    assert _refs_to(SCHEMA, "#/$defs/vm") == ["$defs/vcenter/properties/vms/items"]  # a VM is nothing else
+
+
+def _refs_to(node: Any, ref: str, path: str = "") -> list[str]:
+    """Where the schema refers to the definition ``ref``."""
+    if isinstance(node, dict):
+        if node.get("$ref") == ref:
+            return [path]
+        return [p for k, v in node.items() for p in _refs_to(v, ref, f"{path}/{k}".lstrip("/"))]
+    if isinstance(node, list):
+        return [p for i, v in enumerate(node) for p in _refs_to(v, ref, f"{path}/{i}")]
+    return []
+
+
+_ANY_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 30) | st.floats(allow_nan=False) | st.text(max_size=6),
+    lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.sampled_from(["key", "value", "x"]), inner, max_size=2),
+    max_leaves=4)
+
+
+@st.composite
+def _vm_mutations(draw: st.DrawFn) -> dict[str, Any]:
+    """The example estate with one to five VM fields set (to a value of `VM_FIELD_VALUES` or any JSON
+    value) or removed, and feature lists shared by several VMs as the snapshot decoder shares them."""
+    doc = copy.deepcopy(EXAMPLE)
+    vms = doc["vcenters"][0]["vms"]
+    for _ in range(draw(st.integers(1, 5))):
+        vm = vms[draw(st.integers(0, len(vms) - 1))]
+        field = draw(st.sampled_from(sorted(VM_FIELD_VALUES)))
+        kind = draw(st.sampled_from(["set", "set", "delete", "share"]))
+        if kind == "set":
+            vm[field] = copy.deepcopy(draw(st.sampled_from(VM_FIELD_VALUES[field]) | _ANY_JSON))
+        elif kind == "delete":
+            vm.pop(field, None)
+        else:  # one list object at two VMs
+            key = draw(st.sampled_from(["feature_requirement", "feature_mask"]))
+            other = vms[draw(st.integers(0, len(vms) - 1))]
+            other[key] = vm.setdefault(key, copy.deepcopy(draw(st.sampled_from(_LISTS))))
+    return doc
+
+
+@settings(max_examples=150, deadline=None)
+@given(doc=_vm_mutations())
+def test_vm_reader_accepts_only_what_the_schema_accepts_mutated(doc: dict[str, Any]) -> None:
+    """Several VMs changed at once, lists shared: still only schema-valid VMs accepted by the reader,
+    and the same estate or the same error as checking the whole document against the schema first."""
+    _check_vm_reader(doc)
+
+
+@settings(max_examples=30, deadline=None)
+@given(doc=_estates_with_extras())
+def test_random_estates_load_as_when_checked_schema_first(doc: dict[str, Any]) -> None:
+    """Random valid estates: the reader accepts them (no second reading) and they load as before."""
+    assert _accepted_vm_lists(doc)
+    _check_vm_reader(doc)
