@@ -1244,6 +1244,7 @@ class VCenterBuilder:
         self._reader = _VCenterReader(name, "", self.hosts, self._cluster_names, self.table, catalog, self.problems)
         self._files = _CpuidFiles(None, ())
         self._by_mode: dict[str, CpuProfile] = {}
+        self._builds: set[str] = set()  # esxi_build texts that match the schema's pattern
         self._clean = bool(name)
 
     @property
@@ -1269,8 +1270,11 @@ class VCenterBuilder:
             self._clean = False
             return None
         build = h.get("esxi_build")
-        if isinstance(build, str) and not _BUILD_TEXT.fullmatch(build):  # the schema's pattern
-            self._clean = False
+        if isinstance(build, str) and build not in self._builds:  # the schema's pattern, once per build
+            if not _BUILD_TEXT.fullmatch(build):
+                self._clean = False
+            else:
+                self._builds.add(build)
         host = _parse_host(h, "", self.name, self._cluster_names, self.table, self.catalog, self._files, self.problems,
                            self._by_mode)
         if host is not None:
@@ -1300,10 +1304,11 @@ class VCenterBuilder:
     #: makes the objects `VM` objects.
     new_vm: Any = _VM_BUILDER
 
-    def made(self, objects: list[Any]) -> None:
-        """The objects `new_vm` built, in a list that may hold other things, made `VM` objects in place."""
+    def made(self, objects: list[Any], mixed: bool = True) -> None:
+        """The objects `new_vm` built, in a list that may hold other things (``mixed``; else only
+        them), made `VM` objects in place."""
         if _VM_BUILDER is _VMSlots:
-            _as_vms([vm for vm in objects if type(vm) is _VMSlots])
+            _as_vms([vm for vm in objects if type(vm) is _VMSlots] if mixed else objects)
 
     def vms(self, rows: Iterable[VMRow]) -> list[VM] | None:
         """VMs as `parse_snapshot` builds them of the same values (a VM on a host takes its cluster and

@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import chain, repeat
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from evckit._problems import ProblemCollector
 from evckit.catalog import Catalog
@@ -276,12 +276,18 @@ class _CsvFolder(_Workbook):
         if encoding == "utf-8" and self.fallback:
             encoding = self.fallback
         self.reading = (path, encoding)
+        # A UTF-8 byte-order mark is dropped here, not by the "utf-8-sig" codec, whose decoder adds a
+        # Python call to each 8 KiB the file reads (10,000 of them for a 100,000-VM vInfo). The messages
+        # still name the encoding as "utf-8-sig".
+        bom = encoding == "utf-8-sig"
         try:
-            f = open(path, encoding=encoding, newline="")  # closed by close()
+            f = open(path, encoding="utf-8" if bom else encoding, newline="")  # closed by close()
         except OSError as exc:
             raise ExportError(f"{path}: cannot read: {_one_line(exc)}") from None
         self.files.append(f)
         first = f.readline()
+        if bom:
+            first = first[1:]  # the mark, read as U+FEFF
         return csv.reader(chain((first,), f), delimiter=_delimiter(first))
 
     def decode_failed(self) -> str:
@@ -412,7 +418,7 @@ class _VCenter:
         self.version: str | None = None
         self.build: str | None = None
         self.hosts: dict[str, dict[str, Any]] = {}  # the snapshot document's host objects
-        self.host_cluster: dict[str, tuple[str | None, str | None]] = {}  # host -> (datacenter, cluster)
+        self.host_cluster: dict[str, tuple[str | None, str] | None] = {}  # host -> (datacenter, cluster) or None
         self.current_evc: dict[tuple[str | None, str], list[tuple[str, str | None]]] = {}
         self.vms: list[VM | _Rec] = []  # in row order: VM objects on vHost hosts, _Rec tuples for the others
         self.vm_ids: list[object] = []  # each VM's VM ID cell, beside vms (for names used twice)
@@ -420,12 +426,21 @@ class _VCenter:
         self.vm_names: set[str] = set()
         self.loose: list[tuple[int, object, object]] = []  # (index in vms of a VM not on a vHost host, its Datacenter and Cluster cells)
         self.clusters: dict[str, str | None] = {}  # settled: cluster name -> EVC mode
+        self._modes: dict[tuple[str | None, str], tuple[str | None, list[str]]] = {}
         #: Its clusters and hosts as objects, named as they stand once vHost is read (`_frame`).
         self.builder: VCenterBuilder | None = None
         #: Host cell -> (host, its cluster, the requirement of a VM on it that records none).
         self.placed: dict[object, tuple[str, str | None, Requirement]] = {}
         #: (Powerstate, HW version, Template, min Required EVC Mode Key) cells -> what a VM of them is.
         self.kinds: dict[tuple[object, object, object, object], tuple[PowerState, int, bool, str | None, Requirement | None] | None] = {}
+
+    def common_mode(self, key: tuple[str | None, str]) -> tuple[str | None, list[str]]:
+        """`_common_mode` of the hosts of a (datacenter, cluster) of vHost, decided once (for `_frame`
+        and `_settle`: vInfo adds no host)."""
+        decided = self._modes.get(key)
+        if decided is None:
+            decided = self._modes[key] = _common_mode(self.current_evc[key])
+        return decided
 
 
 class _Export:
@@ -547,20 +562,27 @@ def _build(book: _Workbook, tabs: Mapping[str, str], source: str, path: Path, ca
     duplicate_hosts: list[str] = []
     versions: dict[object, tuple[str | None, str | None]] = {}
     flags: dict[object, bool] = {}
+    vc: _VCenter | None = None
+    host_server: object = _UNSEEN
+    host_vcuuid: object = _UNSEEN
+    # As for vInfo below: cells are text in a CSV export (and mostly in an .xlsx), so they are stripped
+    # here rather than by a call to `_text` each; a row's place is worded only for a problem.
     for n, cells in _picked(rows, pick, pick_short):
         name_v, dc_v, cluster_v, maint_v, model_v, current_v, max_v, esx_v, server_v, vcuuid_v = cells
-        name = _text(name_v)
+        name = (name_v.strip() or None) if name_v.__class__ is str else _text(name_v)
         if name is None:
             raise ExportError(f"{source}: vHost row {n}: no Host name")
-        vc = vcenter(server_v, vcuuid_v)
+        if vc is None or server_v != host_server or vcuuid_v != host_vcuuid:
+            host_server, host_vcuuid = server_v, vcuuid_v
+            vc = vcenter(server_v, vcuuid_v)
         if name in vc.hosts:
             duplicate_hosts.append(name)
             continue
-        datacenter, cluster = _text(dc_v), _text(cluster_v)
-        where = f"{source}: vHost row {n} ({name})"
+        datacenter = (dc_v.strip() or None) if dc_v.__class__ is str else _text(dc_v)
+        cluster = (cluster_v.strip() or None) if cluster_v.__class__ is str else _text(cluster_v)
         version_build = versions.get(esx_v) if esx_v.__class__ is str else None
         if version_build is None:
-            version_build = _esx(esx_v, f"{where} ESX Version")
+            version_build = _esx(esx_v, f"{source}: vHost row {n} ({name}) ESX Version")
             if esx_v.__class__ is str:
                 versions[esx_v] = version_build
         version, build = version_build
@@ -572,22 +594,32 @@ def _build(book: _Workbook, tabs: Mapping[str, str], source: str, path: Path, ca
         if has_maintenance:
             flag = flags.get(maint_v)
             if flag is None:
-                flag = flags[maint_v] = _bool(maint_v, f"{where} in Maintenance Mode")
+                flag = flags[maint_v] = _bool(maint_v, f"{source}: vHost row {n} ({name}) in Maintenance Mode")
             host["maintenance"] = flag
-        max_evc = mode_key(max_v, f"{where} Max EVC")
+        max_evc = mode_keys.get(max_v, "")
+        if max_evc == "":
+            max_evc = mode_key(max_v, f"{source}: vHost row {n} ({name}) Max EVC")
         if max_evc is not None:
             host["max_evc_mode"] = max_evc
-        current = mode_key(current_v, f"{where} Current EVC")
+        current = mode_keys.get(current_v, "")
+        if current == "":
+            current = mode_key(current_v, f"{source}: vHost row {n} ({name}) Current EVC")
         if current is not None:
             host["current_evc_mode"] = current
-        model = _text(model_v)
+        model = (model_v.strip() or None) if model_v.__class__ is str else _text(model_v)
         host["cpu"] = {"model": model} if model else {}
         if max_evc is None and model is None:
-            raise ExportError(f"{where}: neither Max EVC nor CPU Model: nothing tells its CPU")
+            raise ExportError(f"{source}: vHost row {n} ({name}): neither Max EVC nor CPU Model: nothing tells its CPU")
         vc.hosts[name] = host
-        vc.host_cluster[name] = (datacenter, cluster)
-        if cluster is not None:
-            vc.current_evc.setdefault((datacenter, cluster), []).append((name, current))
+        if cluster is None:
+            vc.host_cluster[name] = None
+        else:
+            group = (datacenter, cluster)
+            members = vc.current_evc.get(group)
+            if members is None:
+                members = vc.current_evc[group] = []
+            members.append((name, current))
+            vc.host_cluster[name] = group
     if duplicate_hosts:
         notes.append(f"{source}: vHost lists {_few(duplicate_hosts, 'host')} more than once: the first row is used")
     for vc in _named(vcs.values()):  # named as they stand: vInfo may still add vCenters
@@ -749,7 +781,7 @@ def _build(book: _Workbook, tabs: Mapping[str, str], source: str, path: Path, ca
         notes.append(f"{source}: {_few(no_version)} without HW version (inaccessible or orphaned?) left out")
     for vc in vcs.values():
         assert vc.builder is not None
-        vc.builder.made(vc.vms)
+        vc.builder.made(vc.vms, mixed=bool(vc.loose))
 
     settled = _named(vcs.values())
     for vc in settled:
@@ -816,6 +848,13 @@ def _cluster_namer(vc: _VCenter, loose: Sequence[tuple[int, str | None, str | No
     return cname
 
 
+def _cluster_names(vc: _VCenter, loose: Sequence[tuple[int, str | None, str | None]],
+                   cname: Callable[[str | None, str], str] | None = None) -> dict[tuple[str | None, str], str]:
+    """The name of each (datacenter, cluster) of vHost (`_cluster_namer`), worded once per cluster, not per host."""
+    cname = cname or _cluster_namer(vc, loose)
+    return {key: cname(*key) for key in vc.current_evc}
+
+
 def _common_mode(members: Sequence[tuple[str, str | None]]) -> tuple[str | None, list[str]]:
     """A cluster's EVC mode, the Current EVC of most of its hosts, and the hosts that disagree (``host: mode``)."""
     modes = Counter(m for _, m in members if m)
@@ -830,12 +869,13 @@ def _frame(vc: _VCenter, catalog: Catalog, fallback: str) -> None:
     from evckit.inventory import VCenterBuilder  # noqa: PLC0415
 
     builder = vc.builder = VCenterBuilder(vc.name or fallback, catalog)
-    cname = _cluster_namer(vc, ())
-    for (dc, cl), members in vc.current_evc.items():
-        builder.cluster(cname(dc, cl), _common_mode(members)[0])
+    names = _cluster_names(vc, ())
+    for key, members in vc.current_evc.items():
+        builder.cluster(names[key], vc.common_mode(key)[0])
+    host_cluster = vc.host_cluster
     for h in vc.hosts.values():
-        host_dc, host_cl = vc.host_cluster[h["name"]]
-        h["cluster"] = cname(host_dc, host_cl) if host_cl else None
+        group = host_cluster[h["name"]]
+        h["cluster"] = names[group] if group is not None else None
         builder.host(h)
 
 
@@ -847,18 +887,20 @@ def _settle(vc: _VCenter, source: str, fallback: str, n_vcs: int, notes: list[st
         notes.append(f"{source}: no VI SDK Server column or value: the vCenter is named {vc.name!r}")
     loose = [(i, _text(dc), _text(cl)) for i, dc, cl in vc.loose]
     cname = _cluster_namer(vc, loose)
+    cluster_names = _cluster_names(vc, loose, cname)
     clusters = vc.clusters
-    for (dc, cl), members in vc.current_evc.items():
-        name = cname(dc, cl)
-        evc, odd = _common_mode(members)
+    for key in vc.current_evc:
+        name = cluster_names[key]
+        evc, odd = vc.common_mode(key)
         if odd:
             shown = ", ".join(odd[:3]) + (f" and {len(odd) - 3} more" if len(odd) > 3 else "")
             notes.append(f"{source}: cluster {name!r} of {vc.name}: hosts disagree on Current EVC ({shown}); "
                          f"taken as {evc or 'disabled'}, the mode of most hosts")
         clusters[name] = evc
+    host_cluster = vc.host_cluster
     for h in vc.hosts.values():
-        host_dc, host_cl = vc.host_cluster[h["name"]]
-        h["cluster"] = cname(host_dc, host_cl) if host_cl else None
+        group = host_cluster[h["name"]]
+        h["cluster"] = cluster_names[group] if group is not None else None
     vms = vc.vms
     renamed: list[str] = []
     if len(vc.vm_names) < len(vms):
@@ -970,13 +1012,17 @@ def _inventory(export: _Export, catalog: Catalog) -> Inventory:
         else:
             if len(builder.clusters) == len(vc.clusters) and len(builder.hosts) == len(vc.hosts) and all(
                     builder.hosts[h["name"]].cluster == h["cluster"] for h in vc.hosts.values()):
-                loose = builder.vms(vm for vm in vc.vms if isinstance(vm, tuple))
+                # Without VMs on hosts vHost does not list (vc.loose), every VM is a `VM` already.
+                loose = builder.vms(vm for vm in vc.vms if isinstance(vm, tuple)) if vc.loose else []
                 if loose is not None and builder.ok:
                     if len(vc.vms) > len(vc.vm_names):  # names told apart: each must now be used once
                         if len({vm[0] if isinstance(vm, tuple) else vm.name for vm in vc.vms}) < len(vc.vms):
                             break
-                    placed = iter(loose)
-                    vms += [next(placed) if isinstance(vm, tuple) else vm for vm in vc.vms]
+                    if vc.loose:
+                        placed = iter(loose)
+                        vms += [next(placed) if isinstance(vm, tuple) else vm for vm in vc.vms]
+                    else:
+                        vms += cast("list[VM]", vc.vms)
                     vcenters.append(VCenter(vc.name, vc.version, vc.build))
                     clusters += builder.clusters.values()
                     hosts += builder.hosts.values()

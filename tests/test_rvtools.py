@@ -387,6 +387,20 @@ def test_bad_values_name_row_and_column(tmp_path: Path, capsys: pytest.CaptureFi
     assert status == 2 and message in err and err.count("\n") == 1
 
 
+def test_csv_encoding_failures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A file with a UTF-8 byte-order mark is UTF-8 (no fallback): bytes it cannot decode are one line
+    naming the file and "utf-8-sig"; without the mark, the same bytes are read as the ANSI code page."""
+    folder = write_csv(example(), tmp_path / "export", encoding="utf-8-sig")
+    path = folder / "RVTools_tabvInfo.csv"
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    path.write_bytes(raw.replace(b"web-01", b"web-\xfc1", 1))  # "ü" in cp1252, not UTF-8
+    status, out, err = run(capsys, "check", str(folder))
+    assert status == 2 and out == "" and err.count("\n") == 1 and f"{path}: cannot decode as utf-8-sig" in err
+    path.write_bytes(raw[3:].replace(b"web-01", b"web-\xfc1", 1))
+    assert "web-\u00fc1" in {v.name for v in load_inventories([folder]).vms}
+
+
 def test_not_an_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A zip that is not a workbook and a folder without tabs fail in one line."""
     import zipfile  # noqa: PLC0415
