@@ -28,6 +28,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from itertools import chain, repeat
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, TextIO
 
 from evckit._text import _CONTROL, csv_safe, json_safe, printable
@@ -108,6 +109,17 @@ def verdict_ids(vms: Iterable[VMResult], value: Callable[[GroupVerdict, bool], H
             first.append(v)
         ids[k] = i
     return ids, first
+
+
+def _alike(view: CheckView) -> tuple[Sequence[Hashable], dict[Hashable, VMResult]] | None:
+    """The view's VM profiles (`evckit.analysis.vm_profiles`): each VM's, and each one's first VM; None
+    when what VMs share must be found per VM (a filtered view, an analysis not made by `analyze`).
+
+    `verdict_ids` over the profiles' first VMs numbers the verdicts exactly as over every VM: a VM
+    whose verdict and state come first is the first of its profile, and profiles come in VM order."""
+    from evckit.analysis import vm_profiles  # noqa: PLC0415 - the analysis is loaded by then; writers load lazily
+
+    return vm_profiles(view.analysis, view.vms)
 
 
 def _verdict_value(g: GroupVerdict, running: bool) -> tuple[object, ...]:
@@ -205,7 +217,8 @@ def write_check_json(view: CheckView, out: TextIO, *, expanded: bool = False,
         fragment = encoded[(id(g), running)] = texts.verdict(g, running)
         return running, fragment
 
-    ids, first = verdict_ids(view.vms, text)
+    alike = _alike(view)
+    ids, first = verdict_ids(view.vms if alike is None else alike[1].values(), text)
     fragments = [encoded[(id(v.verdict), v.vm.running)] for v in first]
     if expanded and warn is not None and _is_filtered(view) is False:
         counts = [0] * len(first)
@@ -231,7 +244,8 @@ def write_check_json(view: CheckView, out: TextIO, *, expanded: bool = False,
     if expanded:
         doc.array("vms", _vm_lines(view.vms, ids, fragments, expanded, texts.labels))
     else:
-        doc.chunks("vms", _vm_chunks(view.vms, ids, texts.labels))
+        doc.chunks("vms", _vm_chunks(view.vms, ids, texts.labels) if alike is None
+                   else _alike_vm_chunks(view.vms, alike, ids, texts.labels))
     doc.array("data_conflicts", texts.conflicts(report.conflicts_shown(view)))
     doc.member("summary", report.summary(view))
     for key, value in (extra or {}).items():
@@ -560,6 +574,44 @@ def _vm_chunks(vms: Iterable[VMResult], ids: dict[tuple[int, bool], int], names:
             yield "".join(chunk)
             chunk.clear()
     yield "".join(chunk)
+
+
+_VM_NAME, _VM_HOST = attrgetter("vm.name"), attrgetter("vm.host")
+
+
+def _alike_vm_chunks(vms: Sequence[VMResult], alike: tuple[Sequence[Hashable], dict[Hashable, VMResult]],
+                     ids: dict[tuple[int, bool], int], names: _Encoded) -> Iterator[str]:
+    """`_vm_chunks` for VMs grouped by profile (`_alike`), byte for byte the same text: the members VMs
+    share are looked up once per profile (by its first VM), with the profile's vCenter and cluster, and
+    each chunk of lines is put together at C speed from the VMs' names, their hosts' and the profiles'
+    texts. A chunk's VM names are encoded only when one needs it (a quote, backslash or control character)."""
+    kinds, firsts = alike
+    shared: dict[tuple[object, ...], str] = {}
+    head: dict[Hashable, str] = {}
+    tail: dict[Hashable, str] = {}
+    for kind, v in firsts.items():
+        vm = v.vm
+        key = (id(v.verdict), vm.power_state, vm.template, vm.hardware_version, v.vendor, v.requirement_source,
+               vm.min_required_evc_mode, id(v.requirement), vm.per_vm_evc, id(v.power_cycle), v.notes)
+        text = shared.get(key)
+        if text is None:
+            middle, end = _vm_members(v)
+            text = shared[key] = middle + end + ', "verdict": ' + str(ids[(id(v.verdict), vm.running)]) + "}"
+        head[kind] = '", "vcenter": ' + names[vm.vcenter] + ', "cluster": ' + names[v.cluster_label] + ', "host": '
+        tail[kind] = text
+    head_of, tail_of, name = head.__getitem__, tail.__getitem__, names.__getitem__
+    for start in range(0, len(vms), _SLICE):
+        part = vms[start:start + _SLICE]
+        own = list(map(_VM_NAME, part))
+        if _ESCAPED.search("".join(own)) is not None:
+            own = [_ENCODE(n)[1:-1] for n in own]
+        at = kinds[start:start + _SLICE]
+        yield "".join(chain.from_iterable(zip(repeat(',\n    {"name": "'), own, map(head_of, at),
+                                              map(name, map(_VM_HOST, part)), map(tail_of, at))))
+
+
+#: What a JSON string escapes (`_ENCODE`, non-ASCII kept): a text without any is its own JSON string's content.
+_ESCAPED = re.compile(r'["\\\x00-\x1f]')
 
 
 # --- CSV -----------------------------------------------------------------------------------------

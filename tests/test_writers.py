@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TextIO, cast
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -22,6 +23,7 @@ from evckit._text import json_safe
 from evckit.analysis import Analysis, analyze
 from evckit.cli import main
 from evckit.inventory import load_inventories, parse_snapshot
+from evckit.whatif import AddHosts, Scenario, run_scenario
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from generate import estate
@@ -201,6 +203,34 @@ def test_verdict_ids_are_shared_exactly_when_the_verdicts_are_equal() -> None:
         assert by_text == writers.verdict_ids(view.vms)
         merged += len(by_text[0]) - len(by_text[1])
     assert merged > 0  # some verdict objects say the same thing: the comparison is exercised
+
+
+def test_vm_lines_by_profile_are_the_lines_by_vm() -> None:
+    """An estate as `analyze` returns it has its VM lines put together per profile (VMs alike in all but
+    name and host: `evckit.analysis.vm_profiles`); the text, the verdict ids and the first VM of each are
+    those worked out VM by VM. A filtered view, or an analysis the profiles do not describe (a what-if's,
+    one rebuilt with other VMs), is written VM by VM."""
+    estates = [hostile(), floors(), analyze(load_inventories([], example=True)), generated(600, 60)]
+    for a in estates:
+        view = report.select(a)
+        alike = writers._alike(view)
+        assert alike is not None
+        kinds, firsts = alike
+        assert len(kinds) == len(view.vms) and set(kinds) == set(firsts)
+        for v, kind in zip(view.vms, kinds):
+            first = firsts[kind]
+            assert v[1:] == first[1:] and all(x is y for x, y in zip(v[1:], first[1:]))
+            assert attrs.evolve(v.vm, name=first.vm.name, host=first.vm.host) == first.vm
+        ids, first_vms = writers.verdict_ids(view.vms)
+        assert writers.verdict_ids(firsts.values()) == (ids, first_vms)
+        names = writers._Encoded()
+        assert ("".join(writers._alike_vm_chunks(view.vms, alike, ids, names))
+                == "".join(writers._vm_chunks(view.vms, ids, writers._Encoded())))
+    example = estates[2]
+    assert writers._alike(report.select(example, ["web-*"])) is None
+    assert writers._alike(report.select(attrs.evolve(example, vms=example.vms[:-1]))) is None
+    after = run_scenario(example.inventory, Scenario((AddHosts("gold", "Xeon Gold 6430", 2),)), example).after
+    assert writers._alike(report.select(after)) is None
 
 
 def test_what_if_document_in_both_forms(capsys: pytest.CaptureFixture[str]) -> None:
