@@ -26,8 +26,8 @@ raises. Why that holds:
 from __future__ import annotations
 
 import json
+import os
 import re
-import secrets
 from collections import Counter
 from itertools import compress, count, repeat
 from typing import Any
@@ -50,7 +50,7 @@ def loads(text: str) -> Any:
     found, keys = _arrays(text)
     spans = [text[start:end] for start, end in found]
     repeats = Counter(spans)
-    nonce = secrets.token_hex(16)
+    nonce = os.urandom(16).hex()  # secrets.token_hex(16), without importing secrets (hashlib, random...)
     if not spans or repeats.most_common(1)[0][1] < 2 or nonce in text:  # the nonce: never in practice
         return json.loads(text)
     pieces: list[str] = []

@@ -20,6 +20,7 @@ from typing import Any, Literal, NamedTuple
 import attrs
 
 from evckit import _snapshot_json
+from evckit._files import read_regular_file
 from evckit._problems import ProblemCollector
 from evckit._schema import place, snapshot_problems
 from evckit.catalog import Catalog, vendor_word
@@ -414,13 +415,13 @@ def load_snapshot(path: str | Path, catalog: Catalog | None = None,
     A host's ``cpuid_file`` is read only from the snapshot's folder (and below), or from one of
     ``cpuid_dirs`` that the user allowed explicitly.
     """
-    from evckit.cpuid.detect import read_regular_file  # noqa: PLC0415 - a small module, loaded with the readers
-
     path = Path(path)
     source = str(path)
     raw = read_regular_file(source, MAX_SNAPSHOT_BYTES, "a snapshot file")
     try:
-        text = raw.decode("utf-8-sig")
+        # What raw.decode("utf-8-sig") does (the same text, the same offset of a bad byte: after a BOM),
+        # without importing that codec's module.
+        text = raw[3:].decode("utf-8") if raw.startswith(b"\xef\xbb\xbf") else raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"{source}: not UTF-8 text: bad byte at offset {exc.start}") from None
     try:
@@ -597,7 +598,13 @@ def _parse_vcenter(  # noqa: PLR0913 - one pass over one vCenter's objects
         clusters.append(Cluster(c["name"], vc_name, evc))
 
     host_by_name: dict[str, Host] = {}
-    for i, h in _named(vc, "hosts", "host", where, problems, bad, broken_hosts):
+    raw_hosts = vc.get("hosts", [])
+    read_hosts = _read_hosts(raw_hosts, where, vc_name, cluster_names, table, catalog, files, problems) \
+        if not bad and type(raw_hosts) is list else None
+    if read_hosts is not None:
+        hosts += read_hosts
+        host_by_name = {host.name: host for host in read_hosts}
+    for i, h in _named(vc, "hosts", "host", where, problems, bad, broken_hosts) if read_hosts is None else ():
         host = _parse_host(h, _place(where, "hosts", i, h), vc_name, cluster_names, table, catalog, files, problems)
         if host is None:
             broken_hosts.add(h["name"])
@@ -679,6 +686,63 @@ def _parse_host(  # noqa: PLR0913
     return Host(h["name"], vc_name, cluster, cpu, _str(esxi), state, bool(h.get("maintenance", False)),
                 _str(cpu_data.get("model")) if isinstance(cpu_data, dict) else None, vc_max,
                 str(build).strip() if esxi is not None and build is not None else None)
+
+
+def _read_hosts(  # noqa: PLR0913
+    raw: list[Any], where: str, vc_name: str, cluster_names: Set[str], table: ModeTable, catalog: Catalog,
+    files: _CpuidFiles, problems: _Problems,
+) -> list[Host] | None:
+    """The hosts of one vCenter (whose hosts the schema accepts), or None when any of them has a
+    problem to report (the caller then reads them one by one, and reports each with its place).
+
+    Hosts that differ only by name and cluster (10,000 hosts, a few dozen CPU models and versions) are
+    read once by `_parse_host`: the others are the same `Host` under their own name, in their own
+    cluster (one of the vCenter's). Only hosts whose CPU is known by its model alone are remembered,
+    by the other values `_parse_host` reads of them (exact text, true or false, null: values that are
+    equal are the same); any other host is read by itself.
+    """
+    mark = len(problems.items)
+    made: dict[tuple[Any, ...], Host] = {}  # a host's values but its name and cluster -> the host read of them
+    simple = _HOST_VALUE_TYPES
+    out: list[Host] = []
+    try:
+        for i, h in enumerate(raw):
+            name = h["name"]
+            if type(name) is not str or not name:
+                break
+            cpu, cluster = h["cpu"], h.get("cluster")
+            key = None
+            if type(cpu) is dict and len(cpu) == 1 and "model" in cpu and "max_evc_mode" not in h and \
+                    (cluster is None or type(cluster) is str):
+                key = (h.get("esxi_version"), h.get("esxi_build", h.get("build")),
+                       h.get("connection_state", "connected"), h.get("maintenance", False), cpu["model"])
+                if not all(map(simple.__contains__, map(type, key))):
+                    key = None
+            first = made.get(key) if key is not None else None
+            if first is None:
+                host = _parse_host(h, _place(where, "hosts", i, h), vc_name, cluster_names, table, catalog, files,
+                                   problems)
+                if host is None or len(problems.items) > mark:
+                    break
+                if key is not None:
+                    made[key] = host
+            elif cluster is not None and cluster not in cluster_names:
+                break  # a problem (`_parse_host` words it)
+            else:
+                host = Host(name, vc_name, cluster, first.cpu, first.esxi_version, first.connection_state,
+                            first.maintenance, first.cpu_model, first.vcenter_max_evc_mode, first.esxi_build)
+            out.append(host)
+        else:
+            if len(set(map(_NAME, raw))) == len(raw):  # no duplicate name
+                return out
+    except (KeyError, TypeError):  # not an object with a name and a CPU
+        pass
+    del problems.items[mark:]
+    return None
+
+
+#: The types of the values by which `_read_hosts` remembers a host (equal values of these are the same).
+_HOST_VALUE_TYPES = frozenset({str, bool, type(None)})
 
 
 def _named(vc: Mapping[str, Any], key: str, what: str, where: str, problems: _Problems,  # noqa: PLR0913
@@ -787,7 +851,7 @@ def _read_cpuid_file(name: str, files: _CpuidFiles, catalog: Catalog) -> CpuProf
     without quoting its content (a reader's message may quote a line of whatever the file is).
     """
     from evckit.cpuid import parse_cpu_data  # noqa: PLC0415
-    from evckit.cpuid.detect import MAX_CPU_DATA_BYTES, read_regular_file  # noqa: PLC0415
+    from evckit.cpuid.detect import MAX_CPU_DATA_BYTES  # noqa: PLC0415
 
     path = files.resolve(name)
     raw = read_regular_file(str(path), MAX_CPU_DATA_BYTES, "a CPU data file")
@@ -893,7 +957,9 @@ def _read_vms(vms: list[Any], reader: _VCenterReader) -> list[VM] | None:
     problems = reader.problems
     mark = len(problems.items)
     clusters, hw_of, modes = reader.clusters, reader.hw, reader.modes
-    host_rows = {name: (h.cluster, h.cpu.vendor) for name, h in reader.hosts.items()}
+    # Each host's cluster and CPU vendor, for the hosts in a cluster of this vCenter (or in none).
+    host_rows = {name: (h.cluster, h.cpu.vendor) for name, h in reader.hosts.items()
+                 if h.cluster is None or h.cluster in clusters}
     per_vm_reqs, min_reqs, none_reqs = (reader.reqs[k] for k in ("perVmEvc", "minRequiredEVCModeKey", "none"))
     per_vm_keys: dict[str, str] = {}  # per-VM EVC mode text (valid for the schema) -> the table's key
     shared, valid_lists = problems.shared, problems.valid_lists
@@ -902,7 +968,7 @@ def _read_vms(vms: list[Any], reader: _VCenterReader) -> list[VM] | None:
     vmx_text, per_vm_text = _VMX_TEXT.fullmatch, _PER_VM_TEXT.fullmatch
     out: list[Any] = []
     append = out.append
-    new_vm = _VM_BUILDER
+    new = object.__new__
     try:
         for i, v in enumerate(vms):
             if type(v) is not dict:
@@ -926,19 +992,17 @@ def _read_vms(vms: list[Any], reader: _VCenterReader) -> list[VM] | None:
             if "cluster" in v:
                 fields += 1
                 cluster = v["cluster"]
-                if cluster is not None and type(cluster) is not str:
+                if cluster is not None and (type(cluster) is not str or cluster not in clusters):
                     return None
             if host is not None:
                 if type(host) is not str:
                     return None
-                host_cluster, vendor = host_rows[host]  # KeyError: not a host of this vCenter
+                host_cluster, vendor = host_rows[host]  # KeyError: not a host of this vCenter (in one of its clusters)
                 if cluster is None:
                     cluster = host_cluster
                 elif cluster != host_cluster:
                     return None
             elif cluster is None:
-                return None
-            if cluster is not None and cluster not in clusters:
                 return None
             if "per_vm_evc" in v:
                 fields += 1
@@ -1015,10 +1079,27 @@ def _read_vms(vms: list[Any], reader: _VCenterReader) -> list[VM] | None:
                 req = min_reqs.get(min_req) or reader.mode_requirement("minRequiredEVCModeKey", min_req)
             else:
                 req = none_reqs.get(vendor) or reader.no_requirement(vendor)
-            append(new_vm(name, vc_name, host, cluster, state, hw, req, min_req, per_vm, template, guest_id, guest_os))
+            # A `_VMSlots` object, its fields stored here: no call of a class (its arguments' tuple, the
+            # ``__init__`` frame); `_as_vms` then makes them `VM` objects.
+            vm = new(_VMSlots)
+            vm.name = name
+            vm.vcenter = vc_name
+            vm.host = host
+            vm.cluster = cluster
+            vm.power_state = state
+            vm.hardware_version = hw
+            vm.requirement = req
+            vm.min_required_evc_mode = min_req
+            vm.per_vm_evc = per_vm
+            vm.template = template
+            vm.guest_id = guest_id
+            vm.guest_os = guest_os
+            append(vm)
         else:
             if len(set(map(_NAME, vms))) == len(vms):  # no duplicate name
-                return _as_vms(out) if new_vm is _VMSlots else out
+                if _VM_BUILDER is _VMSlots:
+                    return _as_vms(out)
+                return [VM(*map(getattr, repeat(vm), _VM_FIELDS)) for vm in out]  # attrs made VM otherwise
     except (KeyError, TypeError, AttributeError):  # a value no memo knows (not a host name, not text...)
         pass
     del problems.items[mark:]  # the VMs are read again one by one, in order, and each problem reported
@@ -1089,9 +1170,14 @@ class _VMSlots:
 
 
 def _as_vms(built: list[Any]) -> list[VM]:
-    """`_VMSlots` objects made `VM` objects, in place."""
-    deque(map(object.__setattr__, built, repeat("__class__"), repeat(VM)), maxlen=0)
+    """`_VMSlots` objects made `VM` objects, in place (by the ``__class__`` setter itself: what
+    ``object.__setattr__(vm, "__class__", VM)`` does, without finding the setter again for each VM)."""
+    deque(map(_SET_CLASS, built, repeat(VM)), maxlen=0)
     return built
+
+
+_SET_CLASS = object.__dict__["__class__"].__set__
+_VM_FIELDS = tuple(f.name for f in attrs.fields(VM))
 
 
 def _vm_builder() -> type[_VMSlots] | type[VM]:

@@ -114,6 +114,26 @@ def test_validator_without_vms_reports_all_but_the_vms(doc: Any) -> None:
 
 @BOUNDED
 @given(mutated())
+def test_checks_compiled_ahead_decide_as_compiled_now(doc: Any) -> None:
+    """The checks the loader imports (``evckit/_schema_checks.py``, compiled ahead of time) find exactly
+    the problems of the checks compiled from the schema in this process, both variants."""
+    from evckit._schema import VM_REF, compile_schema  # noqa: PLC0415
+
+    assert snapshot_problems(doc) == (NOW(doc) or [])
+    assert snapshot_problems(doc, vms=False) == (compile_schema(SCHEMA, {VM_REF})(doc) or [])
+
+
+def _now() -> Any:
+    from evckit._schema import compile_schema  # noqa: PLC0415
+
+    return compile_schema(SCHEMA)
+
+
+NOW = _now()
+
+
+@BOUNDED
+@given(mutated())
 def test_mutated_snapshot_loads_or_fails_in_one_line(doc: Any) -> None:
     """parse_snapshot: an inventory, or an EvckitError whose message is one line."""
     try:

@@ -19,7 +19,7 @@ from evckit._resources import data_dir
 from evckit._schema import snapshot_problems
 from evckit.catalog import Catalog
 from evckit.cli import main
-from evckit.errors import InputError, SnapshotError
+from evckit.errors import EvckitError, InputError, SnapshotError
 from evckit.inventory import VM, load_inventories, load_snapshot, merge_inventories, parse_snapshot
 from tests.estate_strategies import estates
 
@@ -443,8 +443,12 @@ def _check_vm_reader(doc: Any) -> None:
     assert _outcome(doc) == _schema_first(doc)
 
 
-@pytest.mark.parametrize(("field", "value"), [(f, v) for f, vs in VM_FIELD_VALUES.items() for v in vs] +
-                         [("<delete>", f) for f in VM_FIELD_VALUES] + [("<vm>", v) for v in (None, "web-01", [], 5, "mapping")])
+_ODD_VMS: tuple[Any, ...] = (None, "web-01", [], 5, "mapping")
+_VM_CHANGES: list[tuple[str, Any]] = [(f, v) for f, vs in VM_FIELD_VALUES.items() for v in vs] + \
+    [("<delete>", f) for f in VM_FIELD_VALUES] + [("<vm>", v) for v in _ODD_VMS]
+
+
+@pytest.mark.parametrize(("field", "value"), _VM_CHANGES)
 @pytest.mark.parametrize("index", [0, 2, 5])  # a minimum EVC mode, a per-VM EVC mode, a featureRequirement list
 def test_vm_reader_accepts_only_what_the_schema_accepts(field: str, value: Any, index: int) -> None:
     """Each field of a VM set to each value of `VM_FIELD_VALUES` (or removed, or the VM not an object):
@@ -498,8 +502,9 @@ def _refs_to(node: Any, ref: str, path: str = "") -> list[str]:
 
 
 _ANY_JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-3, 30) | st.floats(allow_nan=False) | st.text(max_size=6),
-    lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.sampled_from(["key", "value", "x"]), inner, max_size=2),
+    st.one_of(st.none(), st.booleans(), st.integers(-3, 30), st.floats(allow_nan=False), st.text(max_size=6)),
+    lambda inner: st.one_of(st.lists(inner, max_size=2),
+                            st.dictionaries(st.sampled_from(["key", "value", "x"]), inner, max_size=2)),
     max_leaves=4)
 
 
@@ -521,7 +526,7 @@ def _vm_mutations(draw: st.DrawFn) -> dict[str, Any]:
             key = draw(st.sampled_from(["feature_requirement", "feature_mask"]))
             other = vms[draw(st.integers(0, len(vms) - 1))]
             other[key] = vm.setdefault(key, copy.deepcopy(draw(st.sampled_from(_LISTS))))
-    return doc
+    return cast("dict[str, Any]", doc)
 
 
 @settings(max_examples=150, deadline=None)
@@ -538,3 +543,156 @@ def test_random_estates_load_as_when_checked_schema_first(doc: dict[str, Any]) -
     """Random valid estates: the reader accepts them (no second reading) and they load as before."""
     assert _accepted_vm_lists(doc)
     _check_vm_reader(doc)
+
+
+#: Values of a host's fields (by which `_read_hosts` remembers hosts): valid ones of several types...
+HOST_FIELD_VALUES: dict[str, list[Any]] = {
+    "cluster": ["gold", "epyc", None],
+    "esxi_version": ["8.0.3"],
+    "esxi_build": ["24022510", " build 24022510 ", 24022510, 24022510.0, None],
+    "build": ["24022510", 24022510, 24022510.0],
+    "connection_state": ["connected", "disconnected", "notResponding"],
+    "maintenance": [True, False],
+    "max_evc_mode": ["intel-skylake", "INTEL-SKYLAKE", None],
+    "cpu": [{"model": "Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz"}, {"model": "Intel(R) Xeon(R) Gold 6430"},
+            {"model": "Intel(R) Xeon(R) Gold 6430", "max_evc_mode": "intel-icelake"}, {"max_evc_mode": "intel-skylake"}],
+}
+#: ... and values that are a problem.
+HOST_BAD_VALUES: dict[str, list[Any]] = {
+    "cluster": ["no-such-cluster"], "esxi_version": ["9.9.9", "8.0"], "esxi_build": ["1", "x"],
+    "max_evc_mode": ["intel-nosuch"], "cpu": [{"model": "Nonesuch CPU 9000"}, {"model": ""}, {}],
+}
+
+
+@st.composite
+def _host_variants(draw: st.DrawFn) -> dict[str, Any]:
+    """The example estate with up to 12 more hosts, each a copy of one of its hosts with a few fields set
+    to values of `HOST_FIELD_VALUES` (so that several hosts share every value but their name), now and
+    then one of `HOST_BAD_VALUES` or a duplicate name."""
+    doc = copy.deepcopy(EXAMPLE)
+    hosts = doc["vcenters"][0]["hosts"]
+    bases = hosts[:3]  # Intel hosts on ESXi 8 (the values above fit them)
+    for n in range(draw(st.integers(0, 12))):
+        host = copy.deepcopy(draw(st.sampled_from(bases))) | {"name": f"zz-{n}"}
+        for field in draw(st.lists(st.sampled_from(sorted(HOST_FIELD_VALUES)), max_size=3)):
+            host[field] = copy.deepcopy(draw(st.sampled_from(HOST_FIELD_VALUES[field])))
+        if draw(st.integers(0, 15)) == 0:
+            field = draw(st.sampled_from(sorted(HOST_BAD_VALUES)))
+            host[field] = copy.deepcopy(draw(st.sampled_from(HOST_BAD_VALUES[field])))
+        hosts.append(host)
+    if draw(st.integers(0, 15)) == 0:
+        hosts.append(copy.deepcopy(draw(st.sampled_from(hosts))))  # a duplicate name
+    return cast("dict[str, Any]", doc)
+
+
+@settings(max_examples=150, deadline=None)
+@given(doc=_host_variants())
+def test_hosts_read_at_once_are_those_read_one_by_one(doc: dict[str, Any]) -> None:
+    """The whole-vCenter host reader (hosts that differ only by name read once) gives exactly the hosts,
+    or exactly the problems, that reading each host by itself gives."""
+    def one_by_one() -> Any:
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(inventory, "_read_hosts", lambda *args: None)
+            return _outcome(doc)
+    fast = _outcome(doc)
+    assert fast == one_by_one()
+    if not isinstance(fast, str):
+        hosts = fast[2]
+        assert [[type(getattr(h, f.name)) for f in attrs.fields(inventory.Host)] for h in hosts] == \
+            [[type(getattr(h, f.name)) for f in attrs.fields(inventory.Host)] for h in one_by_one()[2]]
+
+
+@pytest.mark.parametrize(("first", "second"), [(24022510, 24022510.0), (24022510.0, 24022510), ("24022510", 24022510),
+                                               (False, 0), (None, "")])
+@pytest.mark.parametrize("field", ["esxi_build", "build", "maintenance", "cluster"])
+def test_hosts_are_remembered_by_values_of_the_same_type(first: Any, second: Any, field: str) -> None:
+    """Two hosts alike but for a value that equals the other's without being the same (a number and its
+    float, false and 0): each is read by itself, as one by one (the float build is not a build number)."""
+    doc = copy.deepcopy(EXAMPLE)
+    hosts = doc["vcenters"][0]["hosts"]
+    hosts += [hosts[2] | {"name": "zz-1", "esxi_version": "8.0.3", field: first},
+              hosts[2] | {"name": "zz-2", "esxi_version": "8.0.3", field: second}]
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(inventory, "_read_hosts", lambda *args: None)
+        slow = _outcome(doc)
+    assert _outcome(doc) == slow
+
+
+def test_vms_are_built_by_vm_itself_when_the_fast_builder_does_not_fit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Were `_VMSlots` not to build what `VM` does (a change of attrs or of `VM`), the VM reader makes
+    each VM with `VM` itself: the same VMs."""
+    fast = parse_snapshot(copy.deepcopy(EXAMPLE), "x", CATALOG).vms
+    monkeypatch.setattr(inventory, "_VM_BUILDER", VM)
+    slow = parse_snapshot(copy.deepcopy(EXAMPLE), "x", CATALOG).vms
+    assert slow == fast and all(type(vm) is VM for vm in slow) and len(slow) == len(EXAMPLE["vcenters"][0]["vms"])
+
+
+@pytest.mark.parametrize("raw", [b'\xef\xbb\xbf{"evckit_snapshot": 1, "vcenters": [\xff]}', b'{"evckit_snapshot": 1, \xc3(}',
+                                 b"\xef\xbb", b"\xef\xbb\xbf\xef\xbb\xbf{}", b"\xef\xbb\xbf", b""])
+def test_snapshot_text_is_decoded_as_utf8_sig(raw: bytes, tmp_path: Path) -> None:
+    """A snapshot is UTF-8 with an optional BOM: a bad byte is named at the offset the utf-8-sig codec
+    gives (counted after a BOM), and text that decodes is read as that codec reads it."""
+    path = tmp_path / "snap.json"
+    path.write_bytes(raw)
+    with pytest.raises(EvckitError) as info:
+        load_snapshot(path)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        assert str(info.value) == f"{path}: not UTF-8 text: bad byte at offset {exc.start}"
+    else:
+        assert "not UTF-8" not in str(info.value)
+        with pytest.raises(json.JSONDecodeError) as decoded:
+            json.loads(text)
+        assert str(info.value).endswith(f"invalid JSON: {decoded.value.msg}")
+
+
+def test_checks_compiled_ahead_are_those_of_the_shipped_schema() -> None:
+    """``evckit/_schema_checks.py`` is what ``python -m evckit._schema`` writes of the shipped schema
+    today (run it after changing the schema), and the loader uses it."""
+    from evckit import _schema, _schema_checks  # noqa: PLC0415
+
+    path = Path(_schema_checks.__file__)
+    assert path.read_text(encoding="utf-8") == _schema.generated_module(_schema._schema_text()), \
+        "evckit/_schema_checks.py is stale: run python -m evckit._schema"
+    _schema._snapshot_check.cache_clear()
+    try:
+        assert _schema._snapshot_check(False).__closure__[0].cell_contents is _schema_checks.no_vms_ROOT  # type: ignore[index]
+    finally:
+        _schema._snapshot_check.cache_clear()
+
+
+def test_stale_checks_compiled_ahead_are_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checks generated from another schema text are ignored: the schema is compiled in the process."""
+    from evckit import _schema, _schema_checks  # noqa: PLC0415
+
+    monkeypatch.setattr(_schema_checks, "SCHEMA_TEXT", "{}")
+    _schema._snapshot_check.cache_clear()
+    try:
+        doc = copy.deepcopy(EXAMPLE)
+        doc["vcenters"][0]["vms"][0]["name"] = 5
+        assert snapshot_problems(doc) == [(("vcenters", 0, "vms", 0, "name"), "must be a string, not 5")]
+        assert _schema._snapshot_check(True).__closure__[0].cell_contents is not _schema_checks.all_ROOT  # type: ignore[index]
+    finally:
+        _schema._snapshot_check.cache_clear()
+
+
+@pytest.mark.parametrize("vms", [True, False])
+def test_constants_of_generated_checks_are_written_as_they_are(vms: bool) -> None:
+    """Each constant of the generated checks is written as Python that makes the same value."""
+    import re  # noqa: PLC0415
+
+    from evckit import _schema  # noqa: PLC0415
+
+    prefix, assume = _schema._VARIANTS[vms]
+    gen = _schema._Generator(SCHEMA, assume, prefix)
+    gen.build()
+    made = eval(_schema._literal(gen.consts), {"re": re})
+
+    def same(a: Any, b: Any) -> bool:
+        if isinstance(a, re.Pattern):
+            return isinstance(b, re.Pattern) and (a.pattern, a.flags) == (b.pattern, b.flags)
+        if isinstance(a, list):
+            return isinstance(b, list) and len(a) == len(b) and all(map(same, a, b))
+        return type(a) is type(b) and a == b
+    assert same(gen.consts, made)

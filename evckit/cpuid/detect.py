@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
 from collections.abc import Mapping
 
+from evckit._files import read_regular_file
 from evckit.cpuid._dump import CpuidDump, NamedFeatures
 from evckit.cpuid.aida64 import parse_aida64
 from evckit.cpuid.capability import capability_from_data
@@ -37,43 +37,6 @@ _PROCFS = re.compile(r"^(?:processor|vendor_id)\s*:", re.MULTILINE)
 
 #: The largest CPU data file evckit reads: real dumps are a few kB to a few hundred kB.
 MAX_CPU_DATA_BYTES = 16 * 1024 * 1024
-
-
-def read_regular_file(source: str, limit: int, what: str) -> bytes:
-    """The bytes of a regular file of at most ``limit`` bytes; anything else raises `InputError`.
-
-    Devices (``/dev/zero``), FIFOs (which would block forever), sockets and directories are refused
-    before reading; the size is checked on the open file and again while reading, so a file that
-    grows meanwhile cannot make evckit read more than ``limit`` bytes.
-    """
-    try:
-        fd = os.open(source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    except FileNotFoundError:
-        raise InputError(f"{source}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{source}: is a directory, not {what}") from None
-    except PermissionError:
-        raise InputError(f"{source}: cannot read: permission denied") from None
-    except (OSError, ValueError) as exc:
-        reason = (exc.strerror if isinstance(exc, OSError) else None) or type(exc).__name__
-        raise InputError(f"{source}: cannot read: {reason}") from None
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise InputError(f"{source}: is a directory, not {what}")
-        if not stat.S_ISREG(info.st_mode):
-            raise InputError(f"{source}: not a regular file (a device, FIFO or socket), not {what}")
-        if info.st_size > limit:
-            raise InputError(f"{source}: {info.st_size} bytes, more than the {limit} bytes {what} may have")
-        with os.fdopen(fd, "rb", closefd=False) as stream:
-            raw = stream.read(limit + 1)
-    except OSError as exc:
-        raise InputError(f"{source}: cannot read: {exc.strerror or type(exc).__name__}") from None
-    finally:
-        os.close(fd)
-    if len(raw) > limit:
-        raise InputError(f"{source}: more than the {limit} bytes {what} may have")
-    return raw
 
 
 def read_cpu_data(path: str | os.PathLike[str]) -> CpuidDump | NamedFeatures:
