@@ -19,6 +19,7 @@ from __future__ import annotations
 import bisect
 import operator
 from itertools import compress, repeat
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, NamedTuple, TypeVar, cast
 
@@ -352,17 +353,29 @@ def summarize(analysis: Analysis, vms: Sequence[VMResult] | None = None,
     """Counts over the whole analysis, or over the VMs and clusters a filter kept (hosts: all)."""
     vms = analysis.vms if vms is None else vms
     clusters = analysis.clusters if clusters is None else clusters
+    alike = vm_profiles(analysis, vms)
+    if alike is None:
+        running = sum(1 for v in vms if v.vm.running)
+        stuck = sum(1 for v in vms if v.not_movable_everywhere)
+        cycle = sum(1 for v in vms if v.power_cycle is not None)
+    else:  # the VMs of one profile count alike: once per profile, times its VMs
+        running = stuck = cycle = 0
+        count = Counter(alike[0])
+        for p, v in alike[1].items():
+            n = count[p]
+            running += n if v.vm.running else 0
+            stuck += n if v.not_movable_everywhere else 0
+            cycle += n if v.power_cycle is not None else 0
     return Summary(
-        hosts=len(analysis.hosts), clusters=len(clusters), vms=len(vms),
-        running_vms=sum(1 for v in vms if v.vm.running),
-        vms_not_movable_everywhere=sum(1 for v in vms if v.not_movable_everywhere),
-        vms_needing_power_cycle=sum(1 for v in vms if v.power_cycle is not None),
+        hosts=len(analysis.hosts), clusters=len(clusters), vms=len(vms), running_vms=running,
+        vms_not_movable_everywhere=stuck, vms_needing_power_cycle=cycle,
         vm_groups=analysis.vm_groups, destination_classes=analysis.destination_classes,
         data_conflicts=len(analysis.data_conflicts),
     )
 
 
 _FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
+_ARGS, _HELD = operator.attrgetter("args"), operator.attrgetter("held")
 
 
 def vm_profiles(analysis: Analysis, vms: Sequence[VMResult]) -> tuple[Sequence[Hashable], dict[Hashable, VMResult]] | None:
@@ -379,6 +392,7 @@ def vm_profiles(analysis: Analysis, vms: Sequence[VMResult]) -> tuple[Sequence[H
     if memo.firsts is None:
         memo.firsts = {p: vms[p.first] for p in memo.profiles}
     return memo.of_vm, cast("dict[Hashable, VMResult]", memo.firsts)
+
 
 #: Requirement sources that record what a running VM was powered on with: only those tell which of a
 #: mode's features it does not use yet (an assumed requirement is a guess, a per-VM EVC mode is pinned).
@@ -426,8 +440,9 @@ class VMPlans:
         self._exposed = exposed if exposed is not None else {}
         self.running: dict[tuple[str, str], list[VMResult]] = {}
         self._plans: dict[tuple[tuple[str, str], int, bool], VMPlan] = {}
-        # Per cluster, the positions of its running VMs of each kind; per (mode, evacuate), each kind's decision.
-        self._by_kind: dict[tuple[str, str], dict[object, list[int]]] = {}
+        # Per cluster, the kind of each of its running VMs (side by side with ``running``); per (mode,
+        # evacuate), each kind's decision.
+        self._kinds: dict[tuple[str, str], list[object]] = {}
         self._decided: dict[tuple[int, bool], tuple[EvcMode, dict[object, tuple[int, int]]]] = {}
         self._sets: dict[int, FeatureSet] = {}
         for v in vms:
@@ -446,22 +461,17 @@ class VMPlans:
     def add(self, v: VMResult, kind: object) -> None:
         """Count a running VM of a cluster; ``kind`` is equal for VMs the plans decide alike (same
         requirement mask and source, hardware version, vendor, per-VM EVC or not)."""
-        running, at = self.slot((v.vm.vcenter, v.vm.cluster or ""), kind)
-        at.append(len(running))
+        running, kinds = self.slot((v.vm.vcenter, v.vm.cluster or ""))
         running.append(v)
+        kinds.append(kind)
 
-    def slot(self, cluster: tuple[str, str], kind: object) -> tuple[list[VMResult], list[int]]:
-        """The running VMs of a cluster, and the positions among them of the VMs of one kind (to append
-        to: a VM's position first, then the VM)."""
+    def slot(self, cluster: tuple[str, str]) -> tuple[list[VMResult], list[object]]:
+        """The running VMs of a cluster and, side by side, their kinds (to append a VM to each)."""
         running = self.running.get(cluster)
         if running is None:
             running = self.running[cluster] = []
-            self._by_kind[cluster] = {}
-        by_kind = self._by_kind[cluster]
-        at = by_kind.get(kind)
-        if at is None:
-            at = by_kind[kind] = []
-        return running, at
+            self._kinds[cluster] = []
+        return running, self._kinds[cluster]
 
     def exposed(self, hw: int) -> int:
         """Features a VM of hardware version ``hw`` can see (VMware's first HWV per feature)."""
@@ -493,27 +503,21 @@ class VMPlans:
         if found is not None and found.mode is mode:
             return found
         running = self.running.get(cluster, [])
-        by_kind = self._by_kind.get(cluster, {})
+        kinds = self._kinds.get(cluster, [])
         dk = (id(mode), evacuate)
         decided = self._decided.get(dk)
         if decided is None or decided[0] is not mode:
             decided = self._decided[dk] = (mode, {})
         memo = decided[1]
-        evac: list[tuple[int, int]] = []
-        cycle: list[tuple[int, int]] = []
-        for kind, at in by_kind.items():
-            d = memo.get(kind)
-            if d is None:
-                d = memo[kind] = self._decide(running[at[0]], mode, evacuate)
-            if d[0]:
-                evac += zip(at, repeat(d[0]))
-            elif d[1]:
-                cycle += zip(at, repeat(d[1]))
-        evac.sort()  # positions are unique: in VM order
-        cycle.sort()
-        vm_at = running.__getitem__
-        found = self._plans[pk] = VMPlan(mode, tuple(zip(map(vm_at, map(_FIRST, evac)), map(_SECOND, evac))),
-                                         tuple(zip(map(vm_at, map(_FIRST, cycle)), map(_SECOND, cycle))))
+        for kind in dict.fromkeys(kinds):
+            if kind not in memo:
+                beyond, missing = self._decide(running[kinds.index(kind)], mode, evacuate)
+                memo[kind] = (beyond, 0 if beyond else missing)  # a VM to move out needs no power cycle
+        # Each VM's decision by its kind, then the VMs with something to do, in VM order: at C speed.
+        decisions = list(map(memo.__getitem__, kinds))
+        evac, cycle = list(map(_FIRST, decisions)), list(map(_SECOND, decisions))
+        found = self._plans[pk] = VMPlan(mode, tuple(compress(zip(running, evac), evac)),
+                                         tuple(compress(zip(running, cycle), cycle)))
         return found
 
     def _decide(self, v: VMResult, mode: EvcMode, evacuate: bool) -> tuple[int, int]:
@@ -593,7 +597,7 @@ class _Profile:
     """What the VMs alike in all but their name and host share: their `_Base`, cluster, power cycle.
 
     ``args`` are their `VMResult` fields after the VM itself; ``held`` their cluster's running VMs and
-    their own positions among them in `VMPlans` (None: not running in a cluster); ``found`` and
+    those VMs' kinds in `VMPlans`, and their own kind (None: not running in a cluster); ``found`` and
     ``microcode`` (the base's) are what the witness step reads for every running VM.
     """
 
@@ -606,7 +610,7 @@ class _Profile:
     label: str | None
     cycle: PowerCycle | None
     hosts: Mapping[str, int] | None
-    held: tuple[list[VMResult], list[int]] | None
+    held: tuple[list[VMResult], list[object], object] | None
     first: int  # the position of its first VM (set by `_Analyzer.run`)
     args: tuple[str | None, FeatureSet, VMRequirementSource, str | None, GroupVerdict, PowerCycle | None,
                 tuple[str, ...], bool]
@@ -1019,17 +1023,14 @@ class _Analyzer:
             stuck = b.running and vendor is not None and stuck_at(verdict, vendor, p.label)
             p.args = (p.label, b.fs, b.source, vendor, verdict, p.cycle, b.notes, stuck)
             if b.running and p.ck is not None:
-                p.held = self.plans.slot(p.ck, b)  # VMs of one base are alike to the plans: it is their kind
-        vm_results: list[VMResult] = []
-        append = vm_results.append
-        new = tuple.__new__  # `VMResult(vm, *p.args)` without the Python-level __new__ of a named tuple
-        for vm, p in zip(inv.vms, of_vm):
-            result = new(VMResult, (vm, *p.args))
-            append(result)
-            held = p.held
+                p.held = (*self.plans.slot(p.ck), b)  # VMs of one base are alike to the plans: it is their kind
+        # `VMResult(vm, *p.args)` at C speed, without the Python-level __new__ of a named tuple; then each
+        # running VM of a cluster joins its cluster's plans.
+        vm_results = list(map(tuple.__new__, repeat(VMResult), map(operator.add, zip(inv.vms), map(_ARGS, of_vm))))
+        for result, held in zip(vm_results, map(_HELD, of_vm)):
             if held is not None:
-                held[1].append(len(held[0]))
                 held[0].append(result)
+                held[1].append(held[2])
 
         cluster_results = tuple(self._cluster_result(c, label, by_cluster.get(c.key, []))
                                 for c, label, _ in cluster_classes)
@@ -1256,9 +1257,9 @@ class _Analyzer:
             for i in mine:
                 pb = of_vm[i].base
                 if pb.running:
-                    held, at = self.plans.slot(c.key, pb)
-                    at.append(len(held))
+                    held, kinds = self.plans.slot(c.key)
                     held.append(vm_results[i])
+                    kinds.append(pb)
             result = self._cluster_result(c, label, by_cluster.get(c.key, []))
             rec = recommend(inv, [result], [vm_results[i] for i in mine], self.plans)[(c.vcenter, c.name)]
             cluster_results[j] = attrs.evolve(result, recommendation=rec)
@@ -1906,6 +1907,15 @@ def analyze(inventory: Inventory, reuse: Analysis | None = None) -> Analysis:
         if again is not None:
             return again
     a = analyzer.run()
-    recs = recommend(inventory, a.clusters, a.vms, analyzer.plans)
+    # Recommendations read the VMs only for their guest OS floors: the VMs of profiles with a floor
+    # (a profile's VMs share their guest OS), none when no profile has one.
+    vms: Sequence[VMResult] = a.vms
+    alike = vm_profiles(a, vms)
+    if alike is not None:
+        floor = analyzer.floors.lookup
+        floored = {p for p, v in alike[1].items()
+                   if (v.vm.guest_id or v.vm.guest_os) and floor(v.vm.guest_id, v.vm.guest_os) is not None}
+        vms = [v for v, p in zip(vms, alike[0]) if p in floored] if floored else ()
+    recs = recommend(inventory, a.clusters, vms, analyzer.plans)
     clusters = tuple(attrs.evolve(c, recommendation=recs[(c.cluster.vcenter, c.cluster.name)]) for c in a.clusters)
     return attrs.evolve(a, clusters=clusters)

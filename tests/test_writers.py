@@ -20,9 +20,10 @@ from hypothesis import strategies as st
 
 from evckit import report, writers
 from evckit._text import json_safe
-from evckit.analysis import Analysis, analyze
+from evckit.analysis import Analysis, analyze, summarize
 from evckit.cli import main
 from evckit.inventory import load_inventories, parse_snapshot
+from evckit.recommend import recommend
 from evckit.whatif import AddHosts, Scenario, run_scenario
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -226,6 +227,10 @@ def test_vm_lines_by_profile_are_the_lines_by_vm() -> None:
         names = writers._Encoded()
         assert ("".join(writers._alike_vm_chunks(view.vms, alike, ids, names))
                 == "".join(writers._vm_chunks(view.vms, ids, writers._Encoded())))
+        # Counted and recommended per profile: as VM by VM (a list of the VMs is not the analysis' own).
+        assert summarize(a) == summarize(a, list(a.vms))
+        recs = recommend(a.inventory, a.clusters, list(a.vms))
+        assert [c.recommendation for c in a.clusters] == [recs[(c.cluster.vcenter, c.cluster.name)] for c in a.clusters]
     example = estates[2]
     assert writers._alike(report.select(example, ["web-*"])) is None
     assert writers._alike(report.select(attrs.evolve(example, vms=example.vms[:-1]))) is None
