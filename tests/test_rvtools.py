@@ -211,6 +211,27 @@ def test_names_vms_and_placement(tmp_path: Path) -> None:
     assert "hosts vHost does not list (h9)" in notes and "1 VM (orphan) with no host or cluster" in notes
 
 
+def test_name_used_three_times(tmp_path: Path) -> None:
+    """Each VM of a name used three times gets its own VM ID, the first one's too, whether it runs on a
+    vHost host or not; CSV and xlsx alike."""
+    hosts = [["Host", "Datacenter", "Cluster", "Max EVC"], ["h1", "dc1", "prod", "intel-icelake"]]
+    vms = [["VM", "Powerstate", "Template", "HW version", "Datacenter", "Cluster", "Host", "VM ID"],
+           ["app", "poweredOn", "False", "19", "dc1", "prod", "h1", "vm-1"],
+           ["web", "poweredOn", "False", "19", "dc1", "prod", "h1", "vm-2"],
+           ["app", "poweredOff", "False", "19", "dc1", "prod", "h9", "vm-3"],
+           ["app", "poweredOn", "False", "19", "dc1", "prod", "h1", "vm-4"]]
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    for tab, rows in (("vInfo", vms), ("vHost", hosts)):
+        with open(folder / f"RVTools_tab{tab}.csv", "w", encoding="utf-8", newline="") as f:
+            csv.writer(f).writerows(rows)
+    for path in (folder, write_tabs(tmp_path / "e.xlsx", {"vInfo": vms, "vHost": hosts})):
+        inv = load_inventories([path])
+        assert [(v.name, v.host) for v in inv.vms] == [("app (vm-1)", "h1"), ("web", "h1"), ("app (vm-3)", None),
+                                                       ("app (vm-4)", "h1")]
+        assert parts(inv) == parts(parse_snapshot(read_export(path), str(path), CATALOG))
+
+
 def test_stops_at_first_empty_row(tmp_path: Path) -> None:
     """Rows after the first empty one are not read (a formatted sheet can report a million rows)."""
     junk = [["not-a-vm", "bogus-state", "x", "y"]]
