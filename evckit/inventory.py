@@ -969,19 +969,20 @@ def _read_vms(vms: list[Any], reader: _VCenterReader) -> list[VM] | None:
     out: list[Any] = []
     append = out.append
     new = object.__new__
+    type_, str_, dict_ = type, str, dict  # local names: a cheaper lookup in the loop
     try:
-        for i, v in enumerate(vms):
-            if type(v) is not dict:
+        for v in vms:  # VM number len(out): only a problem names it, and none is kept here
+            if type_(v) is not dict_:
                 return None
             name, state, text = v["name"], v["power_state"], v["hardware_version"]  # KeyError: one is missing
-            if type(name) is not str or not name or type(state) is not str or type(text) is not str:
+            if type_(name) is not str_ or not name or type_(state) is not str_ or type_(text) is not str_:
                 return None
             state = states[state]
             hw = hw_of.get(text)
             if hw is None:
                 if not vmx_text(text):
                     return None
-                hw = reader.hardware(text, i, v)
+                hw = reader.hardware(text, len(out), v)
             # ``key in v`` first: a VM's absent fields (most of them) cost no call. ``fields``: how many
             # of the VM's fields are read so far (when it is all of them, the rest are absent).
             fields = 3
@@ -992,10 +993,10 @@ def _read_vms(vms: list[Any], reader: _VCenterReader) -> list[VM] | None:
             if "cluster" in v:
                 fields += 1
                 cluster = v["cluster"]
-                if cluster is not None and (type(cluster) is not str or cluster not in clusters):
+                if cluster is not None and (type_(cluster) is not str_ or cluster not in clusters):
                     return None
             if host is not None:
-                if type(host) is not str:
+                if type_(host) is not str_:
                     return None
                 host_cluster, vendor = host_rows[host]  # KeyError: not a host of this vCenter (in one of its clusters)
                 if cluster is None:
@@ -1008,7 +1009,7 @@ def _read_vms(vms: list[Any], reader: _VCenterReader) -> list[VM] | None:
                 fields += 1
                 per_vm = v["per_vm_evc"]
                 if per_vm is not None:
-                    if type(per_vm) is not str:
+                    if type_(per_vm) is not str_:
                         return None
                     key = per_vm_keys.get(per_vm)
                     if key is None:
@@ -1022,7 +1023,7 @@ def _read_vms(vms: list[Any], reader: _VCenterReader) -> list[VM] | None:
             if "min_required_evc_mode" in v:
                 fields += 1
                 min_req = v["min_required_evc_mode"]
-                if type(min_req) is str:
+                if type_(min_req) is str_:
                     if min_req:
                         min_req = modes.get(min_req) or reader.known_mode(min_req)
                         if min_req is None:
@@ -1035,43 +1036,43 @@ def _read_vms(vms: list[Any], reader: _VCenterReader) -> list[VM] | None:
                 fields += 1
                 entries = v["feature_requirement"]
                 if id(entries) not in valid_lists:
-                    if type(entries) is not list or not _valid_entries(entries):
+                    if type_(entries) is not list or not _valid_entries(entries):
                         return None
                     valid_lists[id(entries)] = entries
             template, guest_id, guest_os = False, None, None
             if len(v) > fields:  # the fields that decide nothing: each is what the schema says, when present
                 if "template" in v:
                     template = v["template"]
-                    if type(template) is not bool:
+                    if type_(template) is not bool:
                         return None
                 if "guest_id" in v:
                     guest_id = v["guest_id"]
-                    if type(guest_id) is not str:
+                    if type_(guest_id) is not str_:
                         return None
                     guest_id = guest_id or None
                 if "guest_os" in v:
                     guest_os = v["guest_os"]
-                    if type(guest_os) is not str:
+                    if type_(guest_os) is not str_:
                         return None
                 if "guest_os_tools" in v:
                     tools = v["guest_os_tools"]
-                    if type(tools) is not str:
+                    if type_(tools) is not str_:
                         return None
                     guest_os = guest_os or tools
                 guest_os = guest_os or None
-                if "uuid" in v and type(v["uuid"]) is not str:
+                if "uuid" in v and type_(v["uuid"]) is not str_:
                     return None
                 if "feature_mask" in v:
                     mask = v["feature_mask"]
                     if id(mask) not in valid_lists:
-                        if type(mask) is not list or not _valid_entries(mask):
+                        if type_(mask) is not list or not _valid_entries(mask):
                             return None
                         valid_lists[id(mask)] = mask
             if per_vm is not None:
                 req = per_vm_reqs.get(per_vm) or reader.mode_requirement("perVmEvc", per_vm)
             elif entries:
                 known = shared.get(id(entries))
-                decided = known[1] if known is not None else _decide_list(entries, i, v, reader)
+                decided = known[1] if known is not None else _decide_list(entries, len(out), v, reader)
                 if decided is None:
                     break
                 req = decided.requirement(vendor)
