@@ -162,3 +162,39 @@ def test_schema_checks_a_shared_invalid_list_at_each_place() -> None:
     problems = snapshot_problems(doc)
     assert problems == snapshot_problems(copy.deepcopy(doc))
     assert [p for p, _ in problems] == [("vcenters", 0, "vms", i, "feature_requirement", 6, "value") for i in (2, 3)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(words=st.lists(st.sampled_from(["[1]", "[2]", "[10]", "[1, 2]", "[2, 1]", "[12]", "[]"]), max_size=30))
+def test_equal_array_texts_are_found_in_place(words: list[str]) -> None:
+    """`_first_alike` (equal texts found by length, then compared in place) names for each span the
+    first span with the same text, as comparing the texts themselves does."""
+    from evckit._snapshot_json import _first_alike  # noqa: PLC0415
+
+    text, found = "", []
+    for w in words:
+        found.append((len(text) + 1, len(text) + 1 + len(w)))
+        text += " " + w
+    spans = [text[a:b] for a, b in found]
+    assert _first_alike(text, found) == [spans.index(s) for s in spans]
+
+
+def test_many_distinct_arrays_of_one_length_are_compared_a_few_times_and_decode_as_json_loads() -> None:
+    """Past `_MAX_ALIKE` distinct texts of one length, a text is taken as met once (not shared): the
+    document is still exactly json.loads's."""
+    from evckit import _snapshot_json  # noqa: PLC0415
+
+    n = _snapshot_json._MAX_ALIKE + 5
+    entries = [[{"key": f"cpuid.K{i:03d}", "value": "Bool:Min:1"}] * 3 for i in range(n)]
+    vms = [{"name": f"vm{i}-{j}", "host": "h", "power_state": "poweredOn", "hardware_version": "vmx-19",
+            "feature_requirement": entries[i]} for i in range(n) for j in range(2)]
+    text = json.dumps({"evckit_snapshot": 1, "vcenters": [{"name": "vc", "vms": vms}]})
+    found, _ = _snapshot_json._arrays(text)
+    first = _snapshot_json._first_alike(text, found)
+    assert first[:2 * _snapshot_json._MAX_ALIKE:2] == first[1:2 * _snapshot_json._MAX_ALIKE:2]  # shared
+    assert first[-2:] == [len(found) - 2, len(found) - 1]  # past the limit: each its own
+    doc = loads(text)
+    assert doc == json.loads(text)
+    got = doc["vcenters"][0]["vms"]
+    assert got[0]["feature_requirement"] is got[1]["feature_requirement"]
+    assert got[-1]["feature_requirement"] is not got[-2]["feature_requirement"]
