@@ -655,6 +655,8 @@ def _build(book: _Workbook, tabs: Mapping[str, str], source: str, path: Path, ca
     builder: VCenterBuilder | None = None
     vc_name = ""
     new_vm: Any = None
+    slots: Any = None
+    new = object.__new__
     versionless = True
     powers: dict[object, PowerState] = {}
     hws: dict[object, str | None] = {}
@@ -729,7 +731,7 @@ def _build(book: _Workbook, tabs: Mapping[str, str], source: str, path: Path, ca
             cur_uuids = cur.vm_uuids
             placed, kinds, builder = cur.placed, cur.kinds, cur.builder
             assert builder is not None
-            vc_name, new_vm, versionless = builder.name, builder.new_vm, cur.version is None
+            vc_name, new_vm, slots, versionless = builder.name, builder.new_vm, builder.vm_slots, cur.version is None
         if versionless and type_v:
             m = _VCSERVER.search(str(type_v))
             if m:
@@ -780,10 +782,27 @@ def _build(book: _Workbook, tabs: Mapping[str, str], source: str, path: Path, ca
             cur_dups[len(cur_vms)] = id_v
         else:
             cur_names[name] = id_v
-        cur_vms.append(new_vm(name, vc_name, on, cluster, state, hw, min_req or none_req, min_evc, None, template,
-                              None, guest))
         if cur_uuids is not None:
             cur_uuids.append(uuid_v)
+        if slots is None:
+            cur_vms.append(new_vm(name, vc_name, on, cluster, state, hw, min_req or none_req, min_evc, None, template,
+                                  None, guest))
+            continue
+        # What new_vm(...) makes, its fields stored here (the snapshot parser's VM reader does the same).
+        vm = new(slots)
+        vm.name = name
+        vm.vcenter = vc_name
+        vm.host = on
+        vm.cluster = cluster
+        vm.power_state = state
+        vm.hardware_version = hw
+        vm.requirement = min_req or none_req
+        vm.min_required_evc_mode = min_evc
+        vm.per_vm_evc = None
+        vm.template = template
+        vm.guest_id = None
+        vm.guest_os = guest
+        cur_vms.append(vm)
     if no_version:
         notes.append(f"{source}: {_few(no_version)} without HW version (inaccessible or orphaned?) left out")
     for vc in vcs.values():

@@ -297,6 +297,9 @@ def test_inventory_from_rows_is_the_documents(tmp_path: Path, monkeypatch: pytes
         inv = built_from_rows(path, monkeypatch)
         assert parts(inv) == parts(parse_snapshot(read_export(path), str(path), CATALOG))
         assert verdicts(inv) == verdicts(parse_snapshot(read_export(path), str(path), CATALOG))
+        with monkeypatch.context() as m:  # VMs built by new_vm(...), as when VM's layout is not _VMSlots'
+            m.setattr(inventory_module.VCenterBuilder, "vm_slots", None)
+            assert parts(built_from_rows(path, monkeypatch)) == parts(inv)
 
 
 def test_inventory_from_rows_names_and_placement(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
