@@ -1332,6 +1332,7 @@ class VCenterBuilder:
         self._files = _CpuidFiles(None, ())
         self._by_mode: dict[str, CpuProfile] = {}
         self._builds: set[str] = set()  # esxi_build texts that match the schema's pattern
+        self._made: dict[tuple[Any, ...], Host] = {}  # a host's values but its name and cluster -> the host read
         self._clean = bool(name)
 
     @property
@@ -1362,8 +1363,27 @@ class VCenterBuilder:
                 self._clean = False
             else:
                 self._builds.add(build)
-        host = _parse_host(h, "", self.name, self._cluster_names, self.table, self.catalog, self._files, self.problems,
-                           self._by_mode)
+        # As `_read_hosts` does: a host whose values but its name and cluster are a host's read before
+        # (exact text, true or false, null; its CPU known by its model or Max EVC alone) is that host
+        # under its own name, in its own cluster (one of the vCenter's: else `_parse_host` words why).
+        cpu, cluster = h.get("cpu"), h.get("cluster")
+        key: tuple[Any, ...] | None = None
+        if type(cpu) is dict and (not cpu or (len(cpu) == 1 and "model" in cpu)) and \
+                (cluster is None or type(cluster) is str):
+            key = (h.get("esxi_version"), h.get("esxi_build", h.get("build")), h.get("connection_state", "connected"),
+                   h.get("maintenance", False), cpu.get("model"), h.get("max_evc_mode"))
+            if not all(map(_HOST_VALUE_TYPES.__contains__, map(type, key))):
+                key = None
+        first = self._made.get(key) if key is not None else None
+        if first is not None and (cluster is None or cluster in self._cluster_names):
+            host: Host | None = Host(name, self.name, cluster, first.cpu, first.esxi_version, first.connection_state,
+                                     first.maintenance, first.cpu_model, first.vcenter_max_evc_mode, first.esxi_build)
+        else:
+            mark = len(self.problems.items)
+            host = _parse_host(h, "", self.name, self._cluster_names, self.table, self.catalog, self._files,
+                               self.problems, self._by_mode)
+            if host is not None and key is not None and len(self.problems.items) == mark:
+                self._made[key] = host
         if host is not None:
             self.hosts[name] = host
         return host

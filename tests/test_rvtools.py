@@ -566,3 +566,33 @@ def test_benchmark_xlsx_writer_matches_openpyxl(tmp_path: Path) -> None:
     a.pop("description")
     b.pop("description")
     assert a == b
+
+
+def test_builder_hosts_alike_are_the_parsers() -> None:
+    """`VCenterBuilder.host` reads a host alike a previous one but for its name and cluster as that host
+    under its name and cluster: each is the `Host` `_parse_host` reads of it alone, problems included."""
+    builder = inventory_module.VCenterBuilder("vc", CATALOG)
+    for c in ("a", "b"):
+        builder.cluster(c, None)
+    hosts = []
+    values = [("8.0.3", "24022510", False, "Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz", None),
+              ("8.0.3", "24022510", True, "Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz", None),
+              ("7.0.3", None, False, "AMD EPYC 7763 64-Core Processor", "amd-zen3"),
+              (None, None, False, None, "intel-icelake")]
+    for i in range(24):
+        esxi, build, maintenance, model, max_evc = values[i % len(values)]
+        h: dict[str, Any] = {"name": f"h{i}", "cluster": ("a", "b", None, "nowhere")[i % 4 if i > 8 else i % 3],
+                             "maintenance": maintenance, "cpu": {"model": model} if model else {}}
+        if esxi:
+            h["esxi_version"] = esxi
+        if build:
+            h["esxi_build"] = build
+        if max_evc:
+            h["max_evc_mode"] = max_evc
+        hosts.append(h)
+        builder.host(h)
+    problems = inventory_module._Problems()
+    alone = [inventory_module._parse_host(h, "", "vc", {"a", "b"}, CATALOG.modes, CATALOG,
+                                          inventory_module._CpuidFiles(None, ()), problems) for h in hosts]
+    assert list(builder.hosts.values()) == [h for h in alone if h is not None]
+    assert len(builder.problems.items) == len(problems.items) > 0 and not builder.ok  # the "nowhere" cluster
