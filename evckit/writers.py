@@ -548,6 +548,19 @@ class _Lists(dict[tuple[str, ...], str]):
         return value
 
 
+def _shared_members(v: VMResult, shared: dict[tuple[object, ...], str], ids: dict[tuple[int, bool], int]) -> str:
+    """A VM line's text after its host: the members VMs share (state, requirement, per-VM EVC, power
+    cycle, notes, verdict id), serialised once per distinct combination (kept in ``shared``)."""
+    vm = v.vm
+    key = (id(v.verdict), vm.power_state, vm.template, vm.hardware_version, v.vendor, v.requirement_source,
+           vm.min_required_evc_mode, id(v.requirement), vm.per_vm_evc, id(v.power_cycle), v.notes)
+    text = shared.get(key)
+    if text is None:
+        middle, end = _vm_members(v)
+        text = shared[key] = middle + end + ', "verdict": ' + str(ids[(id(v.verdict), vm.running)]) + "}"
+    return text
+
+
 def _vm_chunks(vms: Iterable[VMResult], ids: dict[tuple[int, bool], int], names: _Encoded) -> Iterator[str]:
     """The grouped form's VM lines, `_SLICE` VMs per chunk of text, each line preceded by
     ``",\\n    "``: byte for byte the lines of `_vm_lines`.
@@ -563,12 +576,7 @@ def _vm_chunks(vms: Iterable[VMResult], ids: dict[tuple[int, bool], int], names:
     add = chunk.append
     for v in vms:
         vm = v.vm
-        key = (id(v.verdict), vm.power_state, vm.template, vm.hardware_version, v.vendor, v.requirement_source,
-               vm.min_required_evc_mode, id(v.requirement), vm.per_vm_evc, id(v.power_cycle), v.notes)
-        rest = shared.get(key)
-        if rest is None:
-            middle, end = _vm_members(v)
-            rest = shared[key] = middle + end + ', "verdict": ' + str(ids[(id(v.verdict), vm.running)]) + "}"
+        rest = _shared_members(v, shared, ids)
         add(f',\n    {{"name": {enc(vm.name)}, "vcenter": {names[vm.vcenter]}, "cluster": {names[v.cluster_label]}, '
             f'"host": {names[vm.host]}')
         add(rest)  # joined with the chunk: no string of the whole line is made
@@ -593,12 +601,7 @@ def _alike_vm_chunks(vms: Sequence[VMResult], alike: tuple[Sequence[Hashable], d
     tail: dict[Hashable, str] = {}
     for kind, v in firsts.items():
         vm = v.vm
-        key = (id(v.verdict), vm.power_state, vm.template, vm.hardware_version, v.vendor, v.requirement_source,
-               vm.min_required_evc_mode, id(v.requirement), vm.per_vm_evc, id(v.power_cycle), v.notes)
-        text = shared.get(key)
-        if text is None:
-            middle, end = _vm_members(v)
-            text = shared[key] = middle + end + ', "verdict": ' + str(ids[(id(v.verdict), vm.running)]) + "}"
+        text = _shared_members(v, shared, ids)
         head[kind] = '", "vcenter": ' + names[vm.vcenter] + ', "cluster": ' + names[v.cluster_label] + ', "host": '
         tail[kind] = text
     head_of, tail_of, name = head.__getitem__, tail.__getitem__, names.__getitem__
