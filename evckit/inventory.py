@@ -939,6 +939,10 @@ def _parse_vm(v: Mapping[str, Any], i: int, reader: _VCenterReader) -> VM | None
               guest_os if isinstance(guest_os, str) and guest_os else _str(get("guest_os_tools")))
 
 
+#: A VM's fields the schema types as text and the VM reader only passes on (or not at all).
+_VM_TEXT_FIELDS = ("guest_id", "guest_os", "guest_os_tools", "uuid")
+
+
 def _read_vms(vms: list[Any], reader: _VCenterReader) -> list[VM] | None:
     """The VMs of one vCenter, or None when any of them has a problem to report (`_parse_vm` then reads
     them one by one, after the schema check, and reports each problem with its place, in order).
@@ -1045,23 +1049,11 @@ def _read_vms(vms: list[Any], reader: _VCenterReader) -> list[VM] | None:
                     template = v["template"]
                     if type_(template) is not bool:
                         return None
-                if "guest_id" in v:
-                    guest_id = v["guest_id"]
-                    if type_(guest_id) is not str_:
+                for text_field in _VM_TEXT_FIELDS:
+                    if text_field in v and type_(v[text_field]) is not str_:
                         return None
-                    guest_id = guest_id or None
-                if "guest_os" in v:
-                    guest_os = v["guest_os"]
-                    if type_(guest_os) is not str_:
-                        return None
-                if "guest_os_tools" in v:
-                    tools = v["guest_os_tools"]
-                    if type_(tools) is not str_:
-                        return None
-                    guest_os = guest_os or tools
-                guest_os = guest_os or None
-                if "uuid" in v and type_(v["uuid"]) is not str_:
-                    return None
+                guest_id = v.get("guest_id") or None
+                guest_os = v.get("guest_os") or v.get("guest_os_tools") or None
                 if "feature_mask" in v:
                     mask = v["feature_mask"]
                     if id(mask) not in valid_lists:
